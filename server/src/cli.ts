@@ -1,0 +1,117 @@
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig } from './config';
+import { openDatabase, type Database } from './db/database';
+import { migrate, migrationState } from './db/migrator';
+import { listPartitions } from './db/partitions';
+import { archiveBefore, listSegments, restoreDay, type ArchiveProgress } from './store/archive';
+
+const USAGE = `Usage: npm run parley -- <command> [options]
+
+Commands:
+  migrate                   apply pending migrations
+  status                    show the database, migrations, partitions and archived days
+  archive --before <date>   move day partitions older than <date> (YYYY-MM-DD, UTC) to DATA_DIR/archive
+  restore <day>             put an archived day (YYYY-MM-DD) back into the database
+
+The database is DATABASE_URL's PostgreSQL server, or the embedded one under DATA_DIR (./data).
+The embedded database belongs to one process: stop \`npm start\` before running these against it.`;
+
+export class UsageError extends Error {}
+
+/** Runs one CLI command; `print` receives what a person should read. */
+export async function runCli(
+  argv: readonly string[],
+  print: (line: string) => void = console.log,
+): Promise<void> {
+  const { positionals, values } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: { before: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  const [command, ...rest] = positionals;
+  if (values.help || command === undefined || command === 'help') {
+    print(USAGE);
+    return;
+  }
+  const config = loadConfig();
+  const archiveDir = join(config.dataDir, 'archive');
+  const withDb = async (fn: (db: Database) => Promise<void>) => {
+    const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    try {
+      await migrate(db.sql, undefined, (name) => print(`applied migration ${name}`));
+      await fn(db);
+    } finally {
+      await db.close();
+    }
+  };
+  switch (command) {
+    case 'migrate':
+      await withDb(async (db) => {
+        const state = await migrationState(db.sql);
+        print(`${state.applied.length} migrations applied, ${state.pending.length} pending (${db.location})`);
+      });
+      return;
+    case 'status':
+      await withDb(async (db) => {
+        const state = await migrationState(db.sql);
+        const partitions = await listPartitions(db.sql);
+        const segments = await listSegments(db);
+        print(`database:   ${db.kind} at ${db.location}`);
+        print(`migrations: ${state.applied.length} applied, ${state.pending.length} pending`);
+        print(
+          `partitions: ${partitions.length} days, ${partitions[0] ?? '-'} to ${partitions.at(-1) ?? '-'}`,
+        );
+        print(
+          `archived:   ${segments.length === 0 ? 'none' : segments.map((s) => `${s.day} (${s.row_count} events)`).join(', ')}`,
+        );
+      });
+      return;
+    case 'archive': {
+      const before = values.before;
+      if (!before) throw new UsageError('archive needs --before <YYYY-MM-DD>');
+      await withDb(async (db) => {
+        const days = await archiveBefore(db, { before, dir: archiveDir, onProgress: progressPrinter(print) });
+        print(
+          days.length === 0
+            ? `nothing to archive before ${before}`
+            : `archived ${days.length} day(s) to ${archiveDir}`,
+        );
+      });
+      return;
+    }
+    case 'restore': {
+      const day = rest[0];
+      if (!day) throw new UsageError('restore needs a day: restore <YYYY-MM-DD>');
+      await withDb(async (db) => {
+        const rows = await restoreDay(db, { day, dir: archiveDir, onProgress: progressPrinter(print) });
+        print(`restored ${day}: ${rows} events are back in the database`);
+      });
+      return;
+    }
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+  }
+}
+
+/** One line per day and one every 10% within a long day, so a long archive shows it is alive. */
+function progressPrinter(print: (line: string) => void): (p: ArchiveProgress) => void {
+  let lastDecile = -1;
+  return (p) => {
+    const decile = p.totalRows === 0 ? 10 : Math.floor((p.rows / p.totalRows) * 10);
+    if (p.done) {
+      print(`  ${p.day}: ${p.rows} events done (${p.dayIndex + 1}/${p.days})`);
+      lastDecile = -1;
+    } else if (decile !== lastDecile) {
+      print(`  ${p.day}: ${p.rows}/${p.totalRows} events (${decile * 10}%)`);
+      lastDecile = decile;
+    }
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  runCli(process.argv.slice(2)).catch((error: unknown) => {
+    console.error(`parley: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(error instanceof UsageError ? 2 : 1);
+  });
+}

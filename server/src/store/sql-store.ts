@@ -1,0 +1,691 @@
+import { EventEmitter } from 'node:events';
+import type { Checkpoint, JsonObject, JsonValue, RecordedEvent, StreamId, TenantId } from '@parley/domain';
+import type { Database } from '../db/database';
+import { addDays, ensurePartitions, utcDay } from '../db/partitions';
+import { ArchiveReader } from './archive';
+import { compareCheckpoints, formatCheckpoint, parseCheckpoint, START } from './checkpoint';
+import { ConcurrencyError, InvalidAppendError } from './errors';
+import { HotTier } from './hot-tier';
+import type {
+  AppendOptions,
+  AppendResult,
+  EventStore,
+  NewEvent,
+  ReadAllResult,
+  ReadStreamOptions,
+  SubscribeOptions,
+} from './types';
+import { assertStreamId, assertTenantId, prepareAppend, type PreparedEvent } from './validation';
+
+export interface SqlEventStoreOptions {
+  readonly db: Database;
+  /** Where archived day partitions are kept (DATA_DIR/archive). */
+  readonly archiveDir: string;
+  /** Wall clock in epoch ms; tests pass their own to place events on a chosen day. */
+  readonly clock?: () => number;
+  /** The most appends one group commit takes. */
+  readonly maxBatch?: number;
+  /** Group-commit transactions in flight at once (PGlite always runs one). */
+  readonly maxInFlight?: number;
+  /** Hot tier bound, in events across all streams. */
+  readonly hotTierEvents?: number;
+  /** How often a subscriber looks for commits it was not told about (other processes). */
+  readonly pollIntervalMs?: number;
+  /** Days of partitions kept ready ahead of today. */
+  readonly partitionsAhead?: number;
+}
+
+interface PendingAppend {
+  readonly tenantId: TenantId;
+  readonly streamId: StreamId;
+  readonly key: string;
+  readonly events: readonly PreparedEvent[];
+  readonly options: AppendOptions;
+  readonly resolve: (result: AppendResult) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+type Outcome =
+  | { readonly kind: 'written'; readonly request: PendingAppend; readonly result: AppendResult }
+  | {
+      readonly kind: 'duplicate';
+      readonly request: PendingAppend;
+      readonly firstVersion: number;
+      readonly lastVersion: number;
+      readonly checkpoint: Checkpoint;
+    }
+  | {
+      readonly kind: 'conflict';
+      readonly request: PendingAppend;
+      readonly actualVersion: number | undefined;
+    };
+
+interface EventRow {
+  tenant_id: string;
+  stream_id: string;
+  version: number;
+  event_id: string;
+  type: string;
+  data: JsonValue;
+  metadata: JsonObject;
+  recorded_at: Date;
+  tx: string;
+  pos: string;
+}
+
+const EVENT_COLUMNS = `tenant_id, stream_id, version, event_id::text AS event_id, type, data, metadata,
+  recorded_at, tx_id::text AS tx, position::text AS pos`;
+
+/** Every row older than this snapshot's xmin belongs to a finished transaction. */
+const VISIBLE = 'tx_id < pg_snapshot_xmin(pg_current_snapshot())';
+
+const NOTIFY_CHANNEL = 'parley_events';
+
+/**
+ * The event store on PostgreSQL or PGlite, through Prisma Client. Appends from concurrent callers
+ * are grouped into one transaction (group commit); see docs/ARCHITECTURE.md for the whole design.
+ */
+export class SqlEventStore implements EventStore {
+  readonly kind: 'pglite' | 'postgres';
+  readonly hot: HotTier;
+  readonly archive: ArchiveReader;
+  private readonly db: Database;
+  private readonly clock: () => number;
+  private readonly maxBatch: number;
+  private readonly maxInFlight: number;
+  private readonly pollIntervalMs: number;
+  private readonly partitionsAhead: number;
+  private readonly queue: PendingAppend[] = [];
+  private readonly busyStreams = new Set<string>();
+  private readonly commits = new EventEmitter();
+  private commitSeq = 0;
+  private inFlight = 0;
+  private closed = false;
+  private stopListening: (() => Promise<void>) | undefined;
+  private maintenance: NodeJS.Timeout | undefined;
+  /** Group-commit statistics, for the benchmark and the health query. */
+  readonly stats = { batches: 0, appends: 0, events: 0, largestBatch: 0 };
+
+  private constructor(options: SqlEventStoreOptions) {
+    this.db = options.db;
+    this.kind = options.db.kind;
+    this.clock = options.clock ?? Date.now;
+    this.maxBatch = options.maxBatch ?? 256;
+    this.maxInFlight = this.kind === 'pglite' ? 1 : (options.maxInFlight ?? 2);
+    this.pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.partitionsAhead = options.partitionsAhead ?? 7;
+    this.hot = new HotTier(options.hotTierEvents);
+    this.archive = new ArchiveReader(options.db, options.archiveDir);
+    this.commits.setMaxListeners(0);
+  }
+
+  /** Opens the store on a migrated database and makes sure the coming days have partitions. */
+  static async open(options: SqlEventStoreOptions): Promise<SqlEventStore> {
+    const store = new SqlEventStore(options);
+    await store.runMaintenance();
+    store.maintenance = setInterval(() => {
+      store.runMaintenance().catch(() => undefined); // retried next hour; appends self-heal meanwhile
+    }, 3_600_000);
+    store.maintenance.unref();
+    if (store.kind === 'postgres') await store.listenForOtherProcesses();
+    return store;
+  }
+
+  /** Creates partitions for today and the next `partitionsAhead` days (UTC). */
+  async runMaintenance(): Promise<string[]> {
+    return ensurePartitions(this.db.sql, utcDay(this.clock()), this.partitionsAhead + 1);
+  }
+
+  async append(
+    tenantId: TenantId,
+    streamId: StreamId,
+    events: readonly NewEvent[],
+    options: AppendOptions,
+  ): Promise<AppendResult> {
+    if (this.closed) throw new Error('the event store is closed');
+    const prepared = prepareAppend(tenantId, streamId, events, options);
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.queue.push({
+        tenantId,
+        streamId,
+        key: streamKey(tenantId, streamId),
+        events: prepared,
+        options,
+        resolve,
+        reject,
+      });
+      this.pump();
+    });
+  }
+
+  async readStream(
+    tenantId: TenantId,
+    streamId: StreamId,
+    options: ReadStreamOptions = {},
+  ): Promise<RecordedEvent[]> {
+    assertTenantId(tenantId);
+    assertStreamId(streamId);
+    const fromVersion = Math.max(1, options.fromVersion ?? 1);
+    const limit = options.limit;
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) {
+      throw new RangeError(`limit must be a whole number >= 0, got ${String(limit)}`);
+    }
+    if (limit === 0) return [];
+    const key = streamKey(tenantId, streamId);
+    const cached = this.hot.read(key, fromVersion, limit);
+    if (cached) return cached;
+
+    const generation = this.hot.generation(key);
+    const rows = await this.db.prisma.$queryRawUnsafe<EventRow[]>(
+      `SELECT ${EVENT_COLUMNS} FROM events
+        WHERE tenant_id = $1 AND stream_id = $2 AND version >= $3
+        ORDER BY version LIMIT $4`,
+      tenantId,
+      streamId,
+      fromVersion,
+      limit ?? null,
+    );
+    let events = rows.map(toRecorded);
+    const firstLive = events[0]?.version;
+    if (firstLive === undefined || firstLive > fromVersion) {
+      // The versions before the first live event may be in archived day partitions.
+      const archived = await this.archive.readStream(tenantId, streamId, fromVersion, firstLive);
+      if (archived.length > 0) events = [...archived, ...events].slice(0, limit ?? undefined);
+    }
+    if (limit === undefined || rows.length < limit)
+      this.hot.rememberTail(key, generation, events.slice(-100));
+    return events;
+  }
+
+  async streamVersion(tenantId: TenantId, streamId: StreamId): Promise<number> {
+    assertTenantId(tenantId);
+    assertStreamId(streamId);
+    const rows = await this.db.prisma.$queryRawUnsafe<{ version: number }[]>(
+      'SELECT version FROM streams WHERE tenant_id = $1 AND stream_id = $2',
+      tenantId,
+      streamId,
+    );
+    return rows[0]?.version ?? 0;
+  }
+
+  readAll(tenantId: TenantId, after: Checkpoint, limit: number): Promise<ReadAllResult> {
+    assertTenantId(tenantId);
+    return this.readLog(tenantId, after, limit);
+  }
+
+  readAllTenants(after: Checkpoint, limit: number): Promise<ReadAllResult> {
+    return this.readLog(undefined, after, limit);
+  }
+
+  async *subscribe(options: SubscribeOptions): AsyncGenerator<RecordedEvent> {
+    const { tenantId, signal } = options;
+    if (tenantId !== undefined) assertTenantId(tenantId);
+    const batchSize = options.batchSize ?? 500;
+    let cursor = options.after;
+    while (!signal?.aborted && !this.closed) {
+      const seen = this.commitSeq;
+      const page = await this.readLog(tenantId, cursor, batchSize);
+      for (const event of page.events) {
+        if (signal?.aborted) return;
+        yield event;
+      }
+      cursor = page.next;
+      if (page.events.length < batchSize) await this.nextCommit(seen, signal);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.maintenance);
+    this.commits.emit('commit');
+    while (this.inFlight > 0 || this.queue.length > 0) await new Promise((r) => setTimeout(r, 5));
+    await this.stopListening?.();
+  }
+
+  // ---- reading the global log ----
+
+  private async readLog(
+    tenantId: TenantId | undefined,
+    after: Checkpoint,
+    limit: number,
+  ): Promise<ReadAllResult> {
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
+      throw new RangeError(`limit must be a whole number from 1 to 10000, got ${String(limit)}`);
+    }
+    const { tx, position } = parseCheckpoint(after);
+    const scope = tenantId === undefined ? '' : 'tenant_id = $4 AND';
+    const params: unknown[] = [tx.toString(), position.toString(), limit];
+    if (tenantId !== undefined) params.push(tenantId);
+    const rows = await this.db.prisma.$queryRawUnsafe<EventRow[]>(
+      `SELECT ${EVENT_COLUMNS} FROM events
+        WHERE ${scope} (tx_id, position) > ($1::xid8, $2::bigint) AND ${VISIBLE}
+        ORDER BY events.tx_id, events.position LIMIT $3`,
+      ...params,
+    );
+    let events = rows.map(toRecorded);
+    const archived = await this.archive.readAll(tenantId, after, limit);
+    if (archived.length > 0) {
+      events = [...archived, ...events]
+        .sort((a, b) => compareCheckpoints(a.checkpoint, b.checkpoint))
+        .slice(0, limit);
+    }
+    return { events, next: events.at(-1)?.checkpoint ?? after };
+  }
+
+  private nextCommit(seen: number, signal: AbortSignal | undefined): Promise<void> {
+    if (this.commitSeq !== seen || this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.commits.off('commit', done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      // Commits by other processes reach us through NOTIFY (PostgreSQL); the timer is the safety net.
+      const timer = setTimeout(done, this.pollIntervalMs);
+      this.commits.on('commit', done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  private announceCommit(): void {
+    this.commitSeq++;
+    this.commits.emit('commit');
+  }
+
+  private async listenForOtherProcesses(): Promise<void> {
+    if (!this.db.listen) return;
+    this.stopListening = await this.db.listen(NOTIFY_CHANNEL, () => this.announceCommit());
+  }
+
+  // ---- group commit ----
+
+  private pump(): void {
+    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
+      const batch = this.takeBatch();
+      if (batch.length === 0) return;
+      this.inFlight++;
+      void this.commitBatch(batch).finally(() => {
+        for (const request of batch) this.busyStreams.delete(request.key);
+        this.inFlight--;
+        this.pump();
+      });
+    }
+  }
+
+  /** Takes queued appends for distinct streams that no batch in flight is writing. */
+  private takeBatch(): PendingAppend[] {
+    const batch: PendingAppend[] = [];
+    const rest: PendingAppend[] = [];
+    const inBatch = new Set<string>();
+    for (const request of this.queue) {
+      // A second append to the same stream must see the first one's version: it waits a turn.
+      if (batch.length < this.maxBatch && !inBatch.has(request.key) && !this.busyStreams.has(request.key)) {
+        batch.push(request);
+        inBatch.add(request.key);
+        this.busyStreams.add(request.key);
+      } else {
+        rest.push(request);
+      }
+    }
+    this.queue.splice(0, this.queue.length, ...rest);
+    return batch;
+  }
+
+  private async commitBatch(batch: PendingAppend[]): Promise<void> {
+    let outcomes: Outcome[];
+    try {
+      outcomes = await this.writeWithRetries(batch);
+    } catch (error) {
+      if (batch.length === 1) {
+        batch[0]!.reject(error);
+        return;
+      }
+      // One bad append must not fail its neighbours: write each alone to find it.
+      for (const request of batch) await this.commitBatch([request]);
+      return;
+    }
+    this.stats.batches++;
+    this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
+    let wrote = false;
+    for (const outcome of outcomes) {
+      const { request } = outcome;
+      switch (outcome.kind) {
+        case 'written':
+          wrote = true;
+          this.stats.appends++;
+          this.stats.events += outcome.result.events.length;
+          this.hot.appended(request.key, outcome.result.events);
+          request.resolve(outcome.result);
+          break;
+        case 'duplicate':
+          this.readStream(request.tenantId, request.streamId, {
+            fromVersion: outcome.firstVersion,
+            limit: outcome.lastVersion - outcome.firstVersion + 1,
+          }).then(
+            (events) =>
+              request.resolve({
+                tenantId: request.tenantId,
+                streamId: request.streamId,
+                firstVersion: outcome.firstVersion,
+                nextExpectedVersion: outcome.lastVersion,
+                checkpoint: outcome.checkpoint,
+                duplicate: true,
+                events,
+              }),
+            request.reject,
+          );
+          break;
+        case 'conflict': {
+          this.hot.invalidate(request.key);
+          const expected = request.options.expectedVersion;
+          request.reject(
+            new ConcurrencyError(
+              request.tenantId,
+              request.streamId,
+              expected === 'any' ? 'no_stream' : expected,
+              outcome.actualVersion,
+            ),
+          );
+          break;
+        }
+        default:
+          outcome satisfies never;
+      }
+    }
+    if (wrote) this.announceCommit();
+  }
+
+  private async writeWithRetries(batch: PendingAppend[]): Promise<Outcome[]> {
+    for (let attempt = 1; ; attempt++) {
+      const recordedAt = new Date(this.clock());
+      try {
+        return await this.db.prisma.$transaction((tx) => writeBatch(tx, batch, recordedAt, this.kind), {
+          maxWait: 30_000,
+          timeout: 60_000,
+        });
+      } catch (error) {
+        const reason = retryReason(error);
+        if (reason === undefined || attempt >= 5) throw error;
+        if (reason === 'missing-partition') {
+          // The clock crossed into a day nobody prepared (or jumped): make it and go again.
+          const day = utcDay(recordedAt.getTime());
+          await ensurePartitions(this.db.sql, addDays(day, 0), 1);
+        }
+      }
+    }
+  }
+}
+
+type Tx = Pick<Database['prisma'], '$queryRawUnsafe' | '$executeRawUnsafe'>;
+
+async function writeBatch(
+  tx: Tx,
+  batch: PendingAppend[],
+  recordedAt: Date,
+  kind: Database['kind'],
+): Promise<Outcome[]> {
+  const outcomes = new Map<PendingAppend, Outcome>();
+
+  // 1. Claim idempotency keys. A key already claimed (now, or by a concurrent transaction that
+  //    then committed) marks a retry: it gets the original result and writes nothing.
+  const keyed = batch.filter((r) => r.options.idempotencyKey !== undefined);
+  if (keyed.length > 0) {
+    const claimed = await tx.$queryRawUnsafe<{ tenant_id: string; stream_id: string }[]>(
+      `INSERT INTO append_idempotency (tenant_id, stream_id, key)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
+       ON CONFLICT DO NOTHING RETURNING tenant_id, stream_id`,
+      keyed.map((r) => r.tenantId),
+      keyed.map((r) => r.streamId),
+      keyed.map((r) => r.options.idempotencyKey),
+    );
+    const claimedKeys = new Set(claimed.map((row) => streamKey(row.tenant_id, row.stream_id)));
+    const repeats = keyed.filter((r) => !claimedKeys.has(r.key));
+    if (repeats.length > 0) {
+      const originals = await tx.$queryRawUnsafe<
+        {
+          tenant_id: string;
+          stream_id: string;
+          first_version: number;
+          last_version: number;
+          checkpoint: string;
+        }[]
+      >(
+        `SELECT a.tenant_id, a.stream_id, a.first_version, a.last_version, a.checkpoint
+           FROM append_idempotency a
+           JOIN unnest($1::text[], $2::text[], $3::text[]) AS v(tenant_id, stream_id, key)
+             ON a.tenant_id = v.tenant_id AND a.stream_id = v.stream_id AND a.key = v.key`,
+        repeats.map((r) => r.tenantId),
+        repeats.map((r) => r.streamId),
+        repeats.map((r) => r.options.idempotencyKey),
+      );
+      const byKey = new Map(originals.map((row) => [streamKey(row.tenant_id, row.stream_id), row]));
+      for (const request of repeats) {
+        const original = byKey.get(request.key);
+        if (!original) throw new Error(`idempotency key of ${request.streamId} vanished mid-append`);
+        outcomes.set(request, {
+          kind: 'duplicate',
+          request,
+          firstVersion: original.first_version,
+          lastVersion: original.last_version,
+          checkpoint: original.checkpoint as Checkpoint,
+        });
+      }
+    }
+  }
+
+  // 2. Move each stream's version forward if it is still what the caller expected.
+  const fresh = batch.filter((r) => !outcomes.has(r));
+  const newVersions = new Map<string, number>();
+  const byExpectation = {
+    existing: fresh.filter(
+      (r) => typeof r.options.expectedVersion === 'number' && r.options.expectedVersion > 0,
+    ),
+    absent: fresh.filter((r) => r.options.expectedVersion === 'no_stream' || r.options.expectedVersion === 0),
+    any: fresh.filter((r) => r.options.expectedVersion === 'any'),
+  };
+  const remember = (rows: { tenant_id: string; stream_id: string; version: number }[]) => {
+    for (const row of rows) newVersions.set(streamKey(row.tenant_id, row.stream_id), row.version);
+  };
+  if (byExpectation.existing.length > 0) {
+    const r = byExpectation.existing;
+    remember(
+      await tx.$queryRawUnsafe(
+        `UPDATE streams AS s SET version = v.expected + v.n, updated_at = now()
+           FROM unnest($1::text[], $2::text[], $3::int[], $4::int[]) AS v(tenant_id, stream_id, expected, n)
+          WHERE s.tenant_id = v.tenant_id AND s.stream_id = v.stream_id AND s.version = v.expected
+          RETURNING s.tenant_id, s.stream_id, s.version`,
+        r.map((x) => x.tenantId),
+        r.map((x) => x.streamId),
+        r.map((x) => x.options.expectedVersion),
+        r.map((x) => x.events.length),
+      ),
+    );
+  }
+  if (byExpectation.absent.length > 0) {
+    const r = byExpectation.absent;
+    remember(
+      await tx.$queryRawUnsafe(
+        `INSERT INTO streams (tenant_id, stream_id, version)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::int[])
+         ON CONFLICT DO NOTHING RETURNING tenant_id, stream_id, version`,
+        r.map((x) => x.tenantId),
+        r.map((x) => x.streamId),
+        r.map((x) => x.events.length),
+      ),
+    );
+  }
+  if (byExpectation.any.length > 0) {
+    const r = byExpectation.any;
+    remember(
+      await tx.$queryRawUnsafe(
+        `INSERT INTO streams AS s (tenant_id, stream_id, version)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::int[])
+         ON CONFLICT (tenant_id, stream_id)
+           DO UPDATE SET version = s.version + EXCLUDED.version, updated_at = now()
+         RETURNING s.tenant_id, s.stream_id, s.version`,
+        r.map((x) => x.tenantId),
+        r.map((x) => x.streamId),
+        r.map((x) => x.events.length),
+      ),
+    );
+  }
+  const losers = fresh.filter((r) => !newVersions.has(r.key));
+  if (losers.length > 0) {
+    const actual = await tx.$queryRawUnsafe<{ tenant_id: string; stream_id: string; version: number }[]>(
+      `SELECT s.tenant_id, s.stream_id, s.version FROM streams s
+         JOIN unnest($1::text[], $2::text[]) AS v(tenant_id, stream_id)
+           ON s.tenant_id = v.tenant_id AND s.stream_id = v.stream_id`,
+      losers.map((r) => r.tenantId),
+      losers.map((r) => r.streamId),
+    );
+    const versions = new Map(actual.map((row) => [streamKey(row.tenant_id, row.stream_id), row.version]));
+    for (const request of losers) {
+      outcomes.set(request, { kind: 'conflict', request, actualVersion: versions.get(request.key) ?? 0 });
+    }
+  }
+
+  // 3. Write the winners' events in one statement.
+  const winners = fresh.filter((r) => newVersions.has(r.key));
+  const written = new Map<string, { tx: string; pos: string }>();
+  if (winners.length > 0) {
+    const columns = {
+      tenant: [] as string[],
+      stream: [] as string[],
+      version: [] as number[],
+      id: [] as string[],
+      type: [] as string[],
+      data: [] as string[],
+      metadata: [] as string[],
+    };
+    for (const request of winners) {
+      const first = newVersions.get(request.key)! - request.events.length + 1;
+      request.events.forEach((event, i) => {
+        columns.tenant.push(request.tenantId);
+        columns.stream.push(request.streamId);
+        columns.version.push(first + i);
+        columns.id.push(event.eventId);
+        columns.type.push(event.type);
+        columns.data.push(event.dataJson);
+        columns.metadata.push(event.metadataJson);
+      });
+    }
+    const rows = await tx.$queryRawUnsafe<
+      { tenant_id: string; stream_id: string; version: number; tx: string; pos: string }[]
+    >(
+      `INSERT INTO events (tenant_id, stream_id, version, event_id, type, data, metadata, recorded_at)
+       SELECT t, s, v, i, ty, d, m, $8::timestamptz
+         FROM unnest($1::text[], $2::text[], $3::int[], $4::uuid[], $5::text[], $6::jsonb[], $7::jsonb[])
+           AS x(t, s, v, i, ty, d, m)
+       RETURNING tenant_id, stream_id, version, tx_id::text AS tx, position::text AS pos`,
+      columns.tenant,
+      columns.stream,
+      columns.version,
+      columns.id,
+      columns.type,
+      columns.data,
+      columns.metadata,
+      recordedAt,
+    );
+    for (const row of rows) written.set(`${streamKey(row.tenant_id, row.stream_id)}#${row.version}`, row);
+  }
+
+  const recordedAtMs = recordedAt.getTime();
+  for (const request of winners) {
+    const last = newVersions.get(request.key)!;
+    const first = last - request.events.length + 1;
+    const events = request.events.map((event, i): RecordedEvent => {
+      const at = written.get(`${request.key}#${first + i}`);
+      if (!at) throw new Error(`event ${first + i} of ${request.streamId} was not written`);
+      return {
+        tenantId: request.tenantId,
+        streamId: request.streamId,
+        version: first + i,
+        eventId: event.eventId,
+        type: event.type,
+        data: event.data as JsonObject,
+        metadata: event.metadata,
+        recordedAt: recordedAtMs,
+        checkpoint: formatCheckpoint(at.tx, at.pos),
+      };
+    });
+    outcomes.set(request, {
+      kind: 'written',
+      request,
+      result: {
+        tenantId: request.tenantId,
+        streamId: request.streamId,
+        firstVersion: first,
+        nextExpectedVersion: last,
+        checkpoint: events.at(-1)!.checkpoint,
+        duplicate: false,
+        events,
+      },
+    });
+  }
+
+  // 4. Record the results of the keys claimed in step 1, and free the keys of the losers.
+  const keyedWinners = winners.filter((r) => r.options.idempotencyKey !== undefined);
+  if (keyedWinners.length > 0) {
+    await tx.$executeRawUnsafe(
+      `UPDATE append_idempotency a SET first_version = v.f, last_version = v.l, checkpoint = v.c
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::text[]) AS v(t, s, k, f, l, c)
+        WHERE a.tenant_id = v.t AND a.stream_id = v.s AND a.key = v.k`,
+      keyedWinners.map((r) => r.tenantId),
+      keyedWinners.map((r) => r.streamId),
+      keyedWinners.map((r) => r.options.idempotencyKey),
+      keyedWinners.map((r) => newVersions.get(r.key)! - r.events.length + 1),
+      keyedWinners.map((r) => newVersions.get(r.key)!),
+      keyedWinners.map((r) => (outcomes.get(r) as Extract<Outcome, { kind: 'written' }>).result.checkpoint),
+    );
+  }
+  const keyedLosers = losers.filter((r) => r.options.idempotencyKey !== undefined);
+  if (keyedLosers.length > 0) {
+    await tx.$executeRawUnsafe(
+      `DELETE FROM append_idempotency a USING unnest($1::text[], $2::text[], $3::text[]) AS v(t, s, k)
+        WHERE a.tenant_id = v.t AND a.stream_id = v.s AND a.key = v.k`,
+      keyedLosers.map((r) => r.tenantId),
+      keyedLosers.map((r) => r.streamId),
+      keyedLosers.map((r) => r.options.idempotencyKey),
+    );
+  }
+  if (kind === 'postgres' && winners.length > 0) {
+    await tx.$executeRawUnsafe(`SELECT pg_notify('${NOTIFY_CHANNEL}', '')`);
+  }
+  return batch.map((request) => outcomes.get(request)!);
+}
+
+function retryReason(error: unknown): 'missing-partition' | 'deadlock' | undefined {
+  const text = errorText(error);
+  if (/no partition of relation "events" found/.test(text)) return 'missing-partition';
+  if (/deadlock detected|40P01|could not serialize/.test(text)) return 'deadlock';
+  return undefined;
+}
+
+function errorText(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const meta = (error as { meta?: unknown }).meta;
+  return `${error.message} ${meta ? JSON.stringify(meta) : ''}`;
+}
+
+function streamKey(tenantId: string, streamId: string): string {
+  return `${tenantId}/${streamId}`;
+}
+
+export function toRecorded(row: EventRow): RecordedEvent {
+  return {
+    tenantId: row.tenant_id as TenantId,
+    streamId: row.stream_id as StreamId,
+    version: Number(row.version),
+    eventId: row.event_id,
+    type: row.type,
+    data: row.data as JsonObject,
+    metadata: row.metadata,
+    recordedAt: row.recorded_at.getTime(),
+    checkpoint: formatCheckpoint(row.tx, row.pos),
+  };
+}
+
+export { START, InvalidAppendError };
+export type { EventRow };
