@@ -108,7 +108,7 @@ function prepareEvent(streamId: string, event: NewEvent, index: number): Prepare
   return {
     eventId: eventId.toLowerCase(),
     type: event.type,
-    // A parsed copy, so what the caller gets back is exactly what a later read returns.
+    // Copies, so the hot tier and the caller never share an object the caller might mutate later.
     data: JSON.parse(dataJson) as JsonValue,
     metadata: JSON.parse(metadataJson) as JsonObject,
     dataJson,

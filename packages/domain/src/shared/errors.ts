@@ -16,3 +16,8 @@ export class DomainError<Code extends string = string> extends Error {
 export function isDomainError(value: unknown): value is DomainError {
   return value instanceof DomainError;
 }
+
+/** Throws the `DomainError` of a broken rule: `refuse(Codes.NOTE_EMPTY, 'a note needs some text', 'CV7')`. */
+export function refuse(code: string, message: string, rule?: string, hint?: string): never {
+  throw new DomainError(code, message, { ...(rule && { rule }), ...(hint && { hint }) });
+}

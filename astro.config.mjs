@@ -1,0 +1,80 @@
+// @ts-check
+// Builds the Parley PWA (apps/web) into static files in apps/web/dist, which the server serves.
+import { fileURLToPath } from 'node:url';
+import react from '@astrojs/react';
+import AstroPWA from '@vite-pwa/astro';
+import { defineConfig } from 'astro/config';
+
+const web = (/** @type {string} */ path) => fileURLToPath(new URL(`./apps/web/${path}`, import.meta.url));
+
+/** Brand colour, shared with the icons (apps/web/scripts/generate-icons.mjs) and index.astro. */
+const THEME_COLOR = '#4338ca';
+
+export default defineConfig({
+  // The config lives at the repo root so `npm run build` works from there; the app lives in apps/web.
+  // Astro resolves srcDir, publicDir and outDir against the working directory, so each is spelled out.
+  root: web(''),
+  srcDir: web('src'),
+  publicDir: web('public'),
+  outDir: web('dist'),
+  output: 'static',
+  vite: {
+    // Astro bundles the renderers it finds in the app's package.json for prerendering; our dependencies
+    // live in the root package.json instead, so name the React renderer (it imports a virtual module).
+    ssr: { noExternal: ['@astrojs/react'] },
+  },
+  integrations: [
+    react(),
+    AstroPWA({
+      strategies: 'generateSW',
+      // Ask before switching versions: a reload mid-reply would lose what the agent is typing.
+      registerType: 'prompt',
+      // App.tsx registers the worker itself through `virtual:pwa-register`.
+      injectRegister: false,
+      manifest: {
+        id: '/',
+        name: 'Parley',
+        short_name: 'Parley',
+        description: 'Offline-first conversation inbox: answer your customers, even without a connection.',
+        lang: 'en',
+        start_url: '/',
+        scope: '/',
+        display: 'standalone',
+        theme_color: THEME_COLOR,
+        background_color: '#ffffff',
+        icons: [
+          { src: '/icons/icon-192.png', sizes: '192x192', type: 'image/png', purpose: 'any' },
+          { src: '/icons/icon-512.png', sizes: '512x512', type: 'image/png', purpose: 'any' },
+          { src: '/icons/icon-maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+        ],
+      },
+      workbox: {
+        // The whole shell, so the app starts with no network at all (the plugin adds the manifest itself).
+        globPatterns: ['**/*.{html,js,css,png,svg,ico,woff2}'],
+        navigateFallback: '/',
+        // Navigations to the API must reach the server, never the cached shell.
+        navigateFallbackDenylist: [/^\/(?:trpc|api)(?:\/|$)/],
+        // With registerType 'prompt' a new worker waits; on first install, take the open page at once.
+        clientsClaim: true,
+        cleanupOutdatedCaches: true,
+        runtimeCaching: [
+          {
+            // API answers are live data: never serve them from a cache.
+            urlPattern: ({ url, sameOrigin }) => sameOrigin && /^\/(?:trpc|api)(?:\/|$)/.test(url.pathname),
+            handler: 'NetworkOnly',
+          },
+          {
+            // Avatars and attachments never change under a given URL, so the cached copy is as good as new.
+            urlPattern: ({ url, sameOrigin }) => sameOrigin && /^\/(?:avatars|media)\//.test(url.pathname),
+            handler: 'CacheFirst',
+            options: {
+              cacheName: 'parley-media',
+              expiration: { maxEntries: 500, maxAgeSeconds: 30 * 24 * 60 * 60, purgeOnQuotaError: true },
+              cacheableResponse: { statuses: [200] },
+            },
+          },
+        ],
+      },
+    }),
+  ],
+});

@@ -1,0 +1,178 @@
+export {
+  type DomainEvent,
+  type Checkpoint,
+  type Actor,
+  type RecordedEvent,
+  type Decider,
+  fold,
+} from './shared/envelope';
+export {
+  type TenantId,
+  type StreamId,
+  type EpochMs,
+  isTenantId,
+  isStreamId,
+  tenantId,
+  streamId,
+  streamFor,
+  streamCategory,
+  InvalidIdError,
+} from './shared/ids';
+export { type JsonValue, type JsonObject, findNonJson } from './shared/json';
+export { DomainError, isDomainError } from './shared/errors';
+export { type DomainCommand, assertNever } from './shared/command';
+export { characterCount, utf8ByteLength } from './shared/text';
+export { StreamCategory } from './streams';
+
+export {
+  type Platform,
+  type MediaKind,
+  type MessageTag,
+  type MediaRef,
+  type InboundContent,
+  type ReplyContent,
+  type MessageTemplate,
+  type MediaLimit,
+  type PlatformPolicy,
+  type Capabilities,
+  type ReplyRefusal,
+  type ReplyCheck,
+  type ReplyContext,
+  ReplyRefusalCode,
+  validateReply,
+  checkWindow,
+  windowDeadline,
+  humanAgentDeadline,
+  capabilitiesOf,
+  effectiveTag,
+} from './platforms/policy';
+export { platformPolicies, policyFor } from './platforms/policies';
+export { whatsapp } from './platforms/whatsapp';
+export { instagram } from './platforms/instagram';
+export { messenger } from './platforms/messenger';
+export { telegram } from './platforms/telegram';
+export { webchat } from './platforms/webchat';
+
+export {
+  type Contact,
+  type Priority,
+  type ConversationStatus,
+  type StatusReason,
+  type DeliveryStatus,
+  ConversationErrorCode,
+  type ReceiveInboundMessage,
+  type QueueReply,
+  type MarkReplySending,
+  type MarkReplySent,
+  type MarkReplyFailed,
+  type RecordDeliveryStatus,
+  type AddNote,
+  type AddLabel,
+  type RemoveLabel,
+  type AssignConversation,
+  type UnassignConversation,
+  type SetStatus,
+  type SnoozeConversation,
+  type WakeConversation,
+  type SetPriority,
+  type ConversationCommand,
+  type ConversationStarted,
+  type CycleStarted,
+  type CycleEnded,
+  type InboundMessageReceived,
+  type ReplyQueued,
+  type ReplySending,
+  type ReplySent,
+  type ReplyFailed,
+  type ReplyDelivered,
+  type ReplyRead,
+  type NoteAdded,
+  type LabelAdded,
+  type LabelRemoved,
+  type ConversationAssigned,
+  type ConversationUnassigned,
+  type StatusChanged,
+  type PriorityChanged,
+  type ConversationEvent,
+  type Reply,
+  type Conversation,
+  type ConversationState,
+} from './conversation/types';
+export { conversation, checkReplyWindow } from './conversation/decider';
+
+export {
+  type Presence,
+  type AssignmentPolicy,
+  type AgentLoad,
+  type StrategyState,
+  type Choice,
+  canTake,
+  initialStrategyState,
+  chooseAgent,
+  roundRobin,
+  weighted,
+  leastBusy,
+} from './inbox/assignment';
+export {
+  type Channel,
+  InboxErrorCode,
+  type CreateInbox,
+  type AddMember,
+  type RemoveMember,
+  type SetPresence,
+  type SetCapacity,
+  type SetWeight,
+  type SetAssignmentPolicy,
+  type RequestAssignment,
+  type AssignManually,
+  type ReleaseConversation,
+  type InboxCommand,
+  type InboxCreated,
+  type MemberAdded,
+  type MemberRemoved,
+  type PresenceChanged,
+  type CapacityChanged,
+  type WeightChanged,
+  type AssignmentPolicyChanged,
+  type ConversationQueued,
+  type AgentAssigned,
+  type ConversationReleased,
+  type ConversationDequeued,
+  type InboxEvent,
+  type Member,
+  type QueuedConversation,
+  type Inbox,
+  type InboxState,
+} from './inbox/types';
+export { inbox, agentLoads } from './inbox/decider';
+
+export {
+  type EntryAction,
+  type Stage,
+  type Transition,
+  type WorkflowDefinition,
+  WorkflowErrorCode,
+  type CreateWorkflow,
+  type ReviseWorkflow,
+  type WorkflowCommand,
+  type WorkflowCreated,
+  type WorkflowRevised,
+  type WorkflowEvent,
+  type WorkflowState,
+} from './workflow/types';
+export { workflow, canTransition, stageOf } from './workflow/decider';
+
+export {
+  CardErrorCode,
+  type EnterWorkflow,
+  type MoveCard,
+  type CardCommand,
+  type CardEnteredWorkflow,
+  type CardMoved,
+  type CardReordered,
+  type CardEvent,
+  type StageVisit,
+  type Card,
+  type CardState,
+} from './card/types';
+export { card } from './card/decider';

@@ -1,0 +1,64 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defineConfig } from '@playwright/test';
+
+const PORT = 3199;
+const baseURL = `http://127.0.0.1:${PORT}`;
+
+// Every run starts the server on an empty data directory. Playwright loads this file again in each
+// worker; the variable, inherited from the runner process, keeps them all on the one directory.
+if (!process.env.PARLEY_E2E_DATA_DIR) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'parley-e2e-'));
+  process.env.PARLEY_E2E_DATA_DIR = dataDir;
+  // On exit rather than in globalTeardown, which runs before Playwright stops the server.
+  process.on('exit', () => rmSync(dataDir, { recursive: true, force: true }));
+}
+
+export default defineConfig({
+  testDir: 'e2e',
+  workers: 1,
+  retries: 0,
+  forbidOnly: !!process.env.CI,
+  reporter: 'list',
+  use: {
+    baseURL,
+    trace: 'retain-on-failure',
+  },
+  projects: [
+    {
+      name: 'chromium',
+      use: {
+        browserName: 'chromium',
+        // Debian's Chromium (scripts/ensure-chromium.sh), never a browser downloaded by Playwright.
+        launchOptions: {
+          executablePath: process.env.PARLEY_CHROMIUM ?? '/usr/bin/chromium',
+          args: [
+            '--headless',
+            '--no-sandbox',
+            '--disable-gpu',
+            '--disable-quic',
+            '--no-first-run',
+            '--disable-background-networking',
+            '--disable-component-update',
+            '--disable-sync',
+          ],
+        },
+      },
+    },
+  ],
+  webServer: {
+    // The real server, serving the PWA built by `npm run build` from apps/web/dist.
+    command: 'node --import tsx server/src/main.ts',
+    url: `${baseURL}/trpc/health`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: {
+      PORT: String(PORT),
+      DATA_DIR: process.env.PARLEY_E2E_DATA_DIR,
+      LOG_LEVEL: 'warn',
+    },
+  },
+});

@@ -1,0 +1,437 @@
+import { fold, findNonJson, streamFor } from '@parley/domain';
+import type { DomainEvent, JsonObject, JsonValue, RecordedEvent, StreamId, TenantId } from '@parley/domain';
+import type { BroadcastChannel } from '../broadcast/channel';
+import type { Topic } from '../broadcast/topics';
+import { ConcurrencyError } from '../store/errors';
+import type { AppendResult, EventStore } from '../store/types';
+import { GrainConflictError, GrainRuntimeClosedError } from './errors';
+import type { Grain } from './grain';
+import { Mailbox } from './mailbox';
+import type { SnapshotStore } from './snapshots';
+
+/** What the runtime needs, and its limits. */
+export interface GrainRuntimeOptions {
+  readonly store: EventStore;
+  readonly snapshots: SnapshotStore;
+  readonly broadcast: BroadcastChannel;
+  /** Measures idle time for passivation; defaults to `Date.now`. Commands carry their own `now`. */
+  readonly clock?: () => number;
+  /** Most activations kept in memory; the least recently used idle one goes first. Defaults to 10 000. */
+  readonly maxActive?: number;
+  /** An activation unused this long is passivated by the next sweep. Defaults to 5 minutes. */
+  readonly idleAfterMs?: number;
+  /** How often to sweep for idle activations; 0 leaves it to `passivateIdle()`. Defaults to 30 s. */
+  readonly sweepEveryMs?: number;
+  /** Hears failures that do not fail a command: a snapshot not saved, a broadcast not sent. */
+  readonly onError?: (error: unknown, context: GrainErrorContext) => void;
+}
+
+/** Which grain and which background step failed. */
+export interface GrainErrorContext {
+  readonly tenantId: TenantId;
+  readonly streamId: StreamId;
+  readonly during: 'snapshot-load' | 'snapshot-save' | 'publish';
+}
+
+/** Per-call options of a command. */
+export interface AskOptions {
+  /** Makes a retried command append nothing new: the store answers with the first append. */
+  readonly idempotencyKey?: string;
+  /** Stored with every event the command produces, e.g. the acting agent. */
+  readonly metadata?: JsonObject;
+}
+
+/** A grain's state as of a stream version. */
+export interface GrainView<State> {
+  readonly state: State;
+  /** The stream version the state includes; 0 before the first event. */
+  readonly version: number;
+}
+
+/** The answer to a command: what it recorded and the state after it. */
+export interface AskResult<State, Event extends DomainEvent> extends GrainView<State> {
+  /** The committed events; empty when the command changed nothing. */
+  readonly events: readonly RecordedEvent<Event>[];
+  /** True when the idempotency key had been used and these events were recorded by an earlier call. */
+  readonly duplicate: boolean;
+}
+
+/** A handle on one grain instance; cheap to make and safe to keep across passivations. */
+export interface GrainRef<Command, State, Event extends DomainEvent> {
+  readonly tenantId: TenantId;
+  readonly streamId: StreamId;
+  /** Runs a command after every command sent to this instance before it. */
+  ask(command: Command, options?: AskOptions): Promise<AskResult<State, Event>>;
+  /** The last committed state, from memory when the instance is active. */
+  read(): Promise<GrainView<State>>;
+}
+
+/** Counters for tests and the benchmark. */
+export interface GrainRuntimeStats {
+  /** Activations in memory now. */
+  readonly active: number;
+  /** Activations created since start. */
+  readonly activations: number;
+  /** Activations dropped from memory since start, for idleness or the bound. */
+  readonly passivations: number;
+  /** Appends refused because another writer got there first. */
+  readonly conflicts: number;
+  /** Snapshots saved. */
+  readonly snapshots: number;
+}
+
+/** Runs grains: one activation per stream, one command at a time per activation. */
+export interface GrainRuntime {
+  /** A handle on the instance `id` of a grain in a tenant. */
+  get<Command, State, Event extends DomainEvent>(
+    grain: Grain<Command, State, Event>,
+    tenantId: TenantId,
+    id: string,
+  ): GrainRef<Command, State, Event>;
+  /** Shorthand for `get(grain, tenantId, id).read()`. */
+  read<Command, State, Event extends DomainEvent>(
+    grain: Grain<Command, State, Event>,
+    tenantId: TenantId,
+    id: string,
+  ): Promise<GrainView<State>>;
+  /** Passivates every idle activation unused for `idleAfterMs`; returns how many. */
+  passivateIdle(): number;
+  stats(): GrainRuntimeStats;
+  /** Finishes queued commands and pending snapshots, then refuses new commands. */
+  close(): Promise<void>;
+}
+
+/** One grain instance in memory: its hot state and its mailbox. */
+interface Activation<Command, State, Event extends DomainEvent> {
+  readonly key: string;
+  readonly grain: Grain<Command, State, Event>;
+  readonly tenantId: TenantId;
+  readonly streamId: StreamId;
+  readonly mailbox: Mailbox;
+  state: State;
+  version: number;
+  loaded: boolean;
+  /** The store may hold events this activation has not folded in. */
+  stale: boolean;
+  snapshotVersion: number;
+  snapshotting: boolean;
+  lastUsedAt: number;
+}
+
+type AnyActivation = Activation<unknown, unknown, DomainEvent>;
+
+/** Creates a grain runtime over an event store, a snapshot store and a broadcast channel. */
+export function createGrainRuntime(options: GrainRuntimeOptions): GrainRuntime {
+  const { store, snapshots, broadcast } = options;
+  const clock = options.clock ?? Date.now;
+  const maxActive = options.maxActive ?? 10_000;
+  const idleAfterMs = options.idleAfterMs ?? 5 * 60_000;
+  const onError = options.onError ?? ((error: unknown) => console.error(error));
+  if (!Number.isInteger(maxActive) || maxActive < 1) throw new RangeError(`maxActive must be at least 1`);
+
+  /** In least-recently-used order: every use moves an activation to the end. */
+  const activations = new Map<string, AnyActivation>();
+  const background = new Set<Promise<void>>();
+  const counters = { activations: 0, passivations: 0, conflicts: 0, snapshots: 0 };
+  let closed = false;
+
+  const sweepEveryMs = options.sweepEveryMs ?? 30_000;
+  const sweeper = sweepEveryMs > 0 ? setInterval(passivateIdle, sweepEveryMs) : undefined;
+  sweeper?.unref();
+
+  function activate<Command, State, Event extends DomainEvent>(
+    grain: Grain<Command, State, Event>,
+    tenantId: TenantId,
+    streamId: StreamId,
+  ): Activation<Command, State, Event> {
+    if (closed) throw new GrainRuntimeClosedError();
+    const key = `${tenantId}/${streamId}`;
+    const existing = activations.get(key);
+    if (existing) {
+      if (existing.grain !== (grain as unknown)) {
+        throw new TypeError(
+          `two grain definitions claim the category of ${streamId}; define each grain once`,
+        );
+      }
+      activations.delete(key);
+      activations.set(key, existing);
+      existing.lastUsedAt = clock();
+      return existing as unknown as Activation<Command, State, Event>;
+    }
+    const activation: Activation<Command, State, Event> = {
+      key,
+      grain,
+      tenantId,
+      streamId,
+      mailbox: new Mailbox(() => {
+        if (activations.size > maxActive) evictLeastRecentlyUsed();
+      }),
+      state: grain.decider.initialState(),
+      version: 0,
+      loaded: false,
+      stale: false,
+      snapshotVersion: 0,
+      snapshotting: false,
+      lastUsedAt: clock(),
+    };
+    activations.set(key, activation as unknown as AnyActivation);
+    counters.activations += 1;
+    return activation;
+  }
+
+  /** Runs work in an activation's mailbox; the bound is enforced once the new work makes it busy. */
+  function enqueue<Command, State, Event extends DomainEvent, T>(
+    activation: Activation<Command, State, Event>,
+    work: () => Promise<T>,
+  ): Promise<T> {
+    const result = activation.mailbox.post(work);
+    if (activations.size > maxActive) evictLeastRecentlyUsed();
+    return result;
+  }
+
+  function evictLeastRecentlyUsed(): void {
+    for (const activation of activations.values()) {
+      if (activations.size <= maxActive) return;
+      if (activation.mailbox.size === 0) passivate(activation);
+    }
+  }
+
+  function passivate(activation: AnyActivation): void {
+    activations.delete(activation.key);
+    counters.passivations += 1;
+  }
+
+  function passivateIdle(): number {
+    const before = counters.passivations;
+    const now = clock();
+    for (const activation of activations.values()) {
+      if (now - activation.lastUsedAt >= idleAfterMs && activation.mailbox.size === 0) passivate(activation);
+    }
+    return counters.passivations - before;
+  }
+
+  async function load<Command, State, Event extends DomainEvent>(
+    activation: Activation<Command, State, Event>,
+  ): Promise<void> {
+    const { grain, tenantId, streamId } = activation;
+    let state = grain.decider.initialState();
+    let version = 0;
+    const snapshot = await loadSnapshot(activation);
+    if (snapshot) {
+      state = snapshot.state;
+      version = snapshot.version;
+    }
+    const tail = await store.readStream(tenantId, streamId, { fromVersion: version + 1 });
+    activation.state = fold(grain.decider, state, tail.map(toDomainEvent<Event>));
+    activation.version = tail.at(-1)?.version ?? version;
+    activation.snapshotVersion = version;
+    activation.loaded = true;
+    activation.stale = false;
+  }
+
+  async function loadSnapshot<Command, State, Event extends DomainEvent>(
+    activation: Activation<Command, State, Event>,
+  ): Promise<GrainView<State> | undefined> {
+    const { grain, tenantId, streamId } = activation;
+    try {
+      const snapshot = await snapshots.load(tenantId, streamId);
+      if (!snapshot || !isEnvelope(snapshot.state) || snapshot.state.revision !== grain.snapshotRevision) {
+        return undefined;
+      }
+      return { state: grain.codec.decode(snapshot.state.state), version: snapshot.version };
+    } catch (error) {
+      // A missing or unreadable snapshot costs a longer replay, not the command.
+      onError(error, { tenantId, streamId, during: 'snapshot-load' });
+      return undefined;
+    }
+  }
+
+  /** Reads what other writers appended since this activation last looked. */
+  async function catchUp<Command, State, Event extends DomainEvent>(
+    activation: Activation<Command, State, Event>,
+  ): Promise<void> {
+    if (!activation.loaded) return load(activation);
+    const { tenantId, streamId } = activation;
+    const tail = await store.readStream(tenantId, streamId, { fromVersion: activation.version + 1 });
+    evolve(activation, tail);
+    activation.stale = false;
+  }
+
+  function evolve<Command, State, Event extends DomainEvent>(
+    activation: Activation<Command, State, Event>,
+    events: readonly RecordedEvent[],
+  ): void {
+    if (events.length === 0) return;
+    try {
+      activation.state = fold(activation.grain.decider, activation.state, events.map(toDomainEvent<Event>));
+      activation.version = events[events.length - 1]!.version;
+    } catch (error) {
+      // A throwing evolve may have left the state half-applied: rebuild it on next use.
+      activation.loaded = false;
+      throw error;
+    }
+  }
+
+  async function handle<Command, State, Event extends DomainEvent>(
+    activation: Activation<Command, State, Event>,
+    command: Command,
+    askOptions: AskOptions,
+  ): Promise<AskResult<State, Event>> {
+    if (!activation.loaded || activation.stale) await catchUp(activation);
+    for (let attempt = 1; ; attempt += 1) {
+      const decided = activation.grain.decider.decide(command, activation.state);
+      if (decided.length === 0) {
+        return { events: [], state: activation.state, version: activation.version, duplicate: false };
+      }
+      let result: AppendResult;
+      try {
+        result = await store.append(
+          activation.tenantId,
+          activation.streamId,
+          decided.map((event) => ({ type: event.type, data: event.data, metadata: askOptions.metadata })),
+          { expectedVersion: activation.version, idempotencyKey: askOptions.idempotencyKey },
+        );
+      } catch (error) {
+        // Any failure may hide a commit (a timeout after the write), so look again before the next command.
+        activation.stale = true;
+        if (!(error instanceof ConcurrencyError)) throw error;
+        counters.conflicts += 1;
+        if (attempt === 2) {
+          throw new GrainConflictError(activation.tenantId, activation.streamId, { cause: error });
+        }
+        await catchUp(activation);
+        continue;
+      }
+      if (result.duplicate) {
+        // An earlier call recorded these events; this activation may not have seen them yet.
+        activation.stale = true;
+        await catchUp(activation);
+      } else {
+        evolve(activation, result.events);
+      }
+      await publish(activation, result.events);
+      maybeSnapshot(activation);
+      return {
+        events: result.events as readonly RecordedEvent<Event>[],
+        state: activation.state,
+        version: activation.version,
+        duplicate: result.duplicate,
+      };
+    }
+  }
+
+  async function publish<Command, State, Event extends DomainEvent>(
+    activation: Activation<Command, State, Event>,
+    events: readonly RecordedEvent[],
+  ): Promise<void> {
+    const { grain, tenantId, streamId } = activation;
+    for (const event of events) {
+      const topics: Topic[] = [
+        { kind: 'tenant', tenantId },
+        ...grain.toTopics(event as RecordedEvent<Event>),
+      ];
+      try {
+        await broadcast.publish(topics, event);
+      } catch (error) {
+        // The events are committed; subscribers that miss one catch up from the store.
+        onError(error, { tenantId, streamId, during: 'publish' });
+      }
+    }
+  }
+
+  function maybeSnapshot<Command, State, Event extends DomainEvent>(
+    activation: Activation<Command, State, Event>,
+  ): void {
+    const { grain, tenantId, streamId } = activation;
+    if (grain.snapshotEvery === 0 || activation.snapshotting) return;
+    if (activation.version - activation.snapshotVersion < grain.snapshotEvery) return;
+    const version = activation.version;
+    let envelope: SnapshotEnvelope;
+    try {
+      envelope = { revision: grain.snapshotRevision, state: grain.codec.encode(activation.state) };
+      const notJson = findNonJson(envelope.state, '$.state');
+      if (notJson)
+        throw new TypeError(`grain ${grain.category} state is not JSON at ${notJson}: give it a codec`);
+    } catch (error) {
+      onError(error, { tenantId, streamId, during: 'snapshot-save' });
+      return;
+    }
+    activation.snapshotting = true;
+    // Saved in the background: a snapshot only shortens the next activation, it never blocks a command.
+    const saving = snapshots.save(tenantId, streamId, version, envelope as unknown as JsonValue).then(
+      () => {
+        counters.snapshots += 1;
+        activation.snapshotVersion = Math.max(activation.snapshotVersion, version);
+      },
+      (error: unknown) => onError(error, { tenantId, streamId, during: 'snapshot-save' }),
+    );
+    const tracked = saving.finally(() => {
+      activation.snapshotting = false;
+      background.delete(tracked);
+    });
+    background.add(tracked);
+  }
+
+  function get<Command, State, Event extends DomainEvent>(
+    grain: Grain<Command, State, Event>,
+    tenantId: TenantId,
+    id: string,
+  ): GrainRef<Command, State, Event> {
+    const streamId = streamFor(grain.category, id);
+    return {
+      tenantId,
+      streamId,
+      async ask(command, askOptions = {}) {
+        const activation = activate(grain, tenantId, streamId);
+        return enqueue(activation, () => handle(activation, command, askOptions));
+      },
+      async read() {
+        const activation = activate(grain, tenantId, streamId);
+        if (activation.loaded && !activation.stale)
+          return { state: activation.state, version: activation.version };
+        return enqueue(activation, async () => {
+          if (!activation.loaded || activation.stale) await catchUp(activation);
+          return { state: activation.state, version: activation.version };
+        });
+      },
+    };
+  }
+
+  return {
+    get,
+    read: (grain, tenantId, id) => get(grain, tenantId, id).read(),
+    passivateIdle,
+    stats: () => ({ active: activations.size, ...counters }),
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(sweeper);
+      await Promise.all(
+        [...activations.values()].map((activation) => activation.mailbox.post(() => Promise.resolve())),
+      );
+      await Promise.all([...background]);
+      activations.clear();
+    },
+  };
+}
+
+/** How the runtime wraps a state in the snapshot store, so a state of an older shape is ignored. */
+interface SnapshotEnvelope {
+  readonly revision: number;
+  readonly state: JsonValue;
+}
+
+function isEnvelope(value: JsonValue): value is { revision: number; state: JsonValue } {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    typeof value.revision === 'number' &&
+    value.state !== undefined
+  );
+}
+
+/** The store returns untyped events; the grain's own decider wrote them, so they are its events. */
+function toDomainEvent<Event extends DomainEvent>(event: RecordedEvent): Event {
+  return { type: event.type, data: event.data } as Event;
+}

@@ -1,0 +1,363 @@
+import { DomainError, streamId, tenantId } from '@parley/domain';
+import type { RecordedEvent } from '@parley/domain';
+import { describe, expect, it } from 'vitest';
+import { GrainConflictError, GrainRuntimeClosedError, defineGrain } from '../src/actors';
+import type { BroadcastChannel } from '../src/broadcast';
+import { acme, deposit, harness, ledger, ledgerDecider, tick, withdraw } from './actors.support';
+import type { LedgerCommand, LedgerEvent, LedgerState } from './actors.support';
+
+const stream = (account: string) => streamId(`ledger-${account}`);
+
+describe('grain runtime: one activation per key', () => {
+  it('runs the commands of one key one at a time, in the order sent', async () => {
+    const { runtime, store } = harness();
+    let inside = 0;
+    let overlaps = 0;
+    // Entry is when the runtime decides, exit when the append it then makes has committed.
+    const probed = defineGrain<LedgerCommand, LedgerState, LedgerEvent>({
+      category: 'ledger',
+      decider: {
+        ...ledgerDecider,
+        decide: (command, state) => {
+          if (inside > 0) overlaps += 1;
+          inside += 1;
+          return ledgerDecider.decide(command, state);
+        },
+      },
+    });
+    store.afterAppend = async () => {
+      await tick(Math.random() * 2);
+      inside -= 1;
+    };
+
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => runtime.get(probed, acme, 'a').ask(deposit('a', i + 1))),
+    );
+
+    expect(overlaps).toBe(0);
+    expect(answers.map((answer) => answer.version)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(answers.at(-1)!.state).toEqual({ balance: 210, entries: 20 });
+  });
+
+  it('runs different keys in parallel: a slow append for one does not hold up another', async () => {
+    const { runtime, store } = harness();
+    const release = store.hold(stream('slow'));
+    let slowDone = false;
+    const slow = runtime
+      .get(ledger, acme, 'slow')
+      .ask(deposit('slow', 1))
+      .then(() => {
+        slowDone = true;
+      });
+
+    const fast = await runtime.get(ledger, acme, 'fast').ask(deposit('fast', 5));
+
+    expect(fast.state.balance).toBe(5);
+    expect(slowDone).toBe(false);
+    release();
+    await slow;
+    expect(slowDone).toBe(true);
+  });
+
+  it('keeps tenants apart: the same id in two tenants is two grains', async () => {
+    const { runtime } = harness();
+    await runtime.get(ledger, acme, 'a').ask(deposit('a', 10));
+    await runtime.get(ledger, tenantId('globex'), 'a').ask(deposit('a', 1));
+    expect((await runtime.read(ledger, acme, 'a')).state.balance).toBe(10);
+    expect((await runtime.read(ledger, tenantId('globex'), 'a')).state.balance).toBe(1);
+  });
+
+  it('refuses a second grain definition for a category already active', async () => {
+    const { runtime } = harness();
+    await runtime.get(ledger, acme, 'a').ask(deposit('a', 1));
+    const impostor = defineGrain({ category: 'ledger', decider: ledgerDecider });
+    await expect(runtime.get(impostor, acme, 'a').ask(deposit('a', 1))).rejects.toThrow(
+      /two grain definitions/,
+    );
+  });
+});
+
+describe('grain runtime: a command', () => {
+  it('publishes after the commit, and answers after publishing', async () => {
+    const { runtime, store, broadcast } = harness();
+    const steps: string[] = [];
+    const publishing: BroadcastChannel = {
+      ...broadcast,
+      async publish(topics, event) {
+        const visible = (await store.inner.streamVersion(event.tenantId, event.streamId)) >= event.version;
+        steps.push(`publish v${event.version} ${visible ? 'committed' : 'NOT committed'}`);
+        await tick(5);
+        await broadcast.publish(topics, event);
+        steps.push(`published v${event.version}`);
+      },
+    };
+    const { runtime: observed } = harness({ broadcast: publishing }, { store });
+    const listener = broadcast.subscribe([{ kind: 'board', tenantId: acme, id: 'ledger-a' }]);
+    store.afterAppend = () => {
+      steps.push('committed');
+    };
+
+    await observed
+      .get(ledger, acme, 'a')
+      .ask(deposit('a', 3))
+      .then(() => steps.push('answered'));
+
+    expect(steps).toEqual(['committed', 'publish v1 committed', 'published v1', 'answered']);
+    const delivery = await listener.next();
+    expect(delivery.value).toMatchObject({ kind: 'event', event: { type: 'Deposited', version: 1 } });
+    await runtime.close();
+  });
+
+  it('publishes on the tenant topic and the topics the grain names', async () => {
+    const { runtime, broadcast } = harness();
+    const tenantFeed = broadcast.subscribe([{ kind: 'tenant', tenantId: acme }]);
+    const boardFeed = broadcast.subscribe([{ kind: 'board', tenantId: acme, id: 'ledger-a' }]);
+    const otherBoard = broadcast.subscribe([{ kind: 'board', tenantId: acme, id: 'ledger-b' }]);
+
+    await runtime.get(ledger, acme, 'a').ask(deposit('a', 3));
+
+    expect((await tenantFeed.next()).value).toMatchObject({ event: { streamId: 'ledger-a' } });
+    expect((await boardFeed.next()).value).toMatchObject({ event: { streamId: 'ledger-a' } });
+    expect(broadcast.stats().published).toBe(1);
+    otherBoard.unsubscribe();
+    expect(await otherBoard.next()).toEqual({ done: true, value: undefined });
+  });
+
+  it('answers a command that decides nothing with the current state, appending nothing', async () => {
+    const { runtime, store } = harness();
+    const ref = runtime.get(ledger, acme, 'a');
+    await ref.ask(deposit('a', 7));
+    let appends = 0;
+    store.beforeAppend = () => {
+      appends += 1;
+    };
+
+    const answer = await ref.ask({ type: 'Audit', account: 'a' });
+
+    expect(answer).toEqual({ events: [], state: { balance: 7, entries: 1 }, version: 1, duplicate: false });
+    expect(appends).toBe(0);
+  });
+
+  it('answers a domain error to its caller and keeps the activation', async () => {
+    const { runtime } = harness();
+    const ref = runtime.get(ledger, acme, 'a');
+    await ref.ask(deposit('a', 5));
+
+    const refused = ref.ask(withdraw('a', 50));
+    await expect(refused).rejects.toBeInstanceOf(DomainError);
+    await expect(refused).rejects.toMatchObject({ code: 'INSUFFICIENT_FUNDS' });
+
+    expect((await ref.ask(withdraw('a', 5))).state).toEqual({ balance: 0, entries: 2 });
+    expect(runtime.stats().activations).toBe(1);
+  });
+
+  it('stamps events with the metadata given and repeats nothing for a repeated idempotency key', async () => {
+    const { runtime, store } = harness();
+    const ref = runtime.get(ledger, acme, 'a');
+    const options = { idempotencyKey: 'client-1:7', metadata: { actor: { kind: 'agent', id: 'ana' } } };
+
+    const first = await ref.ask(deposit('a', 5), options);
+    const retry = await ref.ask(deposit('a', 5), options);
+
+    expect(first.duplicate).toBe(false);
+    expect(retry).toMatchObject({ duplicate: true, version: 1, state: { balance: 5, entries: 1 } });
+    expect(retry.events.map((event) => event.eventId)).toEqual(first.events.map((event) => event.eventId));
+    const stored = await store.inner.readStream(acme, stream('a'));
+    expect(stored.map((event) => event.metadata)).toEqual([{ actor: { kind: 'agent', id: 'ana' } }]);
+  });
+
+  it('serves reads of an active grain from memory', async () => {
+    const { runtime, store } = harness();
+    await runtime.get(ledger, acme, 'a').ask(deposit('a', 5));
+    const readsAfterLoad = store.reads.length;
+
+    expect(await runtime.read(ledger, acme, 'a')).toEqual({ state: { balance: 5, entries: 1 }, version: 1 });
+    expect(store.reads.length).toBe(readsAfterLoad);
+  });
+});
+
+describe('grain runtime: snapshots and passivation', () => {
+  it('reloads a passivated grain from its snapshot and the tail, to the same state', async () => {
+    const { runtime, store, snapshots, advance } = harness();
+    const ref = runtime.get(ledger, acme, 'a');
+    for (const amount of [1, 2, 3, 4, 5, 6, 7]) await ref.ask(deposit('a', amount));
+    await ref.ask(withdraw('a', 8));
+    const before = await ref.read();
+    await tick();
+
+    advance(1000);
+    expect(runtime.passivateIdle()).toBe(1);
+    expect(runtime.stats()).toMatchObject({ active: 0, passivations: 1, snapshots: 2 });
+    expect((await snapshots.load(acme, stream('a')))?.version).toBe(6);
+
+    const after = await ref.read();
+
+    expect(after).toEqual(before);
+    expect(after).toEqual({ state: { balance: 20, entries: 8 }, version: 8 });
+    expect(store.reads.at(-1)).toBe('ledger-a@7');
+    expect(runtime.stats().activations).toBe(2);
+  });
+
+  it('ignores a snapshot of another revision and replays the stream', async () => {
+    const { runtime, store, snapshots } = harness();
+    for (const amount of [1, 2, 3]) await runtime.get(ledger, acme, 'a').ask(deposit('a', amount));
+    await tick();
+    expect(snapshots.size).toBe(1);
+
+    const revised = defineGrain({ category: 'ledger', decider: ledgerDecider, snapshotRevision: 2 });
+    const { runtime: upgraded } = harness({}, { store, snapshots });
+
+    expect((await upgraded.read(revised, acme, 'a')).state).toEqual({ balance: 6, entries: 3 });
+    expect(store.reads.at(-1)).toBe('ledger-a@1');
+  });
+
+  it('does not passivate a grain used recently or one that is busy', async () => {
+    const { runtime, store, advance } = harness();
+    await runtime.get(ledger, acme, 'idle').ask(deposit('idle', 1));
+    const release = store.hold(stream('busy'));
+    const busy = runtime.get(ledger, acme, 'busy').ask(deposit('busy', 1));
+    advance(1000);
+    await runtime.get(ledger, acme, 'recent').ask(deposit('recent', 1));
+
+    expect(runtime.passivateIdle()).toBe(1); // only 'idle'
+    release();
+    await busy;
+    expect(runtime.stats().active).toBe(2);
+  });
+
+  it('keeps at most maxActive grains, dropping the least recently used idle one', async () => {
+    const { runtime, store } = harness({ maxActive: 2 });
+    await runtime.get(ledger, acme, 'a').ask(deposit('a', 1));
+    await runtime.get(ledger, acme, 'b').ask(deposit('b', 1));
+    await runtime.read(ledger, acme, 'a'); // now 'b' is the least recently used
+    await runtime.get(ledger, acme, 'c').ask(deposit('c', 1));
+
+    expect(runtime.stats()).toMatchObject({ active: 2, passivations: 1 });
+    const loads = store.reads.length;
+    await runtime.read(ledger, acme, 'a');
+    expect(store.reads.length).toBe(loads); // 'a' stayed in memory
+    await runtime.read(ledger, acme, 'b');
+    expect(store.reads.slice(loads)).toEqual(['ledger-b@1']); // 'b' was dropped and reloads
+  });
+
+  it('never evicts a busy grain, and trims back to the bound once they are idle', async () => {
+    const { runtime, store } = harness({ maxActive: 1 });
+    const releaseA = store.hold(stream('a'));
+    const releaseB = store.hold(stream('b'));
+    const a = runtime.get(ledger, acme, 'a').ask(deposit('a', 1));
+    const b = runtime.get(ledger, acme, 'b').ask(deposit('b', 2));
+    await tick();
+
+    expect(runtime.stats()).toMatchObject({ active: 2, passivations: 0 });
+    releaseA();
+    releaseB();
+    expect((await a).state.balance).toBe(1);
+    expect((await b).state.balance).toBe(2);
+    await tick();
+    expect(runtime.stats()).toMatchObject({ active: 1, passivations: 1 });
+  });
+
+  it('reports a state that is not JSON instead of saving a broken snapshot', async () => {
+    const withDate = defineGrain({
+      category: 'dated',
+      snapshotEvery: 1,
+      decider: {
+        initialState: () => ({ at: new Date(0) }),
+        decide: () => [{ type: 'Touched', data: {} }],
+        evolve: (state) => state,
+      },
+    });
+    const { runtime, snapshots, errors } = harness();
+    await runtime.get(withDate, acme, 'x').ask({});
+    await tick();
+    expect(snapshots.size).toBe(0);
+    expect(String(errors[0])).toMatch(/not JSON at \$\.state\.at.*codec/);
+  });
+});
+
+describe('grain runtime: conflicts with other writers', () => {
+  it('reloads and retries once when another process wrote the stream', async () => {
+    const first = harness();
+    const second = harness({}, { store: first.store, snapshots: first.snapshots });
+    await first.runtime.get(ledger, acme, 'a').ask(deposit('a', 10));
+    await second.runtime.get(ledger, acme, 'a').ask(deposit('a', 5));
+
+    const answer = await first.runtime.get(ledger, acme, 'a').ask(deposit('a', 1));
+
+    expect(answer).toMatchObject({ version: 3, state: { balance: 16, entries: 3 } });
+    expect(first.runtime.stats().conflicts).toBe(1);
+    const stored = await first.store.inner.readStream(acme, stream('a'));
+    expect(stored.map((event: RecordedEvent) => event.data)).toEqual([
+      { amount: 10 },
+      { amount: 5 },
+      { amount: 1 },
+    ]);
+  });
+
+  it('decides again on the reloaded state, so a rule can refuse the retry', async () => {
+    const { runtime, store } = harness();
+    await runtime.get(ledger, acme, 'a').ask(deposit('a', 10));
+    await store.inner.append(acme, stream('a'), [{ type: 'Withdrew', data: { amount: 10 } }], {
+      expectedVersion: 1,
+    });
+
+    await expect(runtime.get(ledger, acme, 'a').ask(withdraw('a', 10))).rejects.toMatchObject({
+      code: 'INSUFFICIENT_FUNDS',
+    });
+  });
+
+  it('reports a conflict when the stream keeps changing under the command', async () => {
+    const { runtime, store } = harness();
+    await runtime.get(ledger, acme, 'a').ask(deposit('a', 10));
+    let attempts = 0;
+    store.beforeAppend = async (id) => {
+      attempts += 1;
+      await store.inner.append(acme, id, [{ type: 'Deposited', data: { amount: 1 } }], {
+        expectedVersion: 'any',
+      });
+    };
+
+    const refused = runtime.get(ledger, acme, 'a').ask(deposit('a', 1));
+
+    await expect(refused).rejects.toBeInstanceOf(GrainConflictError);
+    await expect(refused).rejects.toMatchObject({ code: 'GRAIN_CONFLICT' });
+    expect(attempts).toBe(2);
+    expect(runtime.stats().conflicts).toBe(2);
+    store.beforeAppend = undefined;
+    expect((await runtime.get(ledger, acme, 'a').ask(deposit('a', 1))).state).toEqual({
+      balance: 13,
+      entries: 4,
+    });
+  });
+
+  it('looks at the stream again after an append failed for another reason', async () => {
+    const { runtime, store } = harness();
+    await runtime.get(ledger, acme, 'a').ask(deposit('a', 10));
+    // The write went through but its answer was lost, as with a timeout.
+    store.afterAppend = () => {
+      throw new Error('connection reset');
+    };
+    await expect(runtime.get(ledger, acme, 'a').ask(deposit('a', 5))).rejects.toThrow('connection reset');
+    store.afterAppend = undefined;
+
+    expect((await runtime.read(ledger, acme, 'a')).state).toEqual({ balance: 15, entries: 2 });
+    expect(runtime.stats().conflicts).toBe(0);
+  });
+});
+
+describe('grain runtime: closing', () => {
+  it('finishes queued commands, then refuses new ones', async () => {
+    const { runtime, store } = harness();
+    const release = store.hold(stream('a'));
+    const queued = [1, 2, 3].map((amount) => runtime.get(ledger, acme, 'a').ask(deposit('a', amount)));
+    const closing = runtime.close();
+    release();
+    await closing;
+
+    expect((await Promise.all(queued)).map((answer) => answer.version)).toEqual([1, 2, 3]);
+    await expect(runtime.get(ledger, acme, 'a').ask(deposit('a', 1))).rejects.toBeInstanceOf(
+      GrainRuntimeClosedError,
+    );
+    expect(runtime.stats().active).toBe(0);
+  });
+});
