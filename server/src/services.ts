@@ -1,8 +1,15 @@
 import { join } from 'node:path';
+import { createGrainRuntime, type GrainRuntime } from './actors/runtime';
+import { createSqlSnapshotStore } from './actors/sql-snapshots';
+import { createLocalBroadcast, type LocalBroadcast } from './broadcast/local';
 import type { Config } from './config';
 import { openDatabase, type Database } from './db/database';
 import { migrate } from './db/migrator';
+import { createGrains, type Grains } from './grains';
 import type { Logger } from './logger';
+import { agentLoadProjection, type AgentLoadState } from './projections/agent-load';
+import { inboxListProjection, type InboxListState } from './projections/inbox-list';
+import { createProjectionRunner, type ProjectionRunner } from './projections/projection';
 import { SqlEventStore } from './store/sql-store';
 
 /** The long-lived parts of one Parley process, opened in order and closed in reverse. */
@@ -11,26 +18,61 @@ export interface Services {
   readonly logger: Logger;
   readonly db: Database;
   readonly store: SqlEventStore;
+  readonly broadcast: LocalBroadcast;
+  readonly runtime: GrainRuntime;
+  /** Typed handles on conversation, inbox, workflow and card grains. */
+  readonly grains: Grains;
+  readonly projections: {
+    readonly inboxList: ProjectionRunner<InboxListState>;
+    readonly agentLoad: ProjectionRunner<AgentLoadState>;
+  };
   close(): Promise<void>;
 }
 
+/** Opens the database (migrating it), the store, the grain runtime and the projections. */
 export async function openServices(config: Config, logger: Logger): Promise<Services> {
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const closers: (() => Promise<void>)[] = [() => db.close()];
+  const closeAll = async () => {
+    for (const close of closers.reverse())
+      await close().catch((error: unknown) => logger.error({ err: error }, 'close failed'));
+  };
   try {
     await migrate(db.sql, undefined, (name) => logger.info({ migration: name }, 'applied migration'));
     const store = await SqlEventStore.open({ db, archiveDir: join(config.dataDir, 'archive') });
+    closers.push(() => store.close());
+    const broadcast = createLocalBroadcast();
+    closers.push(() => broadcast.close());
+    const runtime = createGrainRuntime({
+      store,
+      snapshots: createSqlSnapshotStore(db),
+      broadcast,
+      onError: (error, context) => logger.warn({ err: error, ...context }, 'grain background step failed'),
+    });
+    closers.push(() => runtime.close());
+    const onError = (error: unknown) =>
+      logger.warn({ err: error }, 'projection update failed; the next catch-up repairs it');
+    const projections = {
+      inboxList: createProjectionRunner({ projection: inboxListProjection, store, broadcast, onError }),
+      agentLoad: createProjectionRunner({ projection: agentLoadProjection, store, broadcast, onError }),
+    };
+    for (const runner of Object.values(projections)) {
+      await runner.start();
+      closers.push(() => runner.stop());
+    }
     return {
       config,
       logger,
       db,
       store,
-      async close() {
-        await store.close();
-        await db.close();
-      },
+      broadcast,
+      runtime,
+      grains: createGrains(runtime),
+      projections,
+      close: closeAll,
     };
   } catch (error) {
-    await db.close().catch(() => undefined);
+    await closeAll();
     throw error;
   }
 }

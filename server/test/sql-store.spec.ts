@@ -14,6 +14,8 @@ import { addDays, listPartitions, utcDay } from '../src/db/partitions';
 import { archiveBefore, ArchiveError, restoreDay, type ArchiveProgress } from '../src/store/archive';
 import { START } from '../src/store/checkpoint';
 import { SqlEventStore } from '../src/store/sql-store';
+import type { TransactionalAppend } from '../src/store/types';
+import type { SqlQueryable } from '../src/db/driver';
 import { freshPglite, freshPostgres, POSTGRES_URL, type TestDatabase } from './support/databases';
 import { eventStoreContract, type StoreHarness } from './store.contract';
 
@@ -100,6 +102,34 @@ for (const [name, create, enabled] of backends) {
         h.setClock(farFuture);
         await h.store.append(acme, streamId('future-1'), [{ type: 'A', data: {} }], { expectedVersion: 0 });
         expect(await listPartitions(h.test.db.sql)).toContain('2031-06-15');
+      });
+
+      it('commits withinTransaction writes with the events, or neither, without failing neighbours', async () => {
+        await h.test.db.sql.exec('CREATE TABLE outbox_probe (stream_id text, version int)');
+        const write = (fail: boolean) => async (tx: SqlQueryable, appended: TransactionalAppend) => {
+          await tx.query('INSERT INTO outbox_probe VALUES ($1, $2)', [
+            appended.streamId,
+            appended.events[0]!.version,
+          ]);
+          if (fail) throw new Error('the outbox is full');
+        };
+        const results = await Promise.allSettled([
+          h.store.append(acme, streamId('tx-ok'), [{ type: 'A', data: {} }], {
+            expectedVersion: 0,
+            withinTransaction: write(false),
+          }),
+          h.store.append(acme, streamId('tx-bad'), [{ type: 'A', data: {} }], {
+            expectedVersion: 0,
+            withinTransaction: write(true),
+          }),
+          h.store.append(acme, streamId('tx-plain'), [{ type: 'A', data: {} }], { expectedVersion: 0 }),
+        ]);
+        expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+        expect((results[1] as PromiseRejectedResult).reason).toHaveProperty('message', 'the outbox is full');
+        expect(await h.store.streamVersion(acme, streamId('tx-bad'))).toBe(0);
+        expect(await h.test.db.sql.query('SELECT stream_id, version FROM outbox_probe')).toEqual([
+          { stream_id: 'tx-ok', version: 1 },
+        ]);
       });
 
       it('serves recent reads from the hot tier without the database', async () => {

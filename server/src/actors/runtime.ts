@@ -3,7 +3,7 @@ import type { DomainEvent, JsonObject, JsonValue, RecordedEvent, StreamId, Tenan
 import type { BroadcastChannel } from '../broadcast/channel';
 import type { Topic } from '../broadcast/topics';
 import { ConcurrencyError } from '../store/errors';
-import type { AppendResult, EventStore } from '../store/types';
+import type { AppendOptions, AppendResult, EventStore } from '../store/types';
 import { GrainConflictError, GrainRuntimeClosedError } from './errors';
 import type { Grain } from './grain';
 import { Mailbox } from './mailbox';
@@ -39,6 +39,8 @@ export interface AskOptions {
   readonly idempotencyKey?: string;
   /** Stored with every event the command produces, e.g. the acting agent. */
   readonly metadata?: JsonObject;
+  /** Writes that must commit with the command's events (see `AppendOptions.withinTransaction`). */
+  readonly withinTransaction?: AppendOptions['withinTransaction'];
 }
 
 /** A grain's state as of a stream version. */
@@ -289,7 +291,11 @@ export function createGrainRuntime(options: GrainRuntimeOptions): GrainRuntime {
           activation.tenantId,
           activation.streamId,
           decided.map((event) => ({ type: event.type, data: event.data, metadata: askOptions.metadata })),
-          { expectedVersion: activation.version, idempotencyKey: askOptions.idempotencyKey },
+          {
+            expectedVersion: activation.version,
+            idempotencyKey: askOptions.idempotencyKey,
+            withinTransaction: askOptions.withinTransaction,
+          },
         );
       } catch (error) {
         // Any failure may hide a commit (a timeout after the write), so look again before the next command.

@@ -11,6 +11,7 @@ import type {
   SubscribeOptions,
 } from './types';
 import { assertStreamId, assertTenantId, prepareAppend } from './validation';
+import { InvalidAppendError } from './errors';
 
 /** Options of the in-memory event store. */
 export interface MemoryEventStoreOptions {
@@ -61,9 +62,14 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
     tenantId: TenantId,
     streamId: StreamId,
     events: readonly NewEvent[],
-    { expectedVersion, idempotencyKey }: AppendOptions,
+    { expectedVersion, idempotencyKey, withinTransaction }: AppendOptions,
   ): AppendResult {
     assertOpen();
+    if (withinTransaction) {
+      throw new InvalidAppendError(
+        'withinTransaction needs a SQL event store; the memory store has no transaction',
+      );
+    }
     // The SQL store's own checks, so both refuse exactly the same appends.
     const prepared = prepareAppend(tenantId, streamId, events, { expectedVersion, idempotencyKey });
     const streamKey = `${tenantId}/${streamId}`;

@@ -610,7 +610,15 @@ async function writeBatch(
     });
   }
 
-  // 4. Record the results of the keys claimed in step 1, and free the keys of the losers.
+  // 4. The callers' own writes that must commit with their events.
+  for (const request of winners) {
+    const outcome = outcomes.get(request);
+    if (request.options.withinTransaction && outcome?.kind === 'written') {
+      await request.options.withinTransaction(tx, outcome.result);
+    }
+  }
+
+  // 5. Record the results of the keys claimed in step 1, and free the keys of the losers.
   const keyedWinners = winners.filter((r) => r.options.idempotencyKey !== undefined);
   if (keyedWinners.length > 0) {
     await tx.query(

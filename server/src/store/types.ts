@@ -1,4 +1,5 @@
 import type { Checkpoint, JsonObject, JsonValue, RecordedEvent, StreamId, TenantId } from '@parley/domain';
+import type { SqlQueryable } from '../db/driver';
 
 /** An event to append. `eventId` defaults to a fresh UUID; `metadata` to `{}`. */
 export interface NewEvent {
@@ -18,6 +19,19 @@ export interface AppendOptions {
   readonly expectedVersion: ExpectedVersion;
   /** An append carrying a key already used on this stream returns the first result and writes nothing. */
   readonly idempotencyKey?: string;
+  /**
+   * More writes that must commit with the events or not at all (an outbox row, a client's sequence),
+   * run inside the append's transaction once its events are written. Throwing aborts the append.
+   * SQL stores only; it does not run for a duplicate.
+   */
+  readonly withinTransaction?: (tx: SqlQueryable, appended: TransactionalAppend) => Promise<void>;
+}
+
+/** What `withinTransaction` learns about the append it belongs to. */
+export interface TransactionalAppend {
+  readonly tenantId: TenantId;
+  readonly streamId: StreamId;
+  readonly events: readonly RecordedEvent[];
 }
 
 export interface AppendResult {
