@@ -290,6 +290,11 @@ export class SqlEventStore implements EventStore {
     });
   }
 
+  /** Wakes subscribers in other processes; a lost NOTIFY only delays them until their next poll. */
+  private notifyOtherProcesses(): void {
+    this.db.sql.query(`SELECT pg_notify('${NOTIFY_CHANNEL}', '')`).catch(() => undefined);
+  }
+
   private announceCommit(): void {
     this.commitSeq++;
     this.commits.emit('commit');
@@ -403,6 +408,15 @@ export class SqlEventStore implements EventStore {
       const recordedAt = new Date(this.clock());
       try {
         // The write path uses the driver under Prisma: see docs/decisions/0005-group-commit.md.
+        const simple = batch.every(
+          (r) => r.options.idempotencyKey === undefined && !r.options.withinTransaction,
+        );
+        if (simple) {
+          const outcomes = await writeBatchInOneStatement(this.db.sql, batch, recordedAt);
+          if (this.kind === 'postgres' && outcomes.some((o) => o.kind === 'written'))
+            this.notifyOtherProcesses();
+          return outcomes;
+        }
         return await this.db.sql.transaction((tx) => writeBatch(tx, batch, recordedAt, this.kind));
       } catch (error) {
         const reason = retryReason(error);
@@ -549,16 +563,7 @@ async function writeBatch(
     // One JSON document for the whole batch: PostgreSQL parses it in C, where building array
     // literals in JavaScript would escape every payload again. Rows go in in order `o`, so positions
     // (taken from the sequence as rows are inserted) follow versions within a stream.
-    const parts: string[] = [];
-    for (const request of winners) {
-      const first = newVersions.get(request.key)! - request.events.length + 1;
-      const head = `{"t":${JSON.stringify(request.tenantId)},"s":${JSON.stringify(request.streamId)},"v":`;
-      request.events.forEach((event, i) => {
-        parts.push(
-          `${head}${first + i},"o":${parts.length},"i":"${event.eventId}","y":${JSON.stringify(event.type)},"d":${event.dataJson},"m":${event.metadataJson}}`,
-        );
-      });
-    }
+    const document = eventsDocument(winners, (r) => newVersions.get(r.key)! - r.events.length + 1);
     const rows = await tx.query<{
       tenant_id: string;
       stream_id: string;
@@ -571,44 +576,13 @@ async function writeBatch(
          FROM jsonb_to_recordset($1::jsonb) AS x(t text, s text, v int, o int, i uuid, y text, d jsonb, m jsonb)
         ORDER BY x.o
        RETURNING tenant_id, stream_id, version, tx_id::text AS tx, position::text AS pos`,
-      [`[${parts.join(',')}]`, recordedAt],
+      [document, recordedAt],
     );
     for (const row of rows) written.set(`${streamKey(row.tenant_id, row.stream_id)}#${row.version}`, row);
   }
 
-  const recordedAtMs = recordedAt.getTime();
-  for (const request of winners) {
-    const last = newVersions.get(request.key)!;
-    const first = last - request.events.length + 1;
-    const events = request.events.map((event, i): RecordedEvent => {
-      const at = written.get(`${request.key}#${first + i}`);
-      if (!at) throw new Error(`event ${first + i} of ${request.streamId} was not written`);
-      return {
-        tenantId: request.tenantId,
-        streamId: request.streamId,
-        version: first + i,
-        eventId: event.eventId,
-        type: event.type,
-        data: event.data as JsonObject,
-        metadata: event.metadata,
-        recordedAt: recordedAtMs,
-        checkpoint: formatCheckpoint(at.tx, at.pos),
-      };
-    });
-    outcomes.set(request, {
-      kind: 'written',
-      request,
-      result: {
-        tenantId: request.tenantId,
-        streamId: request.streamId,
-        firstVersion: first,
-        nextExpectedVersion: last,
-        checkpoint: events.at(-1)!.checkpoint,
-        duplicate: false,
-        events,
-      },
-    });
-  }
+  for (const outcome of writtenOutcomes(winners, newVersions, written, recordedAt))
+    outcomes.set(outcome.request, outcome);
 
   // 4. The callers' own writes that must commit with their events.
   for (const request of winners) {
@@ -649,6 +623,156 @@ async function writeBatch(
   }
   if (kind === 'postgres' && winners.length > 0) {
     await tx.query(`SELECT pg_notify('${NOTIFY_CHANNEL}', '')`);
+  }
+  return batch.map((request) => outcomes.get(request)!);
+}
+
+type Written = Extract<Outcome, { kind: 'written' }>;
+
+/** The results of the appends that won, from their new versions and the rows the insert returned. */
+function writtenOutcomes(
+  winners: readonly PendingAppend[],
+  newVersions: ReadonlyMap<string, number>,
+  written: ReadonlyMap<string, { tx: string; pos: string }>,
+  recordedAt: Date,
+): Written[] {
+  const recordedAtMs = recordedAt.getTime();
+  return winners.map((request) => {
+    const last = newVersions.get(request.key)!;
+    const first = last - request.events.length + 1;
+    const events = request.events.map((event, i): RecordedEvent => {
+      const at = written.get(`${request.key}#${first + i}`);
+      if (!at) throw new Error(`event ${first + i} of ${request.streamId} was not written`);
+      return {
+        tenantId: request.tenantId,
+        streamId: request.streamId,
+        version: first + i,
+        eventId: event.eventId,
+        type: event.type,
+        data: event.data as JsonObject,
+        metadata: event.metadata,
+        recordedAt: recordedAtMs,
+        checkpoint: formatCheckpoint(at.tx, at.pos),
+      };
+    });
+    return {
+      kind: 'written',
+      request,
+      result: {
+        tenantId: request.tenantId,
+        streamId: request.streamId,
+        firstVersion: first,
+        nextExpectedVersion: last,
+        checkpoint: events.at(-1)!.checkpoint,
+        duplicate: false,
+        events,
+      },
+    };
+  });
+}
+
+/** Serialises a batch's events as one JSON array; `v` is each event's offset within its append. */
+function eventsDocument(
+  requests: readonly PendingAppend[],
+  firstVersion: (r: PendingAppend) => number,
+): string {
+  const parts: string[] = [];
+  for (const request of requests) {
+    const first = firstVersion(request);
+    const head = `{"t":${JSON.stringify(request.tenantId)},"s":${JSON.stringify(request.streamId)},"v":`;
+    request.events.forEach((event, i) => {
+      parts.push(
+        `${head}${first + i},"o":${parts.length},"i":"${event.eventId}","y":${JSON.stringify(event.type)},"d":${event.dataJson},"m":${event.metadataJson}}`,
+      );
+    });
+  }
+  return `[${parts.join(',')}]`;
+}
+
+/**
+ * The common batch (no idempotency keys, no transactional side writes) as ONE statement in
+ * autocommit: it moves the versions, inserts the winners' events and returns both, in a single
+ * round trip instead of BEGIN, three statements and COMMIT. A statement is atomic on its own.
+ */
+async function writeBatchInOneStatement(
+  sql: SqlQueryable,
+  batch: PendingAppend[],
+  recordedAt: Date,
+): Promise<Outcome[]> {
+  const requests = JSON.stringify(
+    batch.map((r) => {
+      const e = r.options.expectedVersion;
+      return {
+        t: r.tenantId,
+        s: r.streamId,
+        e: e === 'any' ? null : e === 'no_stream' ? 0 : e,
+        n: r.events.length,
+      };
+    }),
+  );
+  const rows = await sql.query<{
+    k: 'version' | 'event';
+    tenant_id: string;
+    stream_id: string;
+    version: number;
+    tx: string | null;
+    pos: string | null;
+  }>(
+    `WITH req AS (
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(t text, s text, e int, n int)
+     ), moved AS (
+       UPDATE streams st SET version = r.e + r.n, updated_at = now()
+         FROM req r
+        WHERE r.e > 0 AND st.tenant_id = r.t AND st.stream_id = r.s AND st.version = r.e
+       RETURNING st.tenant_id, st.stream_id, st.version
+     ), created AS (
+       INSERT INTO streams (tenant_id, stream_id, version)
+       SELECT r.t, r.s, r.n FROM req r WHERE r.e = 0
+       ON CONFLICT DO NOTHING
+       RETURNING tenant_id, stream_id, version
+     ), anywhere AS (
+       INSERT INTO streams AS st (tenant_id, stream_id, version)
+       SELECT r.t, r.s, r.n FROM req r WHERE r.e IS NULL
+       ON CONFLICT (tenant_id, stream_id) DO UPDATE SET version = st.version + EXCLUDED.version, updated_at = now()
+       RETURNING st.tenant_id, st.stream_id, st.version
+     ), winners AS (
+       SELECT * FROM moved UNION ALL SELECT * FROM created UNION ALL SELECT * FROM anywhere
+     ), ins AS (
+       INSERT INTO events (tenant_id, stream_id, version, event_id, type, data, metadata, recorded_at)
+       SELECT x.t, x.s, w.version - r.n + x.v, x.i, x.y, x.d, x.m, $3::timestamptz
+         FROM jsonb_to_recordset($2::jsonb) AS x(t text, s text, v int, o int, i uuid, y text, d jsonb, m jsonb)
+         JOIN winners w ON w.tenant_id = x.t AND w.stream_id = x.s
+         JOIN req r ON r.t = x.t AND r.s = x.s
+        ORDER BY x.o
+       RETURNING tenant_id, stream_id, version, tx_id::text AS tx, position::text AS pos
+     )
+     SELECT 'version' AS k, tenant_id, stream_id, version, NULL AS tx, NULL AS pos FROM winners
+     UNION ALL
+     SELECT 'event', tenant_id, stream_id, version, tx, pos FROM ins`,
+    [requests, eventsDocument(batch, () => 1), recordedAt],
+  );
+  const newVersions = new Map<string, number>();
+  const written = new Map<string, { tx: string; pos: string }>();
+  for (const row of rows) {
+    const key = streamKey(row.tenant_id, row.stream_id);
+    if (row.k === 'version') newVersions.set(key, row.version);
+    else written.set(`${key}#${row.version}`, { tx: row.tx!, pos: row.pos! });
+  }
+  const winners = batch.filter((r) => newVersions.has(r.key));
+  const losers = batch.filter((r) => !newVersions.has(r.key));
+  const outcomes = new Map<PendingAppend, Outcome>();
+  for (const outcome of writtenOutcomes(winners, newVersions, written, recordedAt))
+    outcomes.set(outcome.request, outcome);
+  if (losers.length > 0) {
+    const actual = await sql.query<{ tenant_id: string; stream_id: string; version: number }>(
+      `SELECT s.tenant_id, s.stream_id, s.version FROM streams s
+         JOIN unnest($1::text[], $2::text[]) AS v(tenant_id, stream_id)
+           ON s.tenant_id = v.tenant_id AND s.stream_id = v.stream_id`,
+      [losers.map((r) => r.tenantId), losers.map((r) => r.streamId)],
+    );
+    const versions = new Map(actual.map((row) => [streamKey(row.tenant_id, row.stream_id), row.version]));
+    for (const request of losers)
+      outcomes.set(request, { kind: 'conflict', request, actualVersion: versions.get(request.key) ?? 0 });
   }
   return batch.map((request) => outcomes.get(request)!);
 }

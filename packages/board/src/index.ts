@@ -1,0 +1,32 @@
+export {
+  type Placement,
+  type Position,
+  type CardView,
+  type ColumnView,
+  type BoardView,
+  type PlacementChange,
+  type NewColumn,
+  type NewCard,
+  type NoteEdit,
+  createBoardDoc,
+  addColumn,
+  renameColumn,
+  setColumnColour,
+  setWipLimit,
+  moveColumn,
+  removeColumn,
+  addCard,
+  moveCard,
+  setCardTitle,
+  setAssignee,
+  setLabels,
+  editNote,
+  removeCard,
+  undoMove,
+  readBoard,
+  observePlacements,
+  readPlacement,
+} from './board';
+export { BoardError, BoardErrorCode, isBoardError } from './errors';
+export { type Keyed, compareKeyed, isOrderKey, keyAt } from './order';
+export { type BoardNotice, BOARD_NOTICE_MESSAGE, formatBoardNotice, parseBoardNotice } from './protocol';

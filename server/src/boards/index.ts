@@ -1,0 +1,31 @@
+export { attachBoardServer } from './server';
+export {
+  type AuthorizeBoard,
+  type BoardAccess,
+  type BoardRefusal,
+  type BoardLogger,
+  type BoardServerOptions,
+  type BoardServerHandle,
+  type BoardServerStats,
+  type ProposedMove,
+  type MoveVerdict,
+  type CardMovedEvent,
+  BoardCloseCode,
+} from './types';
+export {
+  type BoardUpdatedData,
+  type BoardSnapshottedData,
+  type StoredBoard,
+  BoardEventType,
+  BoardStorageError,
+  boardStream,
+  boardSnapshotStream,
+  loadStoredBoard,
+} from './persistence';
+export {
+  type WorkflowBridgeGrains,
+  type WorkflowBridgeOptions,
+  workflowBridge,
+  judgeMove,
+  toMoveCard,
+} from './bridge';

@@ -1,0 +1,120 @@
+import type { IncomingMessage } from 'node:http';
+import type { EpochMs, TenantId } from '@parley/domain';
+import type { EventStore } from '../store/types';
+
+/** Who is on the other end of an accepted board connection. */
+export interface BoardAccess {
+  readonly tenantId: TenantId;
+  readonly agentId: string;
+  /** A read-only agent receives the board and presence; their document updates are dropped. */
+  readonly readOnly: boolean;
+}
+
+/** Why an upgrade is refused: the HTTP status written before the socket closes. */
+export interface BoardRefusal {
+  readonly refuse: 401 | 403 | 404;
+  readonly reason: string;
+}
+
+/**
+ * Decides whether the request may open the board: checks the session cookie, that the board
+ * belongs to the session's tenant, and the agent's right to it. Only its answer is trusted for the
+ * tenant: two tenants' boards with the same id never share a room or a stream.
+ */
+export type AuthorizeBoard = (
+  request: IncomingMessage,
+  boardId: string,
+) => Promise<BoardAccess | BoardRefusal>;
+
+/** A card changing column, as the domain bridge sees it. `from` is the last column the server accepted. */
+export interface ProposedMove {
+  readonly tenantId: TenantId;
+  readonly boardId: string;
+  readonly cardId: string;
+  readonly conversationId: string;
+  readonly from: string;
+  readonly to: string;
+  readonly by: string;
+}
+
+/** The workflow's answer to a proposed move; a refusal's reason is shown to the agent who moved. */
+export type MoveVerdict = { readonly allowed: true } | { readonly allowed: false; readonly reason: string };
+
+/** A move the workflow allowed, for the audit trail and analytics. */
+export interface CardMovedEvent extends ProposedMove {
+  /** The card's order key in its new column. */
+  readonly key: string;
+  readonly at: EpochMs;
+}
+
+/** The subset of pino's logger the board server uses. */
+export interface BoardLogger {
+  debug(details: object, message: string): void;
+  info(details: object, message: string): void;
+  warn(details: object, message: string): void;
+  error(details: object, message: string): void;
+}
+
+export interface BoardServerOptions {
+  readonly store: EventStore;
+  readonly authorize: AuthorizeBoard;
+  /** Upgrades under this path are boards: `<path>/<boardId>`. Defaults to `/boards`. */
+  readonly path?: string;
+  /** A larger message closes its connection with `UPDATE_TOO_LARGE`. Defaults to 1 MiB. */
+  readonly maxUpdateBytes?: number;
+  /** Updates are batched this long before one event is appended. Defaults to 30 ms. */
+  readonly flushMs?: number;
+  /** A snapshot is written once this many update events follow the last one. Defaults to 200. */
+  readonly snapshotEvery?: number;
+  /** A board with no connection for this long is snapshotted and unloaded. Defaults to 60 s. */
+  readonly idleUnloadMs?: number;
+  /** At most this many boards in memory; idle ones are unloaded first, else upgrades get 503. Defaults to 1000. */
+  readonly maxLoadedBoards?: number;
+  /** Sockets that miss a pong for this long are dropped. Defaults to 30 s. */
+  readonly pingIntervalMs?: number;
+  /** Judges a card changing column; refused moves are undone. Defaults to allowing every move. */
+  readonly canMove?: (move: ProposedMove) => MoveVerdict | Promise<MoveVerdict>;
+  /** Called once per allowed move, in order per board, so the caller can append a domain event. */
+  readonly onCardMoved?: (event: CardMovedEvent) => void | Promise<void>;
+  readonly clock?: () => EpochMs;
+  readonly logger?: BoardLogger;
+}
+
+/** Counters and gauges of one board server, for metrics and tests. */
+export interface BoardServerStats {
+  readonly loadedBoards: number;
+  readonly connections: number;
+  readonly refusedUpgrades: number;
+  readonly rejectedMessages: number;
+  readonly droppedReadOnlyUpdates: number;
+  readonly eventsAppended: number;
+  readonly snapshotsWritten: number;
+  readonly boardsUnloaded: number;
+  readonly movesRecorded: number;
+  readonly movesRefused: number;
+}
+
+/** What `attachBoardServer` returns. */
+export interface BoardServerHandle {
+  stats(): BoardServerStats;
+  /** Appends every board's pending updates now. */
+  flush(): Promise<void>;
+  /** Stops accepting, closes every connection (1001), snapshots and unloads every board. */
+  close(): Promise<void>;
+}
+
+/**
+ * WebSocket close codes the board server uses. The y-websocket client stops reconnecting on
+ * 4400-4499 (resending the same update cannot succeed) and retries on the others.
+ */
+export const BoardCloseCode = {
+  /** A message failed to decode or apply; the board is unchanged. */
+  MALFORMED_MESSAGE: 4400,
+  /** A message exceeded `maxUpdateBytes`; the board is unchanged. */
+  UPDATE_TOO_LARGE: 4413,
+  /** The board could not be loaded, or the client sent too much before it was; try again later. */
+  UNAVAILABLE: 4503,
+  /** The server is shutting down. */
+  GOING_AWAY: 1001,
+} as const;
+export type BoardCloseCode = (typeof BoardCloseCode)[keyof typeof BoardCloseCode];
