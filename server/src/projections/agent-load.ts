@@ -3,15 +3,19 @@ import { applyConversationEvent, isConversationEvent } from './conversation-even
 import type { ConversationSummary } from './conversation-events';
 import type { Projection } from './projection';
 
-/** Open conversations per agent, per tenant. */
+/** Unresolved conversations per agent, per tenant. */
 export interface AgentLoadState {
   /** By `<tenant>/<stream>`: what each conversation last counted towards. */
   readonly conversations: Map<string, ConversationSummary>;
-  /** Open assigned conversations by tenant, then by agent; an agent with none has no entry. */
+  /** Unresolved assigned conversations by tenant, then by agent; an agent with none has no entry. */
   readonly load: Map<TenantId, Map<string, number>>;
 }
 
-/** Agent load: how many open conversations each agent of a tenant is assigned. */
+/**
+ * Agent load: per tenant, how many conversations each agent is assigned that are not resolved
+ * (open, pending or snoozed all count: the agent still owns them). Tenants never share counts,
+ * even for agents with the same id.
+ */
 export const agentLoadProjection: Projection<AgentLoadState> = {
   name: 'agent-load',
   initialState: () => ({ conversations: new Map(), load: new Map() }),
@@ -30,13 +34,13 @@ export const agentLoadProjection: Projection<AgentLoadState> = {
   },
 };
 
-/** One tenant's agents and their open conversation counts. */
+/** One tenant's agents and how many unresolved conversations each is assigned. */
 export function agentLoad(state: AgentLoadState, tenantId: TenantId): ReadonlyMap<string, number> {
   return state.load.get(tenantId) ?? new Map<string, number>();
 }
 
 function countedAgent(summary: ConversationSummary | undefined): string | null {
-  return summary?.status === 'open' ? summary.assigneeId : null;
+  return summary && summary.status !== 'resolved' ? summary.assigneeId : null;
 }
 
 function adjust(state: AgentLoadState, tenantId: TenantId, agentId: string, delta: number): void {

@@ -11,7 +11,10 @@ export interface InboxListState {
   readonly inboxes: Map<string, Set<string>>;
 }
 
-/** The inbox list: per tenant and inbox, each conversation's last message, unread count, status, assignee and window. */
+/**
+ * The inbox list: per tenant and inbox, each conversation's summary (last message, unread count,
+ * status, assignee, labels, priority, reply window).
+ */
 export const inboxListProjection: Projection<InboxListState> = {
   name: 'inbox-list',
   initialState: () => ({ conversations: new Map(), inboxes: new Map() }),

@@ -1,17 +1,7 @@
 export { agentLoad, agentLoadProjection } from './agent-load';
 export type { AgentLoadState } from './agent-load';
-export {
-  applyConversationEvent,
-  CONVERSATION_CATEGORY,
-  isConversationEvent,
-  PREVIEW_LENGTH,
-  REPLY_WINDOW_MS,
-} from './conversation-events';
-export type {
-  ConversationEvent,
-  ConversationRecordedEvent,
-  ConversationSummary,
-} from './conversation-events';
+export { applyConversationEvent, isConversationEvent, PREVIEW_LENGTH } from './conversation-events';
+export type { ConversationRecordedEvent, ConversationSummary, MessagePreview } from './conversation-events';
 export { inboxListProjection, listInbox } from './inbox-list';
 export type { InboxListState } from './inbox-list';
 export { createProjectionRunner } from './projection';
