@@ -83,8 +83,9 @@ const VISIBLE = 'tx_id < pg_snapshot_xmin(pg_current_snapshot())';
 const NOTIFY_CHANNEL = 'parley_events';
 
 /**
- * The event store on PostgreSQL or PGlite, through Prisma Client. Appends from concurrent callers
- * are grouped into one transaction (group commit); see docs/ARCHITECTURE.md for the whole design.
+ * The event store on PostgreSQL or PGlite. Reads go through Prisma Client; appends from concurrent
+ * callers are grouped into one transaction (group commit) written through the driver underneath
+ * Prisma (docs/decisions/0005-group-commit.md); docs/ARCHITECTURE.md has the whole design.
  */
 export class SqlEventStore implements EventStore {
   readonly kind: 'pglite' | 'postgres';
@@ -201,12 +202,11 @@ export class SqlEventStore implements EventStore {
   async streamVersion(tenantId: TenantId, streamId: StreamId): Promise<number> {
     assertTenantId(tenantId);
     assertStreamId(streamId);
-    const rows = await this.db.prisma.$queryRawUnsafe<{ version: number }[]>(
-      'SELECT version FROM streams WHERE tenant_id = $1 AND stream_id = $2',
-      tenantId,
-      streamId,
-    );
-    return rows[0]?.version ?? 0;
+    const stream = await this.db.prisma.stream.findUnique({
+      where: { tenantId_streamId: { tenantId, streamId } },
+      select: { version: true },
+    });
+    return stream?.version ?? 0;
   }
 
   readAll(tenantId: TenantId, after: Checkpoint, limit: number): Promise<ReadAllResult> {
