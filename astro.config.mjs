@@ -57,12 +57,9 @@ export default defineConfig({
         // With registerType 'prompt' a new worker waits; on first install, take the open page at once.
         clientsClaim: true,
         cleanupOutdatedCaches: true,
+        // No route matches /trpc or /api, so the worker leaves API calls (and the live SSE stream, which a
+        // worker would otherwise have to keep alive) to the browser: never cached, never proxied.
         runtimeCaching: [
-          {
-            // API answers are live data: never serve them from a cache.
-            urlPattern: ({ url, sameOrigin }) => sameOrigin && /^\/(?:trpc|api)(?:\/|$)/.test(url.pathname),
-            handler: 'NetworkOnly',
-          },
           {
             // Avatars and attachments never change under a given URL, so the cached copy is as good as new.
             urlPattern: ({ url, sameOrigin }) => sameOrigin && /^\/(?:avatars|media)\//.test(url.pathname),

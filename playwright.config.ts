@@ -21,6 +21,9 @@ export default defineConfig({
   retries: 0,
   forbidOnly: !!process.env.CI,
   reporter: 'list',
+  // The restart test starts a server of its own; the others finish well within this.
+  timeout: 120_000,
+  expect: { timeout: 15_000 },
   use: {
     baseURL,
     trace: 'retain-on-failure',
@@ -48,17 +51,24 @@ export default defineConfig({
     },
   ],
   webServer: {
-    // The real server, serving the PWA built by `npm run build` from apps/web/dist.
-    command: 'node --import tsx server/src/main.ts',
+    // The real server, serving the PWA built by `npm run build` from apps/web/dist. The clock shim
+    // (e2e/support/server-clock.ts) lets the window test move the server's time; nothing else changes.
+    command: 'node --import tsx --import ./e2e/support/server-clock.ts server/src/main.ts',
     url: `${baseURL}/trpc/health`,
     reuseExistingServer: false,
     timeout: 60_000,
     stdout: 'pipe',
     stderr: 'pipe',
     env: {
+      // The browser tests run Parley as a new user does, on the embedded database, even when the
+      // store suites also run against DATABASE_URL's server.
+      DATABASE_URL: '',
       PORT: String(PORT),
       DATA_DIR: process.env.PARLEY_E2E_DATA_DIR,
       LOG_LEVEL: 'warn',
+      PARLEY_E2E_CLOCK: '1',
+      // No customer messages from the simulator: the tests count what they send themselves.
+      PARLEY_CUSTOMER_SIMULATOR_MS: '0',
     },
   },
 });

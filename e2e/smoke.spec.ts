@@ -1,41 +1,96 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
+import {
+  ADA,
+  ANA,
+  expectNoAxeViolations,
+  openConversation,
+  signIn,
+  waitForServiceWorkerControl,
+} from './support/app';
 
-/** Waits until a service worker controls the page, reloading once if it activated without claiming it. */
-async function waitForServiceWorkerControl(page: Page): Promise<void> {
-  await page.evaluate(async () => {
-    await navigator.serviceWorker.ready;
-  });
-  const controlled = () => navigator.serviceWorker.controller !== null;
-  // clientsClaim() should hand this page to the new worker at once; a reload is the fallback.
-  const claimed = await page.waitForFunction(controlled, undefined, { timeout: 5_000 }).then(
-    () => true,
-    () => false,
-  );
-  if (!claimed) {
-    await page.reload();
-    await page.waitForFunction(controlled);
-  }
+interface Manifest {
+  name: string;
+  short_name: string;
+  start_url: string;
+  display: string;
+  theme_color: string;
+  background_color: string;
+  icons: { src: string; sizes: string; purpose?: string }[];
 }
 
-test('shows the app and the server health', async ({ page }) => {
+test('meets the install criteria: a manifest with icons and an active service worker', async ({
+  page,
+  request,
+}) => {
   await page.goto('/');
-
   await expect(page).toHaveTitle('Parley');
-  await expect(page.getByRole('heading', { level: 1, name: 'Parley' })).toBeVisible();
-  await expect(page.getByRole('status')).toContainText(
-    /Connected to Parley \S+ · (PGlite|PostgreSQL) database · \d+ migrations? applied/,
-  );
-  await expect(page.getByText('Offline — showing the app from this device')).toBeHidden();
+  const href = await page.locator('link[rel="manifest"]').getAttribute('href');
+  expect(href).toBeTruthy();
+  const manifest = (await (await request.get(href!)).json()) as Manifest;
+  expect(manifest).toMatchObject({
+    name: 'Parley',
+    short_name: 'Parley',
+    start_url: '/',
+    display: 'standalone',
+  });
+  expect(manifest.theme_color).toMatch(/^#/);
+  const icons = manifest.icons.map((icon) => `${icon.sizes}/${icon.purpose ?? 'any'}`);
+  expect(icons).toEqual(expect.arrayContaining(['192x192/any', '512x512/any', '512x512/maskable']));
+  for (const icon of manifest.icons) expect((await request.get(icon.src)).ok()).toBe(true);
+  await waitForServiceWorkerControl(page);
+  const state = await page.evaluate(async () => (await navigator.serviceWorker.ready).active?.state);
+  expect(state).toBe('activated');
+  await expectNoAxeViolations(page, 'sign-in');
 });
 
-test('keeps working offline from the service worker cache', async ({ page, context }) => {
+test('opens offline after one visit, with the inbox and conversations from this device', async ({
+  page,
+  context,
+}) => {
   await page.goto('/');
+  await signIn(page, ANA);
   await waitForServiceWorkerControl(page);
+  await expectNoAxeViolations(page, 'inbox');
+  await openConversation(page, 'Maria Lopez');
+  await expect(page.getByText('Hi! My order #1042 has not arrived yet.')).toBeVisible();
+  await expectNoAxeViolations(page, 'conversation');
 
   await context.setOffline(true);
   const response = await page.reload();
-
   expect(response?.fromServiceWorker()).toBe(true);
-  await expect(page.getByRole('heading', { level: 1, name: 'Parley' })).toBeVisible();
-  await expect(page.getByText('Offline — showing the app from this device')).toBeVisible();
+  await expect(page.getByRole('status').filter({ hasText: 'Offline — 0 replies queued' })).toBeVisible();
+  await expect(page.getByText('Hi! My order #1042 has not arrived yet.')).toBeVisible();
+  await page.goto('/');
+  await expect(page.getByRole('link', { name: /Li Wei/ })).toBeVisible();
+  await expectNoAxeViolations(page, 'inbox offline');
+  await context.setOffline(false);
+});
+
+test('the phone layout shows one pane at a time; search and filters narrow the list', async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 800 });
+  await page.goto('/');
+  await signIn(page, ANA);
+  await page.getByRole('searchbox', { name: 'Search conversations' }).fill('yuki');
+  await expect(page.getByRole('link', { name: /Yuki Tanaka/ })).toBeVisible();
+  await expect(page.getByRole('link', { name: /Maria Lopez/ })).toBeHidden();
+  await page.getByRole('searchbox', { name: 'Search conversations' }).fill('');
+  await page.getByRole('button', { name: 'Unassigned' }).click();
+  await expect(page.getByText(/^\d+ conversations?$/)).toBeVisible();
+  await page.getByRole('button', { name: 'All' }).click();
+  await openConversation(page, 'Yuki Tanaka');
+  await expect(page.getByRole('searchbox', { name: 'Search conversations' })).toBeHidden();
+  await expectNoAxeViolations(page, 'conversation on a phone');
+  await page.getByRole('button', { name: '← Inbox' }).click();
+  await expect(page.getByRole('link', { name: /Maria Lopez/ })).toBeVisible();
+});
+
+test('admins get settings: inboxes with their policy, workflows, templates', async ({ page }) => {
+  await page.goto('/');
+  await signIn(page, ADA);
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await expect(page.getByRole('heading', { name: 'Settings' })).toBeVisible();
+  await expect(page.getByText('Support (WhatsApp)')).toBeVisible();
+  await expect(page.getByRole('list', { name: 'Stages of Support' })).toContainText('Working on it');
+  await expect(page.getByText('order_update')).toBeVisible();
+  await expectNoAxeViolations(page, 'settings');
 });

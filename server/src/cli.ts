@@ -1,5 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { isTenantId, type TenantId } from '@parley/domain';
+import { createAgent, createTenant } from './auth/accounts';
+import { runWebhooksCommand, WEBHOOKS_USAGE } from './channels/cli';
 import { loadConfig } from './config';
 import { openDatabase, type Database } from './db/database';
 import { migrate, migrationState } from './db/migrator';
@@ -13,6 +17,12 @@ Commands:
   status                    show the database, migrations, partitions and archived days
   archive --before <date>   move day partitions older than <date> (YYYY-MM-DD, UTC) to DATA_DIR/archive
   restore <day>             put an archived day (YYYY-MM-DD) back into the database
+  tenant create <id> --name <name>
+                            add a tenant (id: lowercase letters, digits and hyphens)
+  agent create --tenant <id> --email <email> --name <name> [--role agent|admin] [--password <pw>]
+                            add an agent who signs in with that email (a password is generated
+                            and printed when --password is left out; PARLEY_PASSWORD works too)
+${WEBHOOKS_USAGE}
 
 The database is DATABASE_URL's PostgreSQL server, or the embedded one under DATA_DIR (./data).
 The embedded database belongs to one process: stop \`npm start\` before running these against it.`;
@@ -27,7 +37,15 @@ export async function runCli(
   const { positionals, values } = parseArgs({
     args: [...argv],
     allowPositionals: true,
-    options: { before: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      before: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      name: { type: 'string' },
+      tenant: { type: 'string' },
+      email: { type: 'string' },
+      role: { type: 'string' },
+      password: { type: 'string' },
+    },
   });
   const [command, ...rest] = positionals;
   if (values.help || command === undefined || command === 'help') {
@@ -89,9 +107,53 @@ export async function runCli(
       });
       return;
     }
+    case 'tenant': {
+      if (rest[0] !== 'create' || !rest[1] || !values.name) {
+        throw new UsageError('usage: tenant create <id> --name <name>');
+      }
+      const id = checkedTenantId(rest[1]);
+      const name = values.name;
+      await withDb(async (db) => {
+        await createTenant(db.sql, id, name);
+        print(`created tenant ${id} (${name})`);
+      });
+      return;
+    }
+    case 'agent': {
+      const { tenant, email, name } = values;
+      const role = values.role ?? 'agent';
+      if (rest[0] !== 'create' || !tenant || !email || !name || (role !== 'agent' && role !== 'admin')) {
+        throw new UsageError(
+          'usage: agent create --tenant <id> --email <email> --name <name> [--role agent|admin] [--password <pw>]',
+        );
+      }
+      const given = values.password ?? process.env.PARLEY_PASSWORD;
+      const password = given ?? randomBytes(12).toString('base64url');
+      await withDb(async (db) => {
+        const agent = await createAgent(db.sql, checkedTenantId(tenant), { email, name, role, password });
+        print(`created ${agent.role} ${agent.name} <${agent.email}> in ${agent.tenantId} (id ${agent.id})`);
+        if (given === undefined) print(`password: ${password}  (shown once; keep it somewhere safe)`);
+      });
+      return;
+    }
+    case 'webhooks':
+      await withDb((db) =>
+        runWebhooksCommand(db.sql, rest, { tenant: values.tenant }, print, (m) => new UsageError(m)),
+      );
+      return;
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
   }
+}
+
+/** A tenant id from the command line, or a usage error saying what one looks like. */
+function checkedTenantId(value: string): TenantId {
+  if (!isTenantId(value)) {
+    throw new UsageError(
+      `tenant id ${JSON.stringify(value)} is malformed: use 1-48 lowercase letters, digits and inner hyphens`,
+    );
+  }
+  return value;
 }
 
 /** One line per day and one every 10% within a long day, so a long archive shows it is alive. */

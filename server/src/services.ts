@@ -5,12 +5,16 @@ import { createLocalBroadcast, type LocalBroadcast } from './broadcast/local';
 import type { Config } from './config';
 import { openDatabase, type Database } from './db/database';
 import { migrate } from './db/migrator';
+import { startChannels, seedDemoChannels, type Channels } from './channels';
+import { loadChannelsConfig } from './channels/config';
 import { createGrains, type Grains } from './grains';
 import type { Logger } from './logger';
 import { agentLoadProjection, type AgentLoadState } from './projections/agent-load';
 import { inboxListProjection, type InboxListState } from './projections/inbox-list';
 import { createProjectionRunner, type ProjectionRunner } from './projections/projection';
+import { seedDemo } from './seed';
 import { SqlEventStore } from './store/sql-store';
+import { startWorkflowEngine, type WorkflowEngine } from './workflow-engine';
 
 /** The long-lived parts of one Parley process, opened in order and closed in reverse. */
 export interface Services {
@@ -26,6 +30,10 @@ export interface Services {
     readonly inboxList: ProjectionRunner<InboxListState>;
     readonly agentLoad: ProjectionRunner<AgentLoadState>;
   };
+  /** The process manager that assigns conversations and runs workflow entry actions. */
+  readonly workflowEngine: WorkflowEngine;
+  /** Webhook ingest, the reply outbox and its dispatcher, and (embedded default) the platform simulators. */
+  readonly channels: Channels;
   close(): Promise<void>;
 }
 
@@ -60,6 +68,15 @@ export async function openServices(config: Config, logger: Logger): Promise<Serv
       await runner.start();
       closers.push(() => runner.stop());
     }
+    const grains = createGrains(runtime);
+    const workflowEngine = await startWorkflowEngine({ store, grains, db, logger });
+    closers.push(() => workflowEngine.stop());
+    // ---- channels (server/src/channels): closed before the runtime, which its loops still use ----
+    const channelsConfig = loadChannelsConfig(process.env, !config.databaseUrl);
+    const channels = await startChannels({ sql: db.sql, grains, logger, broadcast }, channelsConfig);
+    closers.push(() => channels.close());
+    if (channelsConfig.simulators) await seedDemoChannels({ channels });
+    if (!config.databaseUrl) await seedDemo({ db, grains }); // the embedded default's demo tenants (README)
     return {
       config,
       logger,
@@ -67,8 +84,10 @@ export async function openServices(config: Config, logger: Logger): Promise<Serv
       store,
       broadcast,
       runtime,
-      grains: createGrains(runtime),
+      grains,
       projections,
+      workflowEngine,
+      channels,
       close: closeAll,
     };
   } catch (error) {

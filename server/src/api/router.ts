@@ -1,9 +1,24 @@
-import { router } from './trpc';
 import { healthProcedure } from './health';
+import { adminRouter } from './routers/admin';
+import { agentsRouter } from './routers/agents';
+import { authRouter } from './routers/auth';
+import { boardsRouter } from './routers/boards';
+import { catalogRouter } from './routers/catalog';
+import { conversationsRouter } from './routers/conversations';
+import { syncRouter } from './routers/sync';
+import { router } from './trpc';
 
 /** The whole API. The PWA imports only `type AppRouter` from here. */
 export const appRouter = router({
   health: healthProcedure,
+  auth: authRouter,
+  conversations: conversationsRouter,
+  agents: agentsRouter,
+  boards: boardsRouter,
+  catalog: catalogRouter,
+  admin: adminRouter,
+  sync: syncRouter,
 });
 
+/** The API's type: the client's only import from the server. */
 export type AppRouter = typeof appRouter;

@@ -1,34 +1,226 @@
-import { describeHealth } from '../lib/health';
-import { useHealth, useOnline, useServiceWorkerUpdate } from '../lib/hooks';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { createClient } from '../lib/api/client';
+import { useLiveQuery, useOnline, useSubscribed } from '../lib/hooks';
+import { registerServiceWorker, type Update } from '../lib/pwa';
+import { navigate, useRoute } from '../lib/router';
+import { Session, storedAccount, type Account } from '../lib/session';
+import { ConversationView } from './ConversationView';
+import { InboxList } from './InboxList';
+import { Settings } from './Settings';
+import { SignIn } from './SignIn';
 
-/** The Parley shell: the name, the server's status, and notices about being offline or out of date. */
+/** The Parley PWA: sign-in, then the inbox, a conversation and the contact panel. */
 export default function App() {
-  const online = useOnline();
-  const health = useHealth(online);
-  const update = useServiceWorkerUpdate();
-  const offline = !online || health === null;
+  const [session, setSession] = useState<Session | null>(() => {
+    const account = storedAccount();
+    return account ? new Session(account) : null;
+  });
+  const [update, setUpdate] = useState<Update | null>(null);
+  const signInClient = useMemo(() => createClient(), []);
+
+  useEffect(() => {
+    if (!session) return;
+    session.start();
+    return () => session.stop();
+  }, [session]);
+  useEffect(() => {
+    const check = registerServiceWorker(setUpdate);
+    // Look for a new version when the app comes back to the foreground.
+    const onVisible = () => {
+      if (document.visibilityState === 'visible') void check().catch(() => undefined);
+    };
+    document.addEventListener('visibilitychange', onVisible);
+    return () => document.removeEventListener('visibilitychange', onVisible);
+  }, []);
 
   return (
     <>
-      <header className="masthead">
-        <img src="/icons/icon-192.png" alt="" width="40" height="40" />
+      <header className="topbar">
+        <img src="/icons/icon-192.png" alt="" width="32" height="32" />
         <h1>Parley</h1>
+        {session ? <AccountBar session={session} onSignedOut={() => setSession(null)} /> : null}
       </header>
-
-      {/* One live region, always rendered, so screen readers announce the lines that appear in it. */}
-      <div className="status" role="status">
-        {health ? <p>{describeHealth(health)}</p> : null}
-        {health === undefined && online ? <p>Checking the server…</p> : null}
-        {offline ? <p className="notice">Offline — showing the app from this device</p> : null}
-        {update ? (
-          <p className="notice">
-            A new version is ready
-            <button type="button" onClick={() => void update()}>
-              Reload
-            </button>
-          </p>
-        ) : null}
-      </div>
+      {update ? <UpdatePrompt update={update} session={session} /> : null}
+      {session ? (
+        <Shell key={session.db.name} session={session} />
+      ) : (
+        <main id="main" className="signed-out">
+          <SignIn client={signInClient} onSignedIn={(account: Account) => setSession(new Session(account))} />
+        </main>
+      )}
     </>
+  );
+}
+
+function AccountBar({ session, onSignedOut }: { session: Session; onSignedOut: () => void }) {
+  const { account } = session;
+  return (
+    <nav className="account" aria-label="Account">
+      <a
+        href="/"
+        onClick={(event) => {
+          event.preventDefault();
+          navigate({ screen: 'inbox' });
+        }}
+      >
+        Inbox
+      </a>
+      {account.agent.role === 'admin' ? (
+        <a
+          href="/settings"
+          onClick={(event) => {
+            event.preventDefault();
+            navigate({ screen: 'settings' });
+          }}
+        >
+          Settings
+        </a>
+      ) : null}
+      <span className="muted">
+        {account.agent.name} · {account.tenantName}
+      </span>
+      <button type="button" className="ghost" onClick={() => void session.signOut().then(onSignedOut)}>
+        Sign out
+      </button>
+    </nav>
+  );
+}
+
+/** "A new version is ready": the reload waits until no reply is in flight (queued ones are stored). */
+function UpdatePrompt({ update, session }: { update: Update; session: Session | null }) {
+  const [waiting, setWaiting] = useState(false);
+  return (
+    <div className="update notice" role="status">
+      <p>A new version is ready.</p>
+      <button
+        type="button"
+        disabled={waiting}
+        onClick={() => {
+          setWaiting(true);
+          void update.apply(async () => {
+            if (!session) return;
+            await session.flusher.flush();
+            await session.flusher.settled();
+            session.flusher.stop();
+          });
+        }}
+      >
+        {waiting ? 'Finishing sending…' : 'Reload'}
+      </button>
+    </div>
+  );
+}
+
+function ConnectionBanner({ session, online }: { session: Session; online: boolean }) {
+  const { engine, flusher, db } = session;
+  const phase = useSubscribed(engine, () => engine.phase);
+  const flushing = useSubscribed(flusher, () => flusher.current.phase);
+  const queued = useLiveQuery(() => db.outbox.where('sequence').above(0).count(), [db]) ?? 0;
+  const replies = `${queued} ${queued === 1 ? 'reply' : 'replies'} queued`;
+  let text: string | null = null;
+  if (!online) text = `Offline — ${replies}`;
+  else if (session.unauthorized || flushing === 'unauthorized') text = `Signed out — ${replies}`;
+  else if (phase === 'offline') text = `Reconnecting — ${replies}`;
+  else if (queued > 0) text = `Sending — ${replies}`;
+  return (
+    <div className="connection" role="status" aria-live="polite" data-phase={phase}>
+      {text ? <p className={online ? 'notice' : 'notice offline'}>{text}</p> : null}
+    </div>
+  );
+}
+
+function Shell({ session }: { session: Session }) {
+  const route = useRoute();
+  const online = useOnline();
+  const [signedOut, setSignedOut] = useState(session.unauthorized);
+  const searchRef = useRef<HTMLInputElement>(null);
+  const replyRef = useRef<HTMLTextAreaElement>(null);
+  const ids = useRef<readonly string[]>([]);
+  const selectedId = route.screen === 'conversation' ? route.conversationId : null;
+
+  useEffect(() => session.onUnauthorized(() => setSignedOut(true)), [session]);
+  useEffect(() => {
+    function onKey(event: KeyboardEvent) {
+      const target = event.target as HTMLElement | null;
+      if (event.ctrlKey || event.metaKey || event.altKey) return;
+      if (target && /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) {
+        if (event.key === 'Escape') target.blur();
+        return;
+      }
+      const list = ids.current;
+      const at = selectedId ? list.indexOf(selectedId) : -1;
+      const go = (index: number) => {
+        const id = list[Math.max(0, Math.min(list.length - 1, index))];
+        if (id) navigate({ screen: 'conversation', conversationId: id });
+      };
+      switch (event.key) {
+        case '/':
+          event.preventDefault();
+          searchRef.current?.focus();
+          break;
+        case 'j':
+          go(at + 1);
+          break;
+        case 'k':
+          go(at - 1);
+          break;
+        case 'r':
+          event.preventDefault();
+          replyRef.current?.focus();
+          break;
+        case 'Escape':
+          navigate({ screen: 'inbox' });
+          break;
+        default:
+          break;
+      }
+    }
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [selectedId]);
+
+  return (
+    <main id="main" className="app" data-screen={route.screen}>
+      <ConnectionBanner session={session} online={online} />
+      {signedOut ? (
+        <div className="reauth">
+          <SignIn
+            client={session.client}
+            heading="Your session ended: sign in again to send your replies"
+            known={{ tenantId: session.account.tenantId, email: session.account.agent.email }}
+            onSignedIn={() => {
+              setSignedOut(false);
+              session.resume();
+            }}
+          />
+        </div>
+      ) : null}
+      <div className="panes">
+        <InboxList
+          db={session.db}
+          agentId={session.account.agent.id}
+          selectedId={selectedId}
+          searchRef={searchRef}
+          onRows={(list) => (ids.current = list)}
+        />
+        {route.screen === 'conversation' ? (
+          <ConversationView
+            key={route.conversationId}
+            session={session}
+            conversationId={route.conversationId}
+            online={online}
+            textareaRef={replyRef}
+          />
+        ) : route.screen === 'settings' && session.account.agent.role === 'admin' ? (
+          <Settings session={session} online={online} />
+        ) : (
+          <section className="pane conversation-pane empty" aria-label="No conversation selected">
+            <p className="muted">
+              Choose a conversation. Shortcuts: / search, j and k move, r reply, Esc back.
+            </p>
+          </section>
+        )}
+      </div>
+    </main>
   );
 }

@@ -1,6 +1,5 @@
+import { liveQuery } from 'dexie';
 import { useEffect, useState, useSyncExternalStore } from 'react';
-import { registerSW } from 'virtual:pwa-register';
-import { fetchHealth, type Health } from './health';
 
 function subscribeToConnectivity(onChange: () => void): () => void {
   window.addEventListener('online', onChange);
@@ -11,7 +10,7 @@ function subscribeToConnectivity(onChange: () => void): () => void {
   };
 }
 
-/** Whether the browser believes it is online; the prerendered HTML assumes it is. */
+/** Whether the browser believes it is online. */
 export function useOnline(): boolean {
   return useSyncExternalStore(
     subscribeToConnectivity,
@@ -20,44 +19,33 @@ export function useOnline(): boolean {
   );
 }
 
-/** The server's health: `undefined` while asking, `null` when it could not be reached. */
-export function useHealth(online: boolean): Health | null | undefined {
-  const [health, setHealth] = useState<Health | null | undefined>(undefined);
+/**
+ * The result of a Dexie query, re-run whenever the tables it read change (in this tab or another).
+ * `undefined` until the first answer.
+ */
+export function useLiveQuery<T>(query: () => Promise<T> | T, deps: readonly unknown[]): T | undefined {
+  const [value, setValue] = useState<T | undefined>(undefined);
   useEffect(() => {
-    if (!online) {
-      setHealth(null);
-      return;
-    }
-    // Ask again each time the connection comes back; drop answers to older questions.
-    const controller = new AbortController();
-    setHealth(undefined);
-    fetchHealth(controller.signal).then(setHealth, () => {
-      if (!controller.signal.aborted) setHealth(null);
+    const subscription = liveQuery(query).subscribe({
+      next: setValue,
+      error: (error: unknown) => console.error('Parley: a local query failed', error),
     });
-    return () => controller.abort();
-  }, [online]);
-  return health;
+    return () => subscription.unsubscribe();
+  }, deps);
+  return value;
 }
 
-/** Registers the service worker; once a new version waits, returns a function that switches to it. */
-export function useServiceWorkerUpdate(): (() => Promise<void>) | undefined {
-  const [update, setUpdate] = useState<() => Promise<void>>();
+/** A value from an object with `subscribe(listener)`, re-read on each notification. */
+export function useSubscribed<T>(source: { subscribe(listener: () => void): () => void }, read: () => T): T {
+  return useSyncExternalStore((listener) => source.subscribe(listener), read, read);
+}
+
+/** The current time, ticking every `everyMs` (window countdowns). */
+export function useNow(everyMs = 30_000): number {
+  const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
-    // Registered here rather than at import so prerendering, which has no `navigator`, never runs it.
-    const updateServiceWorker = registerSW({
-      onNeedRefresh: () => setUpdate(() => activateWaitingVersion),
-      // registerSW reloads by itself only if the page was controlled when it loaded, which misses an
-      // update found during the very first visit; activateWaitingVersion reloads in every case.
-      onNeedReload: () => {},
-      onRegisterError: (error: unknown) =>
-        console.error('Parley could not register its service worker', error),
-    });
-    async function activateWaitingVersion(): Promise<void> {
-      navigator.serviceWorker.addEventListener('controllerchange', () => window.location.reload(), {
-        once: true,
-      });
-      await updateServiceWorker();
-    }
-  }, []);
-  return update;
+    const timer = setInterval(() => setNow(Date.now()), everyMs);
+    return () => clearInterval(timer);
+  }, [everyMs]);
+  return now;
 }

@@ -1,0 +1,349 @@
+import {
+  characterCount,
+  checkWindow,
+  policyFor,
+  utf8ByteLength,
+  type Platform,
+  type ReplyContent,
+  type ReplyRefusal,
+} from '@parley/domain';
+import { useEffect, useId, useRef, useState, type Ref } from 'react';
+import { useLiveQuery } from '../lib/hooks';
+import type { CannedResponse, Session, TemplateInfo } from '../lib/session';
+
+const EMOJI = ['😀', '🙂', '😉', '🙏', '👍', '👋', '🎉', '❤️', '✅', '📦', '⏳', '😢'];
+
+/** What the composer is asked to put in its box (an "edit" of a queued reply) or to open. */
+export interface ComposerRequest {
+  readonly text?: string;
+  readonly templates?: boolean;
+  readonly nonce: number;
+}
+
+/**
+ * The reply box. The domain's rules run here before anything is queued: a closed window asks for
+ * an approved template, and the counter shows the platform's length limit.
+ */
+export function Composer({
+  session,
+  conversationId,
+  platform,
+  lastCustomerMessageAt,
+  now,
+  request,
+  textareaRef,
+  online,
+}: {
+  session: Session;
+  conversationId: string;
+  platform: Platform;
+  lastCustomerMessageAt: number | null;
+  now: number;
+  request: ComposerRequest | null;
+  textareaRef: Ref<HTMLTextAreaElement>;
+  online: boolean;
+}) {
+  const { db } = session;
+  const policy = policyFor(platform);
+  const [text, setText] = useState('');
+  const [mode, setMode] = useState<'reply' | 'note'>('reply');
+  const [panel, setPanel] = useState<'none' | 'templates' | 'emoji'>('none');
+  const [refusal, setRefusal] = useState<ReplyRefusal | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const templates = useLiveQuery(
+    async () => ((await db.meta.get('templates'))?.value as TemplateInfo[] | undefined) ?? [],
+    [db],
+  );
+  const canned = useLiveQuery(
+    async () => ((await db.meta.get('canned'))?.value as CannedResponse[] | undefined) ?? [],
+    [db],
+  );
+  const counterId = useId();
+  const loadedFor = useRef<string | null>(null);
+
+  // The draft survives reloads and going offline.
+  useEffect(() => {
+    loadedFor.current = null;
+    setRefusal(null);
+    setNotice(null);
+    setPanel('none');
+    void db.drafts.get(conversationId).then((draft) => {
+      setText(draft?.text ?? '');
+      loadedFor.current = conversationId;
+    });
+  }, [db, conversationId]);
+  useEffect(() => {
+    if (loadedFor.current !== conversationId) return;
+    const timer = setTimeout(() => {
+      void (text
+        ? db.drafts.put({ conversationId, text, updatedAt: Date.now() })
+        : db.drafts.delete(conversationId));
+    }, 300);
+    return () => clearTimeout(timer);
+  }, [db, conversationId, text]);
+  useEffect(() => {
+    if (!request) return;
+    if (request.text !== undefined) setText(request.text);
+    if (request.templates) setPanel('templates');
+  }, [request]);
+
+  const windowCheck = checkWindow(policy, {
+    content: { type: 'text', text: '.' },
+    tag: null,
+    lastCustomerMessageAt,
+    now,
+  });
+  const windowClosed = !windowCheck.ok;
+  const length = policy.text.unit === 'characters' ? characterCount(text) : utf8ByteLength(text);
+  const over = length > policy.text.max;
+  const unit = policy.text.unit === 'characters' ? 'characters' : 'bytes';
+
+  async function send(content: ReplyContent) {
+    setNotice(null);
+    const result = await session.reply({ conversationId, platform, lastCustomerMessageAt }, content);
+    if (!result.ok) {
+      setRefusal(result);
+      if (result.code === 'WINDOW_CLOSED' && policy.templates.supported) setPanel('templates');
+      return false;
+    }
+    setRefusal(null);
+    setPanel('none');
+    return true;
+  }
+
+  async function submit() {
+    if (mode === 'note') {
+      if (!text.trim()) return;
+      try {
+        await session.client.conversations.note.mutate({
+          conversationId,
+          noteId: crypto.randomUUID(),
+          text,
+          mentions: [],
+        });
+        setText('');
+        setNotice('Note added.');
+      } catch {
+        setNotice('The note could not be added. Notes need a connection.');
+      }
+      return;
+    }
+    if (await send({ type: 'text', text })) setText('');
+  }
+
+  return (
+    <section className="composer" aria-label="Reply">
+      {windowClosed && mode === 'reply' ? (
+        <div className="notice window-closed" role="status">
+          <p>
+            <strong>{windowCheck.message}.</strong>{' '}
+            {policy.templates.supported
+              ? 'Send an approved template to reopen the conversation.'
+              : windowCheck.hint}
+          </p>
+          {policy.templates.supported ? (
+            <button type="button" onClick={() => setPanel('templates')}>
+              Choose a template
+            </button>
+          ) : null}
+        </div>
+      ) : null}
+      {refusal ? (
+        <p className="error" role="alert">
+          {refusal.message}: {refusal.hint}
+        </p>
+      ) : null}
+      {notice ? (
+        <p className="muted" role="status">
+          {notice}
+        </p>
+      ) : null}
+      {panel === 'templates' ? (
+        <TemplatePicker
+          templates={templates ?? []}
+          onCancel={() => setPanel('none')}
+          onSend={(content) => void send(content)}
+        />
+      ) : null}
+      {panel === 'emoji' ? (
+        <div className="emoji-grid" role="group" aria-label="Emoji">
+          {EMOJI.map((emoji) => (
+            <button
+              key={emoji}
+              type="button"
+              className="ghost"
+              aria-label={`Insert ${emoji}`}
+              onClick={() => setText((t) => t + emoji)}
+            >
+              {emoji}
+            </button>
+          ))}
+        </div>
+      ) : null}
+      <div className="composer-tools">
+        <div role="group" aria-label="Message kind" className="segmented">
+          <button type="button" aria-pressed={mode === 'reply'} onClick={() => setMode('reply')}>
+            Reply
+          </button>
+          <button
+            type="button"
+            aria-pressed={mode === 'note'}
+            onClick={() => setMode('note')}
+            disabled={!online}
+          >
+            Private note
+          </button>
+        </div>
+        {policy.templates.supported ? (
+          <button
+            type="button"
+            className="ghost"
+            aria-expanded={panel === 'templates'}
+            onClick={() => setPanel(panel === 'templates' ? 'none' : 'templates')}
+          >
+            Templates
+          </button>
+        ) : null}
+        <button
+          type="button"
+          className="ghost"
+          aria-expanded={panel === 'emoji'}
+          onClick={() => setPanel(panel === 'emoji' ? 'none' : 'emoji')}
+        >
+          Emoji
+        </button>
+        <label className="canned">
+          <span className="visually-hidden">Canned response</span>
+          <select
+            value=""
+            onChange={(event) => {
+              const chosen = canned?.find((item) => item.id === event.target.value);
+              if (chosen) setText((t) => (t ? `${t} ${chosen.text}` : chosen.text));
+            }}
+          >
+            <option value="">Canned responses…</option>
+            {(canned ?? []).map((item) => (
+              <option key={item.id} value={item.id}>
+                /{item.shortcut}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <form
+        className="composer-form"
+        onSubmit={(event) => {
+          event.preventDefault();
+          void submit();
+        }}
+      >
+        <label htmlFor={`${counterId}-text`} className="visually-hidden">
+          {mode === 'note' ? 'Private note' : 'Reply'}
+        </label>
+        <textarea
+          id={`${counterId}-text`}
+          ref={textareaRef}
+          value={text}
+          rows={3}
+          placeholder={
+            mode === 'note'
+              ? 'A note only your team sees'
+              : windowClosed
+                ? 'The window is closed: choose a template'
+                : 'Write a reply (Ctrl+Enter sends)'
+          }
+          aria-describedby={counterId}
+          aria-invalid={over || undefined}
+          disabled={mode === 'reply' && windowClosed}
+          onChange={(event) => setText(event.target.value)}
+          onKeyDown={(event) => {
+            if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+              event.preventDefault();
+              void submit();
+            }
+          }}
+        />
+        <div className="composer-send">
+          <span id={counterId} className={over ? 'counter over' : 'counter'}>
+            {length} / {policy.text.max} {unit}
+            <span className="visually-hidden"> ({policy.name} limit)</span>
+          </span>
+          <button type="submit" disabled={!text.trim() || over || (mode === 'reply' && windowClosed)}>
+            {mode === 'note' ? 'Add note' : 'Send'}
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}
+
+function TemplatePicker({
+  templates,
+  onSend,
+  onCancel,
+}: {
+  templates: readonly TemplateInfo[];
+  onSend: (content: ReplyContent) => void;
+  onCancel: () => void;
+}) {
+  const approved = templates.filter((template) => template.approved);
+  const [chosen, setChosen] = useState(0);
+  const template = approved[chosen];
+  const [params, setParams] = useState<string[]>([]);
+  useEffect(() => {
+    setParams(Array.from({ length: template?.paramCount ?? 0 }, () => ''));
+  }, [template]);
+  const id = useId();
+  if (approved.length === 0) {
+    return (
+      <div className="template-picker" role="group" aria-label="Templates">
+        <p>No approved templates are stored on this device yet.</p>
+        <button type="button" className="ghost" onClick={onCancel}>
+          Close
+        </button>
+      </div>
+    );
+  }
+  return (
+    <form
+      className="template-picker"
+      aria-label="Send a template"
+      onSubmit={(event) => {
+        event.preventDefault();
+        if (template) onSend({ type: 'template', name: template.name, language: template.language, params });
+      }}
+    >
+      <label htmlFor={`${id}-template`}>Template</label>
+      <select
+        id={`${id}-template`}
+        value={chosen}
+        onChange={(event) => setChosen(Number(event.target.value))}
+      >
+        {approved.map((item, index) => (
+          <option key={`${item.name}/${item.language}`} value={index}>
+            {item.name} ({item.language})
+          </option>
+        ))}
+      </select>
+      {template ? <p className="muted">{template.body}</p> : null}
+      {params.map((value, index) => (
+        <label key={index}>
+          {`Parameter {{${index + 1}}}`}
+          <input
+            required
+            value={value}
+            onChange={(event) =>
+              setParams((all) => all.map((p, i) => (i === index ? event.target.value : p)))
+            }
+          />
+        </label>
+      ))}
+      <div className="row">
+        <button type="submit">Send template</button>
+        <button type="button" className="ghost" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}

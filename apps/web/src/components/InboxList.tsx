@@ -1,0 +1,193 @@
+import { useVirtualizer } from '@tanstack/react-virtual';
+import Dexie from 'dexie';
+import { useEffect, useRef, useState, type Ref } from 'react';
+import type { ConversationRow, ParleyDb } from '../lib/db/schema';
+import { useLiveQuery } from '../lib/hooks';
+import { hrefOf, navigate } from '../lib/router';
+
+export type Whose = 'mine' | 'unassigned' | 'all';
+export type StatusTab = ConversationRow['status'] | 'any';
+
+const WHOSE: readonly [Whose, string][] = [
+  ['mine', 'Mine'],
+  ['unassigned', 'Unassigned'],
+  ['all', 'All'],
+];
+const STATUSES: readonly [StatusTab, string][] = [
+  ['open', 'Open'],
+  ['pending', 'Pending'],
+  ['snoozed', 'Snoozed'],
+  ['resolved', 'Resolved'],
+  ['any', 'Any status'],
+];
+
+/** The conversations matching the filters, newest activity first, read through the v2 indexes. */
+export async function queryConversations(
+  db: ParleyDb,
+  filter: { whose: Whose; status: StatusTab; search: string; agentId: string },
+): Promise<ConversationRow[]> {
+  const key = filter.whose === 'mine' ? filter.agentId : filter.whose === 'unassigned' ? '' : null;
+  const { status } = filter;
+  let rows: ConversationRow[];
+  if (key !== null && status !== 'any') {
+    rows = await db.conversations
+      .where('[assigneeKey+status+lastActivityAt]')
+      .between([key, status, Dexie.minKey], [key, status, Dexie.maxKey])
+      .reverse()
+      .toArray();
+  } else if (key !== null) {
+    rows = await db.conversations
+      .where('[assigneeKey+lastActivityAt]')
+      .between([key, Dexie.minKey], [key, Dexie.maxKey])
+      .reverse()
+      .toArray();
+  } else if (status !== 'any') {
+    rows = await db.conversations
+      .where('[status+lastActivityAt]')
+      .between([status, Dexie.minKey], [status, Dexie.maxKey])
+      .reverse()
+      .toArray();
+  } else {
+    rows = await db.conversations.orderBy('lastActivityAt').reverse().toArray();
+  }
+  const needle = filter.search.trim().toLowerCase();
+  return needle ? rows.filter((row) => row.searchText.includes(needle)) : rows;
+}
+
+function time(at: number): string {
+  const date = new Date(at);
+  const today = new Date().toDateString() === date.toDateString();
+  return today
+    ? date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
+    : date.toLocaleDateString([], { day: 'numeric', month: 'short' });
+}
+
+/** The inbox list: whose and status filters, search, and a virtualised list that scrolls 10,000 rows. */
+export function InboxList({
+  db,
+  agentId,
+  selectedId,
+  searchRef,
+  onRows,
+}: {
+  db: ParleyDb;
+  agentId: string;
+  selectedId: string | null;
+  searchRef: Ref<HTMLInputElement>;
+  onRows?: (ids: readonly string[]) => void;
+}) {
+  const [whose, setWhose] = useState<Whose>('all');
+  const [status, setStatus] = useState<StatusTab>('open');
+  const [search, setSearch] = useState('');
+  const rows = useLiveQuery(async () => {
+    const found = await queryConversations(db, { whose, status, search, agentId });
+    onRows?.(found.map((row) => row.conversationId));
+    return found;
+  }, [db, whose, status, search, agentId]);
+  const loaded = rows !== undefined;
+  useEffect(() => {
+    // For the benchmark (server/bench/pwa.bench.ts): when the list first showed rows from this device.
+    if (loaded && performance.getEntriesByName('parley:inbox-first-render').length === 0) {
+      performance.mark('parley:inbox-first-render');
+    }
+  }, [loaded]);
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const virtualizer = useVirtualizer({
+    count: rows?.length ?? 0,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => 76,
+    overscan: 8,
+  });
+
+  return (
+    <section className="pane inbox-pane" aria-labelledby="inbox-heading">
+      <h2 id="inbox-heading" className="visually-hidden">
+        Conversations
+      </h2>
+      <div className="filters">
+        <div role="group" aria-label="Whose conversations" className="segmented">
+          {WHOSE.map(([value, label]) => (
+            <button key={value} type="button" aria-pressed={whose === value} onClick={() => setWhose(value)}>
+              {label}
+            </button>
+          ))}
+        </div>
+        <label className="visually-hidden" htmlFor="status-filter">
+          Status
+        </label>
+        <select
+          id="status-filter"
+          value={status}
+          onChange={(event) => setStatus(event.target.value as StatusTab)}
+        >
+          {STATUSES.map(([value, label]) => (
+            <option key={value} value={value}>
+              {label}
+            </option>
+          ))}
+        </select>
+        <input
+          ref={searchRef}
+          type="search"
+          aria-label="Search conversations"
+          placeholder="Search by name or number (/)"
+          value={search}
+          onChange={(event) => setSearch(event.target.value)}
+        />
+      </div>
+      <p className="list-count" aria-live="polite">
+        {rows === undefined
+          ? 'Loading…'
+          : `${rows.length} ${rows.length === 1 ? 'conversation' : 'conversations'}`}
+      </p>
+      <div ref={scrollRef} className="list-scroll" data-testid="conversation-list">
+        <ul aria-label="Conversation list" style={{ height: virtualizer.getTotalSize() }}>
+          {virtualizer.getVirtualItems().map((item) => {
+            const row = rows?.[item.index];
+            if (!row) return null;
+            const href = hrefOf({ screen: 'conversation', conversationId: row.conversationId });
+            return (
+              <li
+                key={row.conversationId}
+                data-index={item.index}
+                ref={virtualizer.measureElement}
+                aria-setsize={rows.length}
+                aria-posinset={item.index + 1}
+                style={{ transform: `translateY(${item.start}px)` }}
+              >
+                <a
+                  href={href}
+                  aria-current={row.conversationId === selectedId ? 'page' : undefined}
+                  onClick={(event) => {
+                    event.preventDefault();
+                    navigate({ screen: 'conversation', conversationId: row.conversationId });
+                  }}
+                >
+                  <span className="row-top">
+                    <span className="contact-name">{row.contact.name}</span>
+                    <time dateTime={new Date(row.lastActivityAt).toISOString()}>
+                      {time(row.lastActivityAt)}
+                    </time>
+                  </span>
+                  <span className="row-bottom">
+                    <span className="preview">
+                      {row.lastMessage
+                        ? `${row.lastMessage.from === 'agent' ? 'You: ' : ''}${row.lastMessage.preview}`
+                        : ''}
+                    </span>
+                    {row.unreadCount > 0 ? (
+                      <span className="badge">
+                        {row.unreadCount}
+                        <span className="visually-hidden"> unread</span>
+                      </span>
+                    ) : null}
+                  </span>
+                </a>
+              </li>
+            );
+          })}
+        </ul>
+      </div>
+    </section>
+  );
+}

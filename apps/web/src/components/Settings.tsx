@@ -1,0 +1,103 @@
+import { useEffect, useState } from 'react';
+import type { Session, TemplateInfo } from '../lib/session';
+import { useLiveQuery } from '../lib/hooks';
+
+type Inboxes = Awaited<ReturnType<Session['client']['boards']['inboxes']['query']>>;
+type Workflows = Awaited<ReturnType<Session['client']['boards']['workflows']['query']>>;
+const POLICIES = ['round-robin', 'weighted', 'least-busy'] as const;
+
+/** Settings for admins: inboxes and their assignment policy, workflows, templates. Needs a connection. */
+export function Settings({ session, online }: { session: Session; online: boolean }) {
+  const { client, db } = session;
+  const [inboxes, setInboxes] = useState<Inboxes | null>(null);
+  const [workflows, setWorkflows] = useState<Workflows | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const templates = useLiveQuery(
+    async () => ((await db.meta.get('templates'))?.value as TemplateInfo[] | undefined) ?? [],
+    [db],
+  );
+
+  async function load() {
+    try {
+      const [i, w] = await Promise.all([client.boards.inboxes.query(), client.boards.workflows.query()]);
+      setInboxes(i);
+      setWorkflows(w);
+      setError(null);
+    } catch {
+      setError('Settings need a connection to the server.');
+    }
+  }
+  useEffect(() => {
+    if (online) void load();
+  }, [online]);
+
+  return (
+    <section className="pane settings-pane" aria-labelledby="settings-heading">
+      <h2 id="settings-heading">Settings</h2>
+      {error ? (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      ) : null}
+      <h3>Inboxes</h3>
+      {inboxes === null ? <p className="muted">Loading…</p> : null}
+      <ul className="settings-list">
+        {(inboxes ?? []).map((inbox) => (
+          <li key={inbox.inboxId}>
+            <strong>{inbox.name}</strong>{' '}
+            <span className="muted">
+              ({inbox.channel.platform}, {inbox.members.length} members, {inbox.queued} queued)
+            </span>
+            <label>
+              Assignment policy
+              <select
+                value={inbox.policy}
+                disabled={!online}
+                onChange={(event) =>
+                  void client.admin.inboxes.setPolicy
+                    .mutate({
+                      inboxId: inbox.inboxId,
+                      policy: event.target.value as (typeof POLICIES)[number],
+                    })
+                    .then(load, () => setError('The policy could not be changed.'))
+                }
+              >
+                {POLICIES.map((policy) => (
+                  <option key={policy} value={policy}>
+                    {policy}
+                  </option>
+                ))}
+              </select>
+            </label>
+          </li>
+        ))}
+      </ul>
+      <h3>Workflows</h3>
+      <ul className="settings-list">
+        {(workflows ?? []).map((workflow) => (
+          <li key={workflow.workflowId}>
+            <strong>{workflow.name}</strong>
+            <ol className="stages" aria-label={`Stages of ${workflow.name}`}>
+              {workflow.stages.map((stage) => (
+                <li key={stage.id}>
+                  {stage.name}
+                  {stage.wipLimit ? ` (WIP ${stage.wipLimit})` : ''}
+                </li>
+              ))}
+            </ol>
+          </li>
+        ))}
+      </ul>
+      <h3>Templates</h3>
+      <ul className="settings-list">
+        {(templates ?? []).map((template) => (
+          <li key={`${template.name}/${template.language}`}>
+            <strong>{template.name}</strong> ({template.language}) —{' '}
+            {template.approved ? 'approved' : 'not approved'}
+            <p className="muted">{template.body}</p>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}

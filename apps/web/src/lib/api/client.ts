@@ -1,0 +1,117 @@
+import type { AppRouter } from '@parley/server/router';
+import {
+  createTRPCClient,
+  httpBatchLink,
+  httpLink,
+  httpSubscriptionLink,
+  splitLink,
+  TRPCClientError,
+} from '@trpc/client';
+import type { Failure, ReplyTransport } from '../outbox/flusher';
+import type { LiveHandlers, ResyncAnswer, SyncApi, SyncEvent } from '../sync/engine';
+
+/** The typed tRPC client: mutations one per request (sign-in sets a cookie), queries batched, SSE for live. */
+export function createClient(baseUrl = '/trpc') {
+  return createTRPCClient<AppRouter>({
+    links: [
+      splitLink({
+        condition: (op) => op.type === 'subscription',
+        true: httpSubscriptionLink({ url: baseUrl }),
+        false: splitLink({
+          condition: (op) => op.type === 'mutation',
+          true: httpLink({ url: baseUrl }),
+          false: httpBatchLink({ url: baseUrl }),
+        }),
+      }),
+    ],
+  });
+}
+
+export type Client = ReturnType<typeof createClient>;
+
+/** How long one reply request may take before it is abandoned and retried. */
+const REPLY_TIMEOUT_MS = 15_000;
+
+/** Sends one numbered reply. */
+export function replyTransport(client: Client): ReplyTransport {
+  return (request, signal) =>
+    client.conversations.reply.mutate(request, {
+      signal: AbortSignal.any([signal, AbortSignal.timeout(REPLY_TIMEOUT_MS)]),
+    });
+}
+
+interface ErrorData {
+  readonly httpStatus?: number;
+  readonly code?: string;
+  readonly domainCode?: string;
+  readonly rule?: string | null;
+  readonly hint?: string | null;
+}
+
+/** The HTTP status and domain code of a tRPC error; undefined for failures that never got an answer. */
+export function errorData(error: unknown): ErrorData | undefined {
+  return error instanceof TRPCClientError ? (error.data as ErrorData | undefined) : undefined;
+}
+
+/** What a failed reply request means for the outbox (see `Failure`). */
+export function classifyReplyError(error: unknown): Failure {
+  const data = errorData(error);
+  const message = error instanceof Error ? error.message : String(error);
+  const status = data?.httpStatus;
+  if (status === undefined || status >= 500 || status === 408 || status === 429) {
+    return { kind: 'retry', message: status === undefined ? 'no connection' : message };
+  }
+  if (status === 401) return { kind: 'unauthorized' };
+  if (data?.domainCode === 'SEQUENCE_REUSED') return { kind: 'sequence-reused' };
+  // Other conflicts are the store's or the grain runtime's: the server asks for a retry.
+  if (status === 409) return { kind: 'retry', message };
+  return {
+    kind: 'rejected',
+    refusal: {
+      code: data?.domainCode ?? data?.code ?? 'REJECTED',
+      rule: data?.rule ?? null,
+      message,
+      hint: data?.hint ?? null,
+    },
+  };
+}
+
+type LiveMessage = { kind: 'event'; event: SyncEvent } | ResyncAnswer;
+
+/** The sync protocol's calls over tRPC. */
+export function syncApi(client: Client): SyncApi {
+  return {
+    catchUp: (cursor, limit) => client.sync.catchUp.query({ cursor, limit }),
+    list: (cursor) => client.conversations.list.query({ filter: 'all', cursor, limit: 100 }),
+    conversationEvents: async (conversationId, afterVersion) =>
+      (await client.conversations.get.query({ conversationId, afterVersion })).events,
+    live(cursor, handlers: LiveHandlers) {
+      let open = false;
+      const subscription = client.sync.live.subscribe(
+        { cursor },
+        {
+          onStarted: () => {
+            open = true;
+            handlers.onOpen();
+          },
+          onData: (message: unknown) => {
+            // Tracked messages (events) arrive as { id, data }; the resync answer arrives as is.
+            const payload = (
+              message !== null && typeof message === 'object' && 'data' in message && 'id' in message
+                ? message.data
+                : message
+            ) as LiveMessage;
+            if (payload.kind === 'event') handlers.onEvent(payload.event);
+            else handlers.onResync(payload);
+          },
+          onError: (error) => handlers.onLost(error),
+          onConnectionStateChange: (state) => {
+            // The link would reconnect by itself; the engine catches up first instead.
+            if (state.state === 'connecting' && (open || state.error)) handlers.onLost(state.error);
+          },
+        },
+      );
+      return subscription;
+    },
+  };
+}

@@ -1,0 +1,95 @@
+import Dexie from 'dexie';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ParleyDb, SCHEMA_V1, SCHEMA_VERSION, databaseName } from './schema';
+
+const names: string[] = [];
+afterEach(async () => {
+  for (const name of names.splice(0)) await Dexie.delete(name);
+});
+
+/** A database as version 1 of the app left it. */
+async function createV1(name: string): Promise<void> {
+  names.push(name);
+  const v1 = new Dexie(name);
+  v1.version(1).stores(SCHEMA_V1);
+  await v1.open();
+  await v1.table('conversations').put({
+    conversationId: 'c1',
+    inboxId: 'support',
+    platform: 'whatsapp',
+    contact: { id: 'k1', name: 'Maria Lopez', handle: '+34 600' },
+    status: 'open',
+    assigneeId: null,
+    lastActivityAt: 10,
+    version: 3,
+  });
+  await v1.table('conversations').put({
+    conversationId: 'c2',
+    contact: { id: 'k2', name: 'Tom Baker', handle: '+44 77' },
+    status: 'pending',
+    assigneeId: 'ana',
+    lastActivityAt: 20,
+    version: 4,
+  });
+  await v1.table('outbox').put({
+    clientMessageId: 'm1',
+    conversationId: 'c1',
+    sequence: 7,
+    content: { type: 'text', text: 'queued under v1' },
+    tag: null,
+    agentId: 'ana',
+    createdAt: 5,
+  });
+  await v1.table('meta').put({ key: 'outbox', value: { clientId: 'dev-1', nextSequence: 8 } });
+  v1.close();
+}
+
+describe('the local schema', () => {
+  it('is at version 2', async () => {
+    const db = new ParleyDb('schema-current');
+    names.push(db.name);
+    await db.open();
+    expect(db.verno).toBe(SCHEMA_VERSION);
+    expect(db.tables.map((table) => table.name).sort()).toEqual(
+      ['conversations', 'cursors', 'drafts', 'events', 'meta', 'outbox'].sort(),
+    );
+    db.close();
+  });
+
+  it('upgrades v1: keeps queued replies and their numbering, adds search and assignee keys', async () => {
+    await createV1('schema-upgrade');
+    const db = new ParleyDb('schema-upgrade');
+    await db.open();
+    expect(await db.outbox.get('m1')).toMatchObject({
+      sequence: 7,
+      attempts: 0,
+      lastError: null,
+      refusal: null,
+      content: { type: 'text', text: 'queued under v1' },
+    });
+    expect((await db.meta.get('outbox'))?.value).toEqual({ clientId: 'dev-1', nextSequence: 8 });
+    expect(await db.conversations.get('c1')).toMatchObject({
+      searchText: 'maria lopez +34 600',
+      assigneeKey: '',
+      hydrated: true,
+    });
+    // The v2 indexes answer the list's queries.
+    const unassigned = await db.conversations
+      .where('[assigneeKey+lastActivityAt]')
+      .between(['', Dexie.minKey], ['', Dexie.maxKey])
+      .primaryKeys();
+    expect(unassigned).toEqual(['c1']);
+    const pending = await db.conversations
+      .where('[status+lastActivityAt]')
+      .between(['pending', Dexie.minKey], ['pending', Dexie.maxKey])
+      .primaryKeys();
+    expect(pending).toEqual(['c2']);
+    await db.drafts.put({ conversationId: 'c1', text: 'hello', updatedAt: 1 });
+    expect(await db.drafts.count()).toBe(1);
+    db.close();
+  });
+
+  it('names one database per tenant and agent', () => {
+    expect(databaseName('demo', 'ana')).toBe('parley:demo:ana');
+  });
+});

@@ -1,0 +1,219 @@
+import type { MessageTag, MessageTemplate, ReplyContent } from '@parley/domain';
+import {
+  createClient,
+  errorData,
+  replyTransport,
+  classifyReplyError,
+  syncApi,
+  type Client,
+} from './api/client';
+import { databaseName, ParleyDb } from './db/schema';
+import { newId } from './ids';
+import { OutboxFlusher } from './outbox/flusher';
+import { browserLocks } from './outbox/locks';
+import { queueReply, takeBack, type QueueResult, type ReplyTarget } from './outbox/queue';
+import { SyncEngine } from './sync/engine';
+
+/** Who is signed in on this device, kept so the app opens offline. */
+export interface Account {
+  readonly tenantId: string;
+  readonly tenantName: string;
+  readonly agent: {
+    readonly id: string;
+    readonly name: string;
+    readonly email: string;
+    readonly role: string;
+  };
+}
+
+const ACCOUNT_KEY = 'parley.account';
+
+export function storedAccount(): Account | null {
+  try {
+    const raw = localStorage.getItem(ACCOUNT_KEY);
+    return raw ? (JSON.parse(raw) as Account) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A template the composer offers, with its text for the preview. */
+export interface TemplateInfo extends MessageTemplate {
+  readonly body: string;
+}
+
+export interface CannedResponse {
+  readonly id: string;
+  readonly shortcut: string;
+  readonly text: string;
+}
+
+export interface AgentInfo {
+  readonly id: string;
+  readonly name: string;
+}
+
+/** Signs in, stores the account, and asks the browser to keep this origin's storage. */
+export async function signIn(
+  client: Client,
+  input: { tenantId: string; email: string; password: string },
+): Promise<Account> {
+  const result = await client.auth.signIn.mutate(input);
+  const me = await client.auth.me.query();
+  const account: Account = {
+    tenantId: result.tenantId,
+    tenantName: me.tenant.name,
+    agent: {
+      id: result.agent.id,
+      name: result.agent.name,
+      email: result.agent.email,
+      role: result.agent.role,
+    },
+  };
+  localStorage.setItem(ACCOUNT_KEY, JSON.stringify(account));
+  // Queued replies must survive storage pressure: ask once signed in (Chromium grants installed apps).
+  await navigator.storage?.persist?.().catch(() => false);
+  return account;
+}
+
+/**
+ * One signed-in account on this tab: its database, the sync engine and the outbox flusher, wired
+ * to the browser's signals (start, `online`, becoming visible, reconnecting).
+ */
+export class Session {
+  readonly db: ParleyDb;
+  readonly client: Client;
+  readonly engine: SyncEngine;
+  readonly flusher: OutboxFlusher;
+  private readonly cleanups: (() => void)[] = [];
+  private unauthorizedListeners = new Set<() => void>();
+  unauthorized = false;
+
+  constructor(readonly account: Account) {
+    this.client = createClient();
+    this.db = new ParleyDb(databaseName(account.tenantId, account.agent.id));
+    this.flusher = new OutboxFlusher({
+      db: this.db,
+      send: replyTransport(this.client),
+      classify: classifyReplyError,
+      locks: browserLocks(),
+      lockName: `parley-outbox:${this.db.name}`,
+      newClientId: newId,
+    });
+    this.engine = new SyncEngine({
+      db: this.db,
+      api: syncApi(this.client),
+      onCaughtUp: () => {
+        void this.flusher.flush({ resetBackoff: true });
+        void this.refreshCatalogue();
+      },
+    });
+    this.flusher.subscribe(() => {
+      if (this.flusher.current.phase === 'unauthorized') this.setUnauthorized();
+    });
+  }
+
+  /** Starts syncing and flushing, and listens for the moments to try again. */
+  start(): void {
+    const online = () => {
+      void this.engine.start();
+      void this.flusher.flush({ resetBackoff: true });
+    };
+    const visible = () => {
+      if (document.visibilityState !== 'visible') return;
+      void this.flusher.flush({ resetBackoff: true });
+      if (this.engine.phase === 'offline') void this.engine.start();
+    };
+    window.addEventListener('online', online);
+    document.addEventListener('visibilitychange', visible);
+    this.cleanups.push(() => window.removeEventListener('online', online));
+    this.cleanups.push(() => document.removeEventListener('visibilitychange', visible));
+    void this.flusher.flush();
+    void this.engine.start().then(() => {
+      if (this.engine.phase === 'offline') void this.checkSession();
+    });
+  }
+
+  stop(): void {
+    for (const cleanup of this.cleanups.splice(0)) cleanup();
+    this.engine.stop();
+    this.flusher.stop();
+    this.db.close();
+  }
+
+  onUnauthorized(listener: () => void): () => void {
+    this.unauthorizedListeners.add(listener);
+    return () => this.unauthorizedListeners.delete(listener);
+  }
+
+  private setUnauthorized(): void {
+    if (this.unauthorized) return;
+    this.unauthorized = true;
+    for (const listener of this.unauthorizedListeners) listener();
+  }
+
+  /** After a failed catch-up: is it the network, or has the session ended? */
+  private async checkSession(): Promise<void> {
+    try {
+      await this.client.auth.me.query();
+    } catch (error) {
+      if (errorData(error)?.httpStatus === 401) this.setUnauthorized();
+    }
+  }
+
+  /** Signed in again after the session ended: carry on where the outbox stopped. */
+  resume(): void {
+    this.unauthorized = false;
+    void this.engine.start();
+    void this.flusher.flush({ resetBackoff: true });
+  }
+
+  /** Queues a reply (the domain's checks first) and starts sending it if the network allows. */
+  async reply(
+    target: ReplyTarget,
+    content: ReplyContent,
+    tag: MessageTag | null = null,
+  ): Promise<QueueResult> {
+    const templates = await this.templates();
+    const result = await queueReply(
+      this.db,
+      target,
+      { content, tag, agentId: this.account.agent.id },
+      { now: Date.now(), templates },
+    );
+    if (result.ok) void this.flusher.flush();
+    return result;
+  }
+
+  takeBack(clientMessageId: string) {
+    return takeBack(this.db, clientMessageId);
+  }
+
+  async templates(): Promise<TemplateInfo[]> {
+    return ((await this.db.meta.get('templates'))?.value as TemplateInfo[] | undefined) ?? [];
+  }
+
+  /** Templates, canned responses and agents, kept for offline use. */
+  async refreshCatalogue(): Promise<void> {
+    try {
+      const [templates, canned, agents] = await Promise.all([
+        this.client.catalog.templates.query(),
+        this.client.catalog.cannedResponses.query(),
+        this.client.agents.list.query(),
+      ]);
+      await this.db.meta.bulkPut([
+        { key: 'templates', value: templates },
+        { key: 'canned', value: canned },
+        { key: 'agents', value: agents.map((agent) => ({ id: agent.id, name: agent.name })) },
+      ]);
+    } catch {
+      // Offline or signed out: the stored catalogue stays.
+    }
+  }
+
+  async signOut(): Promise<void> {
+    await this.client.auth.signOut.mutate().catch(() => undefined);
+    localStorage.removeItem(ACCOUNT_KEY);
+    this.stop();
+  }
+}

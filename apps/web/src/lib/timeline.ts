@@ -1,0 +1,147 @@
+import {
+  conversation as decider,
+  fold,
+  type Conversation,
+  type ConversationEvent,
+  type ReplyContent,
+} from '@parley/domain';
+import type { EventRow, OutboxRow, Refusal } from './db/schema';
+
+/**
+ * What the agent sees on one of their replies. `queued` waits on this device, `sending` is on its
+ * way (to the server, then to the platform), `refused` was refused for good before it was queued.
+ */
+export type ReplyState = 'queued' | 'sending' | 'sent' | 'delivered' | 'read' | 'failed' | 'refused';
+
+export type TimelineItem =
+  | { readonly kind: 'customer'; readonly key: string; readonly text: string; readonly at: number }
+  | {
+      readonly kind: 'note';
+      readonly key: string;
+      readonly text: string;
+      readonly at: number;
+      readonly agentId: string;
+    }
+  | {
+      readonly kind: 'reply';
+      readonly key: string;
+      readonly clientMessageId: string;
+      readonly text: string;
+      readonly at: number;
+      readonly state: ReplyState;
+      /** The failure or refusal reason code, if any. */
+      readonly reason: string | null;
+      readonly refusal: Refusal | null;
+      /** True while the reply is only on this device and no request has carried it. */
+      readonly local: boolean;
+      readonly attempts: number;
+    };
+
+/** A reply's content in one line of text for the timeline. */
+export function contentText(content: ReplyContent): string {
+  switch (content.type) {
+    case 'text':
+      return content.text;
+    case 'media':
+      return `[${content.media.kind}]${content.caption ? ` ${content.caption}` : ''}`;
+    case 'template':
+      return `Template ${content.name}${content.params.length ? ` (${content.params.join(', ')})` : ''}`;
+    default:
+      return content satisfies never;
+  }
+}
+
+/**
+ * The conversation as the domain folds its events (the same `evolve` the server runs), and its
+ * timeline: the server's messages and notes, then this device's replies not yet acknowledged.
+ */
+export function buildTimeline(
+  events: readonly EventRow[],
+  outbox: readonly OutboxRow[],
+  inFlight: string | null,
+): { readonly state: Conversation | null; readonly items: TimelineItem[] } {
+  const sorted = [...events].sort((a, b) => a.version - b.version);
+  const domainEvents = sorted.map(
+    (event) => ({ type: event.type, data: event.data }) as unknown as ConversationEvent,
+  );
+  const state = fold(decider, decider.initialState(), domainEvents);
+  const items: TimelineItem[] = [];
+  const seen = new Set<string>();
+  for (const event of domainEvents) {
+    switch (event.type) {
+      case 'InboundMessageReceived':
+        items.push({
+          kind: 'customer',
+          key: `in-${event.data.externalMessageId}`,
+          text: contentText(event.data.content),
+          at: event.data.sentAt,
+        });
+        break;
+      case 'ReplyQueued': {
+        const { clientMessageId } = event.data;
+        if (seen.has(clientMessageId)) break;
+        seen.add(clientMessageId);
+        const reply = state?.replies.get(clientMessageId);
+        const status = reply?.status ?? 'queued';
+        items.push({
+          kind: 'reply',
+          key: `reply-${clientMessageId}`,
+          clientMessageId,
+          text: contentText(event.data.content),
+          at: event.data.queuedAt,
+          // The server has it: until the platform confirms, it is still on its way.
+          state: status === 'queued' ? 'sending' : status,
+          reason: reply?.failureReason ?? null,
+          refusal: null,
+          local: false,
+          attempts: 0,
+        });
+        break;
+      }
+      case 'NoteAdded':
+        items.push({
+          kind: 'note',
+          key: `note-${event.data.noteId}`,
+          text: event.data.text,
+          at: event.data.at,
+          agentId: event.data.agentId,
+        });
+        break;
+      default:
+        break;
+    }
+  }
+  const local = [...outbox]
+    .filter((row) => !seen.has(row.clientMessageId))
+    .sort(
+      (a, b) =>
+        (a.sequence ?? a.refusedSequence ?? 0) - (b.sequence ?? b.refusedSequence ?? 0) ||
+        a.createdAt - b.createdAt,
+    );
+  for (const row of local) {
+    items.push({
+      kind: 'reply',
+      key: `reply-${row.clientMessageId}`,
+      clientMessageId: row.clientMessageId,
+      text: contentText(row.content),
+      at: row.createdAt,
+      state: row.refusal ? 'refused' : row.clientMessageId === inFlight ? 'sending' : 'queued',
+      reason: row.refusal?.code ?? null,
+      refusal: row.refusal,
+      local: row.refusal !== null || row.attempts === 0,
+      attempts: row.attempts,
+    });
+  }
+  return { state, items };
+}
+
+/** Words for a reply state, for people and screen readers. */
+export const REPLY_STATE_LABEL: Readonly<Record<ReplyState, string>> = {
+  queued: 'Queued',
+  sending: 'Sending',
+  sent: 'Sent',
+  delivered: 'Delivered',
+  read: 'Read',
+  failed: 'Failed',
+  refused: 'Not sent',
+};

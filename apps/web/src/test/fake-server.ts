@@ -1,0 +1,108 @@
+import type { ReplyAnswer, ReplyRequest } from '../lib/outbox/flusher';
+
+/** A transport failure as the flusher's classifier sees it in tests. */
+export class FakeNetworkError extends Error {
+  override readonly name = 'FakeNetworkError';
+}
+
+export class FakeUnauthorizedError extends Error {
+  override readonly name = 'FakeUnauthorizedError';
+}
+
+export class FakeNotFoundError extends Error {
+  override readonly name = 'FakeNotFoundError';
+}
+
+export class FakeSequenceReusedError extends Error {
+  override readonly name = 'FakeSequenceReusedError';
+}
+
+/**
+ * The server's reply path (server/src/sync/replies.ts) in memory: per-client sequence numbers,
+ * stored answers for resends, "out of order" for gaps, refusals that advance the number, and
+ * a clientMessageId queued once per conversation.
+ */
+export class FakeReplyServer {
+  /** Replies queued, in the order the server applied them. */
+  readonly applied: { conversationId: string; clientMessageId: string; text: string }[] = [];
+  readonly requests: ReplyRequest[] = [];
+  private readonly last = new Map<string, number>();
+  private readonly stored = new Map<string, { clientMessageId: string; answer: ReplyAnswer }>();
+  private versions = new Map<string, number>();
+  /** Conversations that exist; others answer NOT_FOUND without applying anything. */
+  conversations = new Set(['c1', 'c2']);
+  /** Refuse replies whose text starts with this (a closed window, say). */
+  refuseTextPrefix: string | null = null;
+  /** The next n requests fail before reaching the server. */
+  failBefore = 0;
+  /** The next n requests are applied, then the answer is lost. */
+  loseAnswer = 0;
+  /** Resolve to hold the next request before the server handles it. */
+  gate: Promise<void> | null = null;
+
+  readonly send = async (request: ReplyRequest): Promise<ReplyAnswer> => {
+    this.requests.push(request);
+    if (this.gate) await this.gate;
+    if (this.failBefore > 0) {
+      this.failBefore -= 1;
+      throw new FakeNetworkError('fetch failed');
+    }
+    const answer = this.handle(request);
+    if (this.loseAnswer > 0) {
+      this.loseAnswer -= 1;
+      throw new FakeNetworkError('connection reset after commit');
+    }
+    return answer;
+  };
+
+  private handle(request: ReplyRequest): ReplyAnswer {
+    const last = this.last.get(request.clientId) ?? 0;
+    const key = `${request.clientId}/${request.sequence}`;
+    if (request.sequence <= last) {
+      const stored = this.stored.get(key)!;
+      if (stored.clientMessageId !== request.clientMessageId) throw new FakeSequenceReusedError();
+      return { ...stored.answer, duplicate: true } as ReplyAnswer;
+    }
+    if (request.sequence > last + 1) {
+      return { kind: 'out-of-order', sequence: request.sequence, expectedSequence: last + 1 };
+    }
+    if (!this.conversations.has(request.conversationId)) throw new FakeNotFoundError();
+    const base = {
+      sequence: request.sequence,
+      clientMessageId: request.clientMessageId,
+      conversationId: request.conversationId,
+      duplicate: false,
+    };
+    const text = request.content.type === 'text' ? request.content.text : `[${request.content.type}]`;
+    let answer: ReplyAnswer;
+    if (this.refuseTextPrefix !== null && text.startsWith(this.refuseTextPrefix)) {
+      answer = {
+        kind: 'refused',
+        ...base,
+        code: 'WINDOW_CLOSED',
+        rule: 'WA2',
+        message: "WhatsApp's 24 h window is closed",
+        hint: 'send an approved template',
+      };
+    } else if (this.applied.some((reply) => reply.clientMessageId === request.clientMessageId)) {
+      answer = {
+        kind: 'accepted',
+        ...base,
+        version: this.versions.get(request.conversationId)!,
+        cursor: null,
+      };
+    } else {
+      const version = (this.versions.get(request.conversationId) ?? 3) + 1;
+      this.versions.set(request.conversationId, version);
+      this.applied.push({
+        conversationId: request.conversationId,
+        clientMessageId: request.clientMessageId,
+        text,
+      });
+      answer = { kind: 'accepted', ...base, version, cursor: `e.${version}` };
+    }
+    this.last.set(request.clientId, request.sequence);
+    this.stored.set(key, { clientMessageId: request.clientMessageId, answer });
+    return answer;
+  }
+}

@@ -1,0 +1,100 @@
+import AxeBuilder from '@axe-core/playwright';
+import { expect, type APIRequestContext, type Page } from '@playwright/test';
+
+export const ANA = { tenantId: 'demo', email: 'ana@demo.parley.test', password: 'parley-demo-agent' };
+export const ADA = { tenantId: 'demo', email: 'ada@demo.parley.test', password: 'parley-demo-admin' };
+
+/** Signs in through the form and waits for the inbox to list the demo conversations. */
+export async function signIn(page: Page, account = ANA): Promise<void> {
+  await page.getByLabel('Workspace').fill(account.tenantId);
+  await page.getByLabel('Email').fill(account.email);
+  await page.getByLabel('Password').fill(account.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('link', { name: /Maria Lopez/ })).toBeVisible();
+}
+
+/** Waits until a service worker controls the page, reloading once if it activated without claiming it. */
+export async function waitForServiceWorkerControl(page: Page): Promise<void> {
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+  });
+  const controlled = () => navigator.serviceWorker.controller !== null;
+  const claimed = await page.waitForFunction(controlled, undefined, { timeout: 5_000 }).then(
+    () => true,
+    () => false,
+  );
+  if (!claimed) {
+    await page.reload();
+    await page.waitForFunction(controlled);
+  }
+}
+
+/** Fails with the list of violations if axe-core finds any WCAG 2.1 A/AA problem on the page. */
+export async function expectNoAxeViolations(page: Page, screen: string): Promise<void> {
+  const results = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
+    .analyze();
+  const summary = results.violations.map(
+    (v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
+  );
+  expect(summary, `axe violations on ${screen}`).toEqual([]);
+}
+
+/** Opens a conversation from the list. */
+export async function openConversation(page: Page, contact: string): Promise<void> {
+  await page.getByRole('link', { name: new RegExp(contact) }).click();
+  await expect(page.getByRole('heading', { level: 2, name: contact })).toBeVisible();
+}
+
+/** Types a reply and sends it; it shows at once. */
+export async function sendReply(page: Page, text: string): Promise<void> {
+  await page.getByRole('textbox', { name: 'Reply' }).fill(text);
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
+  await expect(page.locator('.message.reply', { hasText: text })).toBeVisible();
+}
+
+/** The server's view: reply texts queued in a conversation, in the order it queued them. */
+export async function serverReplies(
+  request: APIRequestContext,
+  conversationId: string,
+  prefix: string,
+): Promise<string[]> {
+  const texts: string[] = [];
+  let afterVersion = 0;
+  for (;;) {
+    const input = encodeURIComponent(JSON.stringify({ conversationId, afterVersion }));
+    const response = await request.get(`/trpc/conversations.get?input=${input}`);
+    expect(response.ok()).toBe(true);
+    const body = (await response.json()) as {
+      result: {
+        data: {
+          events: {
+            version: number;
+            type: string;
+            data: { content?: { type: string; text?: string; name?: string } };
+          }[];
+        };
+      };
+    };
+    const events = body.result.data.events;
+    for (const event of events) {
+      if (event.type !== 'ReplyQueued') continue;
+      const content = event.data.content;
+      const text = content?.type === 'text' ? content.text : `template:${content?.name}`;
+      if (text?.startsWith(prefix)) texts.push(text);
+    }
+    if (events.length < 500) return texts;
+    afterVersion = events.at(-1)!.version;
+  }
+}
+
+/** Signs an API client in (for checking the server's side). */
+export async function signInApi(request: APIRequestContext, account = ADA): Promise<void> {
+  const response = await request.post('/trpc/auth.signIn', { data: account });
+  expect(response.ok()).toBe(true);
+}
+
+/** The number of replies waiting in this page's outbox. */
+export async function queuedCount(page: Page): Promise<number> {
+  return page.locator('.message.reply[data-state="queued"]').count();
+}

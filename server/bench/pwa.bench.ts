@@ -1,0 +1,238 @@
+// `npm run bench:pwa`: the PWA in Debian Chromium against a real server (not a test).
+// Seeds 10,000 conversations and 100,000 events into the app's IndexedDB, then measures a cold
+// start offline to an interactive inbox, the inbox's first render, and the time to flush 1,000
+// replies queued offline once the network is back (none lost, none duplicated).
+// Needs `npm run build` first. Last line: `flush 1000 replies s: X`.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, request as apiRequest, type Page } from '@playwright/test';
+
+const PORT = Number(process.env.BENCH_PORT ?? 3196);
+const BASE = `http://127.0.0.1:${PORT}`;
+const CONVERSATIONS = 10_000;
+const EVENTS_PER_CONVERSATION = 10;
+const REPLIES = 1_000;
+const TARGETS = ['demo-1', 'demo-2', 'demo-3', 'demo-4'];
+const DB_NAME = 'parley:demo:ana';
+
+async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 120_000,
+): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * The browser side, as plain JavaScript (the server's tsconfig has no DOM types): raw IndexedDB on
+ * the app's schema (v2). `seed` writes list rows and events; `queue` writes outbox rows and the
+ * counter in one transaction, as the app does; `outboxCount` reads how many rows remain.
+ */
+const BROWSER_HELPERS = String.raw`
+window.__bench = (() => {
+  const open = (name) => new Promise((resolve, reject) => {
+    const request = indexedDB.open(name);
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  const done = (tx) => new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onerror = () => reject(tx.error);
+  });
+  return {
+    async seed(name, conversations, perConversation) {
+      const db = await open(name);
+      const now = Date.now();
+      for (let start = 0; start < conversations; start += 500) {
+        const tx = db.transaction(['conversations', 'events'], 'readwrite');
+        for (let i = start; i < Math.min(conversations, start + 500); i++) {
+          const id = 'bench-' + i;
+          const contact = { id: 'k' + i, name: 'Customer ' + i, handle: '+1 555 ' + String(i).padStart(6, '0') };
+          const at = now - i * 60000;
+          tx.objectStore('conversations').put({
+            conversationId: id, inboxId: 'support', platform: 'whatsapp', contact,
+            status: i % 5 === 4 ? 'resolved' : 'open', snoozedUntil: null,
+            assigneeId: i % 3 === 0 ? 'ana' : null, assigneeKey: i % 3 === 0 ? 'ana' : '',
+            labels: [], priority: 'none', cycle: 1, unreadCount: i % 4,
+            lastMessage: { preview: 'Message ' + perConversation + ' of ' + id, at, from: 'customer' },
+            lastCustomerMessageAt: at, windowClosesAt: at + 86400000, lastActivityAt: at,
+            version: perConversation, searchText: (contact.name + ' ' + contact.handle).toLowerCase(), hydrated: true,
+          });
+          for (let v = 1; v <= perConversation; v++) {
+            tx.objectStore('events').put({
+              streamId: 'conversation-' + id, version: v, conversationId: id, id: id + '-' + v,
+              type: v === 1 ? 'ConversationStarted' : 'InboundMessageReceived',
+              data: v === 1
+                ? { conversationId: id, inboxId: 'support', platform: 'whatsapp', contact, at }
+                : { externalMessageId: id + '-' + v, contact, content: { type: 'text', text: 'Message ' + v }, sentAt: at },
+              metadata: {}, recordedAt: at, cursor: 'bench.' + i + ':' + v,
+            });
+          }
+        }
+        await done(tx);
+      }
+      db.close();
+    },
+    async queue(name, count, targets, prefix) {
+      const db = await open(name);
+      const tx = db.transaction(['outbox', 'meta'], 'readwrite');
+      const get = tx.objectStore('meta').get('outbox');
+      get.onsuccess = () => {
+        const counter = (get.result && get.result.value) || { clientId: crypto.randomUUID(), nextSequence: 1 };
+        for (let i = 0; i < count; i++) {
+          tx.objectStore('outbox').put({
+            clientMessageId: crypto.randomUUID(), conversationId: targets[i % targets.length],
+            sequence: counter.nextSequence + i, content: { type: 'text', text: prefix + ' ' + i },
+            tag: null, agentId: 'ana', createdAt: Date.now(), attempts: 0, lastError: null, refusal: null,
+          });
+        }
+        tx.objectStore('meta').put({ key: 'outbox', value: { ...counter, nextSequence: counter.nextSequence + count } });
+      };
+      await done(tx);
+      db.close();
+    },
+    async outboxCount(name) {
+      const db = await open(name);
+      const request = db.transaction('outbox').objectStore('outbox').count();
+      const count = await new Promise((resolve, reject) => {
+        request.onsuccess = () => resolve(request.result);
+        request.onerror = () => reject(request.error);
+      });
+      db.close();
+      return count;
+    },
+  };
+})();
+`;
+
+async function seed(page: Page): Promise<void> {
+  await page.evaluate(BROWSER_HELPERS);
+  await page.evaluate(
+    `window.__bench.seed(${JSON.stringify(DB_NAME)}, ${CONVERSATIONS}, ${EVENTS_PER_CONVERSATION})`,
+  );
+}
+
+async function queueReplies(page: Page, prefix: string): Promise<void> {
+  await page.evaluate(BROWSER_HELPERS);
+  await page.evaluate(
+    `window.__bench.queue(${JSON.stringify(DB_NAME)}, ${REPLIES}, ${JSON.stringify(TARGETS)}, ${JSON.stringify(prefix)})`,
+  );
+}
+
+async function outboxCount(page: Page): Promise<number> {
+  return Number(await page.evaluate(`window.__bench.outboxCount(${JSON.stringify(DB_NAME)})`));
+}
+
+async function main(): Promise<void> {
+  if (!existsSync('apps/web/dist/index.html')) throw new Error('build the PWA first: npm run build');
+  const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-pwa-'));
+  const server = spawn('node', ['--import', 'tsx', 'server/src/main.ts'], {
+    env: {
+      ...process.env,
+      PORT: String(PORT),
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+      PARLEY_CUSTOMER_SIMULATOR_MS: '0',
+    },
+    stdio: 'ignore',
+  });
+  const browser = await chromium.launch({
+    executablePath: process.env.PARLEY_CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu'],
+  });
+  try {
+    await waitFor('the server', async () => ((await fetch(`${BASE}/trpc/health`)).ok ? true : undefined));
+    const context = await browser.newContext({ baseURL: BASE });
+    let page = await context.newPage();
+    await page.goto('/');
+    await page.getByLabel('Workspace').fill('demo');
+    await page.getByLabel('Email').fill('ana@demo.parley.test');
+    await page.getByLabel('Password').fill('parley-demo-agent');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: /Maria Lopez/ }).waitFor();
+    await page.waitForFunction('navigator.serviceWorker.controller !== null');
+
+    const seeding = Date.now();
+    await seed(page);
+    console.log(
+      `seeded ${CONVERSATIONS} conversations and ${CONVERSATIONS * EVENTS_PER_CONVERSATION} events in ${((Date.now() - seeding) / 1000).toFixed(1)} s`,
+    );
+
+    // Cold start offline: a new tab, no network, everything from the service worker and IndexedDB.
+    await page.close();
+    await context.setOffline(true);
+    page = await context.newPage();
+    const started = Date.now();
+    await page.goto('/');
+    await page.getByRole('link', { name: /Customer 0\b/ }).waitFor();
+    await page.getByRole('searchbox', { name: 'Search conversations' }).isEnabled();
+    const coldStart = Date.now() - started;
+    const firstRender = Number(
+      await page.evaluate("performance.getEntriesByName('parley:inbox-first-render')[0]?.startTime ?? NaN"),
+    );
+    console.log(`cold start offline to interactive ms: ${coldStart}`);
+    console.log(`inbox first render ms (since navigation): ${firstRender.toFixed(0)}`);
+
+    // 1,000 replies queued offline, then the network comes back.
+    const prefix = `bench-${Date.now()}`;
+    await queueReplies(page, prefix);
+    const flushStarted = Date.now();
+    await context.setOffline(false);
+    await waitFor(
+      'the outbox to empty',
+      async () => ((await outboxCount(page)) === 0 ? true : undefined),
+      600_000,
+    );
+    const flushSeconds = (Date.now() - flushStarted) / 1000;
+
+    const api = await apiRequest.newContext({ baseURL: BASE });
+    await api.post('/trpc/auth.signIn', {
+      data: { tenantId: 'demo', email: 'ada@demo.parley.test', password: 'parley-demo-admin' },
+    });
+    const seen: string[] = [];
+    for (const conversationId of TARGETS) {
+      let afterVersion = 0;
+      for (;;) {
+        const input = encodeURIComponent(JSON.stringify({ conversationId, afterVersion }));
+        const body = (await (await api.get(`/trpc/conversations.get?input=${input}`)).json()) as {
+          result: {
+            data: { events: { version: number; type: string; data: { content?: { text?: string } } }[] };
+          };
+        };
+        const events = body.result.data.events;
+        for (const event of events) {
+          const text = event.data.content?.text;
+          if (event.type === 'ReplyQueued' && text?.startsWith(prefix)) seen.push(text);
+        }
+        if (events.length < 500) break;
+        afterVersion = events.at(-1)!.version;
+      }
+    }
+    await api.dispose();
+    const unique = new Set(seen).size;
+    console.log(
+      `replies on the server: ${seen.length} (${unique} distinct; lost ${REPLIES - unique}, duplicated ${seen.length - unique})`,
+    );
+    console.log(`flush ${REPLIES} replies s: ${flushSeconds.toFixed(2)}`);
+    await context.close();
+  } finally {
+    await browser.close();
+    server.kill('SIGTERM');
+    await new Promise((resolve) => server.once('exit', resolve));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,66 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createAuth, type Auth, type AuthOptions } from '../auth/service';
+import type { Session } from '../auth/sessions';
+import { parseCookies, SESSION_COOKIE } from '../auth/cookies';
+import type { Services } from '../services';
+
+/** What a procedure knows about the HTTP request behind it. */
+export interface RequestInfo {
+  /** The client's IP address, for sign-in rate limits. */
+  readonly address: string;
+  /** True over HTTPS, so cookies get the Secure attribute. */
+  readonly secure: boolean;
+  /** The session cookie's value, if the request carried one. */
+  readonly sessionCookie: string | undefined;
+  /** Adds a `Set-Cookie` header to the response. */
+  setCookie(header: string): void;
+}
+
+/** What every procedure gets: the process's services, sign-in, the request, and its session. */
+export interface Context {
+  readonly services: Services;
+  readonly auth: Auth;
+  readonly request: RequestInfo;
+  /** The request's live session or null; looked up at most once, and only when a procedure asks. */
+  resolveSession(): Promise<Session | null>;
+}
+
+/** The API's long-lived parts for one process: sign-in (with its rate limits) and context factories. */
+export interface Api {
+  readonly auth: Auth;
+  /** A context for a request described directly: `createCaller` in tests, or another transport. */
+  readonly createContext: (request: RequestInfo) => Context;
+  /** The tRPC standalone adapter's `createContext`. */
+  readonly createHttpContext: (options: { req: IncomingMessage; res: ServerResponse }) => Context;
+}
+
+/** Creates the API's parts over the process's services. */
+export function createApi(services: Services, options: { readonly auth?: AuthOptions } = {}): Api {
+  const auth = createAuth(services.db.sql, options.auth);
+  const createContext = (request: RequestInfo): Context => {
+    let session: Promise<Session | null> | undefined;
+    return {
+      services,
+      auth,
+      request,
+      resolveSession: () => (session ??= auth.resolve(request.sessionCookie)),
+    };
+  };
+  return {
+    auth,
+    createContext,
+    createHttpContext: ({ req, res }) =>
+      createContext({
+        address: req.socket.remoteAddress ?? 'unknown',
+        secure: 'encrypted' in req.socket || req.headers['x-forwarded-proto'] === 'https',
+        sessionCookie: parseCookies(req.headers.cookie).get(SESSION_COOKIE),
+        setCookie: (header) => appendSetCookie(res, header),
+      }),
+  };
+}
+
+function appendSetCookie(res: ServerResponse, header: string): void {
+  const existing = res.getHeader('set-cookie');
+  const all = existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
+  res.setHeader('set-cookie', [...all, header]);
+}

@@ -1,0 +1,255 @@
+import { z } from 'zod';
+import {
+  DomainError,
+  isDomainError,
+  ConversationErrorCode,
+  InboxErrorCode,
+  streamFor,
+  StreamCategory,
+  type ConversationCommand,
+} from '@parley/domain';
+import { AccountErrorCode, listAgents, requireAgent, requireTeam } from '../../auth/accounts';
+import { withTenant } from '../../auth/tenant-scope';
+import { toSyncEvent } from '../../sync/events';
+import { sendReply } from '../../sync/replies';
+import { syncEpoch } from '../../sync/start';
+import { listConversations } from '../conversation-list';
+import { commandId, conversationStatus, epochMs, id, replyContent } from '../schemas';
+import { authedProcedure, router, type AuthedContext as Authed } from '../trpc';
+import { actorMetadata, commandResult, conversationView } from '../views';
+
+/** Sends one command to a conversation as the signed-in agent; a repeated `commandId` changes nothing. */
+async function ask(ctx: Authed, conversationId: string, command: ConversationCommand, key?: string) {
+  const result = await ctx.services.grains.conversation(ctx.tenantId, conversationId).ask(command, {
+    metadata: actorMetadata(ctx.agent),
+    ...(key === undefined ? {} : { idempotencyKey: `${ctx.agent.id}:${key}` }),
+  });
+  return commandResult(result);
+}
+
+const target = { conversationId: id, commandId };
+const now = (ctx: Authed) => ctx.auth.clock();
+
+/** The inbox list, one conversation, and the commands agents give conversations. */
+export const conversationsRouter = router({
+  /** The inbox list: filtered by whose, status, inbox and contact; newest activity first; paged. */
+  list: authedProcedure
+    .input(
+      z
+        .object({
+          filter: z.enum(['mine', 'unassigned', 'team', 'all']).default('all'),
+          teamId: id.optional(),
+          inboxId: id.optional(),
+          status: conversationStatus.optional(),
+          search: z.string().trim().max(100).optional(),
+          cursor: z.string().max(500).nullish(),
+          limit: z.number().int().min(1).max(100).default(50),
+        })
+        .refine((input) => input.filter !== 'team' || input.teamId !== undefined, {
+          message: 'the team filter needs a teamId',
+          path: ['teamId'],
+        }),
+    )
+    .query(async ({ ctx, input }) => {
+      const { services, tenantId } = ctx;
+      if (input.inboxId !== undefined) {
+        const inbox = await services.grains.inbox(tenantId, input.inboxId).read();
+        if (inbox.state === null) {
+          throw new DomainError(InboxErrorCode.INBOX_NOT_FOUND, `there is no inbox ${input.inboxId}`);
+        }
+      }
+      const team =
+        input.filter === 'team' && input.teamId !== undefined
+          ? await withTenant(services.db.sql, tenantId, (tx) => requireTeam(tx, input.teamId!))
+          : undefined;
+      // Read-your-writes: fold in whatever committed before this query.
+      await services.projections.inboxList.catchUp();
+      return listConversations(services.projections.inboxList.state, tenantId, input, {
+        agentId: ctx.agent.id,
+        ...(team ? { teamMemberIds: new Set(team.memberIds) } : {}),
+      });
+    }),
+
+  /** One conversation: its state and its events (after `afterVersion`, at most 500 per call). */
+  get: authedProcedure
+    .input(z.object({ conversationId: id, afterVersion: z.number().int().min(0).default(0) }))
+    .query(async ({ ctx, input }) => {
+      const { services, tenantId } = ctx;
+      const view = await services.grains.conversation(tenantId, input.conversationId).read();
+      if (view.state === null) {
+        throw new DomainError(ConversationErrorCode.CONVERSATION_NOT_FOUND, 'there is no such conversation');
+      }
+      const streamId = streamFor(StreamCategory.conversation, input.conversationId);
+      const events = await services.store.readStream(tenantId, streamId, {
+        fromVersion: input.afterVersion + 1,
+        limit: 500,
+      });
+      const epoch = await syncEpoch(services.db);
+      return {
+        conversation: conversationView(view.state, view.version),
+        events: events.map((event) => toSyncEvent(epoch, event)),
+      };
+    }),
+
+  /**
+   * Queues a reply from the PWA's outbox. `clientId` and `sequence` number the client's replies:
+   * see docs/sync-protocol.md for the answers (accepted, refused, out-of-order) and what to do.
+   */
+  reply: authedProcedure
+    .input(
+      z.object({
+        conversationId: id,
+        clientId: id,
+        sequence: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+        clientMessageId: id,
+        content: replyContent,
+        tag: z.literal('HUMAN_AGENT').nullable().default(null),
+      }),
+    )
+    .mutation(({ ctx, input }) =>
+      sendReply(ctx.services, {
+        ...input,
+        tenantId: ctx.tenantId,
+        agentId: ctx.agent.id,
+        now: now(ctx),
+        metadata: actorMetadata(ctx.agent),
+      }),
+    ),
+
+  /**
+   * Assigns the conversation to an agent of this tenant, or unassigns it (`agentId: null`). The
+   * inbox hears it too (a manual assignment, rule AS9, or a release), so its agents' loads stay right.
+   */
+  assign: authedProcedure
+    .input(z.object({ ...target, agentId: id.nullable() }))
+    .mutation(async ({ ctx, input }) => {
+      const { services, tenantId } = ctx;
+      const at = now(ctx);
+      const { state } = await services.grains.conversation(tenantId, input.conversationId).read();
+      if (state === null) {
+        throw new DomainError(ConversationErrorCode.CONVERSATION_NOT_FOUND, 'there is no such conversation');
+      }
+      const agent =
+        input.agentId === null
+          ? null
+          : await withTenant(services.db.sql, tenantId, (tx) => requireAgent(tx, input.agentId!));
+      const inbox = services.grains.inbox(tenantId, state.inboxId);
+      const conversationId = input.conversationId;
+      await inbox
+        .ask(
+          agent
+            ? { type: 'AssignManually', data: { conversationId, agentId: agent.id, at } }
+            : { type: 'ReleaseConversation', data: { conversationId, at } },
+          { metadata: actorMetadata(ctx.agent) },
+        )
+        .catch((error: unknown) => {
+          // An agent outside the inbox's pool (or an inbox without an aggregate) can still be assigned:
+          // the inbox only counts the conversations it assigns.
+          const code = isDomainError(error) ? error.code : undefined;
+          if (code !== InboxErrorCode.MEMBER_NOT_FOUND && code !== InboxErrorCode.INBOX_NOT_FOUND)
+            throw error;
+        });
+      return ask(
+        ctx,
+        conversationId,
+        agent
+          ? { type: 'AssignConversation', data: { agentId: agent.id, at } }
+          : { type: 'UnassignConversation', data: { at } },
+        input.commandId,
+      );
+    }),
+
+  /** Marks the conversation resolved, ending its cycle. */
+  resolve: authedProcedure
+    .input(z.object(target))
+    .mutation(({ ctx, input }) =>
+      ask(
+        ctx,
+        input.conversationId,
+        { type: 'SetStatus', data: { status: 'resolved', at: now(ctx) } },
+        input.commandId,
+      ),
+    ),
+
+  /** Opens the conversation again (from resolved, pending or snoozed). */
+  reopen: authedProcedure
+    .input(z.object(target))
+    .mutation(({ ctx, input }) =>
+      ask(
+        ctx,
+        input.conversationId,
+        { type: 'SetStatus', data: { status: 'open', at: now(ctx) } },
+        input.commandId,
+      ),
+    ),
+
+  /** Snoozes the conversation until a later time; a customer message wakes it earlier. */
+  snooze: authedProcedure
+    .input(z.object({ ...target, until: epochMs }))
+    .mutation(({ ctx, input }) =>
+      ask(
+        ctx,
+        input.conversationId,
+        { type: 'SnoozeConversation', data: { until: input.until, now: now(ctx) } },
+        input.commandId,
+      ),
+    ),
+
+  /** Adds or removes a label. */
+  label: authedProcedure
+    .input(z.object({ ...target, label: z.string().max(100), action: z.enum(['add', 'remove']) }))
+    .mutation(({ ctx, input }) =>
+      ask(
+        ctx,
+        input.conversationId,
+        {
+          type: input.action === 'add' ? 'AddLabel' : 'RemoveLabel',
+          data: { label: input.label, at: now(ctx) },
+        },
+        input.commandId,
+      ),
+    ),
+
+  /** Sets the priority. */
+  setPriority: authedProcedure
+    .input(z.object({ ...target, priority: z.enum(['none', 'low', 'medium', 'high', 'urgent']) }))
+    .mutation(({ ctx, input }) =>
+      ask(
+        ctx,
+        input.conversationId,
+        { type: 'SetPriority', data: { priority: input.priority, at: now(ctx) } },
+        input.commandId,
+      ),
+    ),
+
+  /** Adds a private note; `noteId` (client-made) makes a resend harmless; mentions name agents. */
+  note: authedProcedure
+    .input(
+      z.object({
+        conversationId: id,
+        noteId: id,
+        text: z.string().max(10_000),
+        mentions: z.array(id).max(50).default([]),
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      if (input.mentions.length > 0) {
+        const agents = await withTenant(ctx.services.db.sql, ctx.tenantId, listAgents);
+        const known = new Set(agents.map((agent) => agent.id));
+        const unknown = input.mentions.find((mention) => !known.has(mention));
+        if (unknown !== undefined) {
+          throw new DomainError(AccountErrorCode.AGENT_NOT_FOUND, `there is no agent ${unknown} to mention`);
+        }
+      }
+      return ask(ctx, input.conversationId, {
+        type: 'AddNote',
+        data: {
+          noteId: input.noteId,
+          agentId: ctx.agent.id,
+          text: input.text,
+          mentions: input.mentions,
+          at: now(ctx),
+        },
+      });
+    }),
+});

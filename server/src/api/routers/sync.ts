@@ -1,0 +1,52 @@
+import { tracked, TRPCError } from '@trpc/server';
+import { z } from 'zod';
+import { catchUp, MAX_PAGE } from '../../sync/catch-up';
+import { followEvents } from '../../sync/live';
+import { authedProcedure, router } from '../trpc';
+
+const cursor = z.string().max(200).nullable();
+
+/** The sync protocol (docs/sync-protocol.md): paged catch-up, then the live stream. */
+export const syncRouter = router({
+  /** One page of the tenant's events after `cursor` (null: from the start), or a resync. */
+  catchUp: authedProcedure
+    .input(z.object({ cursor, limit: z.number().int().min(1).max(MAX_PAGE).default(200) }))
+    .query(({ ctx, input }) => catchUp(ctx.services, ctx.tenantId, input.cursor, input.limit)),
+
+  /**
+   * The tenant's events as they commit, after `cursor`, or one resync. Each event's id is its cursor, so
+   * `httpSubscriptionLink` reconnects with `lastEventId` and resumes exactly after it. The stream
+   * rechecks its session as often as sessions are touched and ends with UNAUTHORIZED once it is
+   * gone (signed out everywhere, expired).
+   */
+  live: authedProcedure
+    .input(z.object({ cursor, lastEventId: z.string().max(200).nullish() }))
+    .subscription(async function* ({ ctx, input, signal }) {
+      const stop = new AbortController();
+      const onAbort = () => stop.abort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      let revoked = false;
+      const recheck = setInterval(() => {
+        ctx.auth.resolve(ctx.request.sessionCookie).then(
+          (session) => {
+            if (session) return;
+            revoked = true;
+            stop.abort();
+          },
+          () => undefined, // a failed check is retried at the next tick
+        );
+      }, ctx.auth.policy.touchEveryMs);
+      try {
+        const from = input.lastEventId ?? input.cursor;
+        for await (const message of followEvents(ctx.services, ctx.tenantId, from, stop.signal)) {
+          // A resync is tracked too (with the head it names), so every message has the same shape.
+          yield tracked(message.kind === 'event' ? message.event.cursor : message.cursor, message);
+        }
+        if (revoked)
+          throw new TRPCError({ code: 'UNAUTHORIZED', message: 'the session ended; sign in again' });
+      } finally {
+        clearInterval(recheck);
+        signal?.removeEventListener('abort', onAbort);
+      }
+    }),
+});

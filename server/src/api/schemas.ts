@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { MAX_PASSWORD_LENGTH } from '../auth/passwords';
+
+/**
+ * An id the client names: a conversation, inbox, workflow, agent, team, note or message. The
+ * characters are those a stream id allows after its category, so any id can name a stream.
+ */
+export const id = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:~-]{0,99}$/, 'ids are 1-100 of A-Z a-z 0-9 . _ : ~ -');
+
+/** A client-chosen key that makes a retried command change nothing the second time. */
+export const commandId = id.optional();
+
+/** Epoch milliseconds. */
+export const epochMs = z.number().int().min(0).max(8_640_000_000_000_000);
+
+/** A tenant's slug as typed at sign-in (checked again, quietly, by the sign-in service). */
+export const tenantSlug = z.string().trim().min(1).max(48);
+
+/** An email address as typed; compared trimmed and lowercased. */
+export const email = z
+  .string()
+  .trim()
+  .min(3)
+  .max(254)
+  .regex(/^[^\s@]+@[^\s@]+$/, 'an email address');
+
+/** A password as typed: never trimmed; the length cap keeps hashing cheap to refuse. */
+export const password = z.string().min(1).max(MAX_PASSWORD_LENGTH);
+
+/** A display name. */
+export const displayName = z.string().trim().min(1).max(120);
+
+/** The platforms Parley talks to. */
+export const platform = z.enum(['whatsapp', 'instagram', 'messenger', 'telegram', 'webchat']);
+
+/** An agent's presence. */
+export const presence = z.enum(['online', 'away', 'offline']);
+
+/** How an inbox picks an agent. */
+export const assignmentPolicy = z.enum(['round-robin', 'weighted', 'least-busy']);
+
+/** An account's role. */
+export const role = z.enum(['admin', 'agent']);
+
+/** A conversation's status as the list filters it. */
+export const conversationStatus = z.enum(['open', 'pending', 'snoozed', 'resolved']);
+
+// The platform rules (packages/domain) refuse text over each platform's own limit with a rule id;
+// these caps only stop absurd payloads before they reach them.
+const text = z.string().max(40_000);
+
+const media = z.object({
+  kind: z.enum(['image', 'video', 'audio', 'document', 'sticker']),
+  url: z.url().max(2048),
+  mime: z.string().min(1).max(255),
+  size: z.number().int().min(0),
+});
+
+/** What an agent sends: text, media with an optional caption, or an approved template. */
+export const replyContent = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('text'), text }),
+  z.object({ type: z.literal('media'), media, caption: text.nullable() }),
+  z.object({
+    type: z.literal('template'),
+    name: z.string().min(1).max(512),
+    language: z.string().min(2).max(16),
+    params: z.array(z.string().max(1024)).max(32),
+  }),
+]);
+
+const entryAction = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('assign') }),
+  z.object({ type: z.literal('add-label'), label: z.string().max(100) }),
+  z.object({ type: z.literal('set-status'), status: z.enum(['open', 'pending', 'resolved']) }),
+]);
+
+/** A workflow (board) definition; the domain checks its rules (WF1) and answers WORKFLOW_INVALID. */
+export const workflowDefinition = z.object({
+  workflowId: id,
+  name: z.string().max(120),
+  stages: z
+    .array(
+      z.object({
+        id,
+        name: z.string().max(120),
+        wipLimit: z.number().int().nullable(),
+        entryActions: z.array(entryAction).max(10),
+      }),
+    )
+    .max(50),
+  transitions: z.array(z.object({ from: id, to: id })).max(500),
+});

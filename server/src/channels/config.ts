@@ -1,0 +1,28 @@
+/** The channels' settings from the environment (see README's configuration table). */
+export interface ChannelsConfig {
+  /** Run the local platform simulators: on by default with the embedded database (`npm start`). */
+  readonly simulators: boolean;
+  /** How often the customer simulator writes in; 0 never. */
+  readonly customerEveryMs: number;
+  /** Where the simulators post webhooks; by default the address the server listens on. */
+  readonly publicUrl: string | undefined;
+  /** The developer endpoints (`/dev/faults`): on with the simulators. */
+  readonly devEndpoints: boolean;
+  readonly maxWebhookBytes: number;
+}
+
+/** Reads `PARLEY_SIMULATORS`, `PARLEY_CUSTOMER_SIMULATOR_MS`, `PARLEY_PUBLIC_URL`, `PARLEY_WEBHOOK_MAX_BYTES`. */
+export function loadChannelsConfig(env: NodeJS.ProcessEnv, embedded: boolean): ChannelsConfig {
+  const flag = env.PARLEY_SIMULATORS?.trim().toLowerCase();
+  const simulators =
+    flag === undefined || flag === '' ? embedded : flag === 'on' || flag === 'true' || flag === '1';
+  const every = Number(env.PARLEY_CUSTOMER_SIMULATOR_MS ?? 45_000);
+  const maxBytes = Number(env.PARLEY_WEBHOOK_MAX_BYTES ?? 1_000_000);
+  return {
+    simulators,
+    customerEveryMs: simulators && Number.isFinite(every) && every > 0 ? every : 0,
+    publicUrl: env.PARLEY_PUBLIC_URL?.trim().replace(/\/$/, '') || undefined,
+    devEndpoints: simulators,
+    maxWebhookBytes: Number.isInteger(maxBytes) && maxBytes > 0 ? maxBytes : 1_000_000,
+  };
+}

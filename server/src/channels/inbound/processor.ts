@@ -1,0 +1,415 @@
+import { ConversationErrorCode, isDomainError, type JsonObject, type TenantId } from '@parley/domain';
+import type { SqlQueryable } from '../../db/driver';
+import type { Logger } from '../../logger';
+import { conversationIdFor } from '../conversation-id';
+import { ChannelError, ChannelErrorCode } from '../errors';
+import { WorkerLoop, type PassResult } from '../loop';
+import { backoffMs } from '../outbound/backoff';
+import { OutboxStore } from '../outbound/outbox-store';
+import { parseDelivery, type InboundItem, type InboundMessageItem, type ReceiptItem } from '../parse';
+import type { ConversationPort } from '../ports';
+import type { ChannelRepository } from '../repository';
+import type { ChannelRecord } from '../types';
+import { InboxStore, type InboxRow } from './inbox-store';
+
+/** How long finished rows may wait to be marked processed (they are already in the log). */
+const FLUSH_MS = 25;
+
+/** The processor's limits. */
+export interface ProcessorOptions {
+  /** Deliveries claimed per pass. */
+  readonly batchSize: number;
+  /** Deliveries being processed at once. */
+  readonly maxInFlight: number;
+  readonly leaseMs: number;
+  /** Attempts before a delivery that keeps failing becomes a dead letter. */
+  readonly maxAttempts: number;
+  readonly backoff: { readonly baseMs: number; readonly maxMs: number };
+  /** Longest sleep when nothing is due. */
+  readonly idleMs: number;
+}
+
+export const DEFAULT_PROCESSOR_OPTIONS: ProcessorOptions = {
+  batchSize: 64,
+  maxInFlight: 512,
+  leaseMs: 60_000,
+  maxAttempts: 8,
+  backoff: { baseMs: 1_000, maxMs: 5 * 60_000 },
+  idleMs: 1_000,
+};
+
+/** What the processor works with. */
+export interface ProcessorDeps {
+  readonly sql: SqlQueryable;
+  readonly grains: ConversationPort;
+  readonly repo: ChannelRepository;
+  readonly logger: Logger;
+  readonly clock?: () => number;
+  readonly random?: () => number;
+}
+
+/** One item of one delivery, routed to its conversation. */
+interface Routed {
+  readonly row: InboxRow;
+  readonly item: InboundItem;
+  readonly channel: ChannelRecord;
+  readonly conversationId: string;
+}
+
+/**
+ * Turns inbox rows into conversation commands. Items of one conversation run in delivery order,
+ * conversations in parallel; every command is idempotent by the platform's ids, so a delivery
+ * retried after a partial failure repeats nothing.
+ */
+export class InboundProcessor {
+  private readonly inbox: InboxStore;
+  private readonly outbox: OutboxStore;
+  private readonly options: ProcessorOptions;
+  private readonly clock: () => number;
+  private readonly random: () => number;
+  private readonly loop: WorkerLoop;
+  /** Conversations whose route row this process has written: writing it again is wasted work. */
+  private readonly routed = new Set<string>();
+  /** Each conversation's last queued item, resolving to whether it succeeded. */
+  private readonly chains = new Map<string, Promise<boolean>>();
+  private readonly rowsInFlight = new Set<Promise<void>>();
+  private readonly completed: string[] = [];
+  private readonly failed: { row: InboxRow; error: unknown }[] = [];
+  private inFlight = 0;
+  /** Deliveries recorded by this process, waiting for room. */
+  private readonly handed: InboxRow[] = [];
+  private lastClaimAt = 0;
+  private lastFlushAt = 0;
+
+  constructor(
+    private readonly deps: ProcessorDeps,
+    options: Partial<ProcessorOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_PROCESSOR_OPTIONS, ...options };
+    this.clock = deps.clock ?? Date.now;
+    this.random = deps.random ?? Math.random;
+    this.inbox = new InboxStore(deps.sql, this.clock, this.options.leaseMs);
+    this.outbox = new OutboxStore(deps.sql);
+    this.loop = new WorkerLoop(
+      () => this.pass(),
+      (error) => deps.logger.error({ err: error }, 'webhook processing pass failed'),
+    );
+  }
+
+  start(): void {
+    this.loop.start();
+  }
+
+  /** Looks for work now: a delivery was recorded. */
+  wake(): void {
+    this.loop.wake();
+  }
+
+  async stop(): Promise<void> {
+    await this.loop.stop();
+    await this.drain();
+  }
+
+  /** Takes a delivery the webhook endpoint just recorded (already claimed by this process). */
+  accept(row: InboxRow): void {
+    this.handed.push(row);
+    this.loop.wake();
+  }
+
+  /**
+   * Finishes what completed since the last pass, starts deliveries handed over by the endpoints,
+   * and every `idleMs` claims what is due from the table (retries, replays, rows whose claimer
+   * died). Started items join their conversation's chain at once, so one conversation's items run
+   * in delivery order while others run alongside, and the event store's group commit gathers many
+   * conversations' appends into one transaction.
+   */
+  async pass(): Promise<PassResult> {
+    // New deliveries first: recording what finished can wait a statement, a customer should not.
+    while (this.handed.length > 0 && this.inFlight < this.options.maxInFlight)
+      this.begin(this.handed.shift()!);
+    // Finished rows are recorded together every FLUSH_MS: one statement for many under load.
+    if (this.clock() - this.lastFlushAt >= FLUSH_MS || this.completed.length >= 512) await this.flush();
+    const now = this.clock();
+    const room = this.options.maxInFlight - this.inFlight;
+    let claimed = 0;
+    if (room > 0 && now - this.lastClaimAt >= this.options.idleMs) {
+      const limit = Math.min(room, this.options.batchSize);
+      const rows = await this.inbox.claim(limit, now, this.options.leaseMs);
+      for (const row of rows) this.begin(row);
+      claimed = rows.length;
+      // A full batch means more is waiting: claim again on the next pass.
+      this.lastClaimAt = claimed === limit ? 0 : now;
+    }
+    if (claimed > 0 && this.lastClaimAt === 0) return { again: true };
+    const pending = this.completed.length > 0 || this.failed.length > 0;
+    const untilClaim = Math.max(1, this.lastClaimAt + this.options.idleMs - this.clock());
+    const untilFlush = Math.max(1, this.lastFlushAt + FLUSH_MS - this.clock());
+    return { again: false, sleepMs: pending ? Math.min(untilFlush, untilClaim) : untilClaim };
+  }
+
+  /** Resolves once every claimed row has finished and been recorded (tests, shutdown). */
+  async drain(): Promise<void> {
+    while (
+      this.inFlight > 0 ||
+      this.handed.length > 0 ||
+      this.completed.length > 0 ||
+      this.failed.length > 0
+    ) {
+      while (this.handed.length > 0) this.begin(this.handed.shift()!);
+      await Promise.all([...this.rowsInFlight]);
+      await this.flush();
+    }
+  }
+
+  private begin(row: InboxRow): void {
+    this.inFlight += 1;
+    const done: Promise<void> = this.process(row)
+      .then(
+        () => {
+          this.completed.push(row.id);
+        },
+        (error: unknown) => {
+          this.failed.push({ row, error });
+        },
+      )
+      .finally(() => {
+        this.inFlight -= 1;
+        this.rowsInFlight.delete(done);
+        this.loop.wake();
+      });
+    this.rowsInFlight.add(done);
+  }
+
+  /** Routes a row's items and runs each after the earlier items of its conversation. */
+  private async process(row: InboxRow): Promise<void> {
+    const items = await this.route(row);
+    const results = items.map((routed) => {
+      const previous = this.chains.get(routed.conversationId) ?? Promise.resolve(true);
+      const next = previous.then(async (earlierOk) => {
+        // A failed earlier item makes later ones wait for its retry, so messages keep their order.
+        if (!earlierOk)
+          throw new ChannelError(
+            ChannelErrorCode.TRANSIENT,
+            'an earlier delivery of the conversation failed',
+          );
+        await this.apply(routed);
+      });
+      const settled = next.then(
+        () => true,
+        () => false,
+      );
+      this.chains.set(routed.conversationId, settled);
+      void settled.then(() => {
+        if (this.chains.get(routed.conversationId) === settled) this.chains.delete(routed.conversationId);
+      });
+      return next;
+    });
+    const outcomes = await Promise.allSettled(results);
+    const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failure) throw failure.reason;
+  }
+
+  /** Records finished rows: processed in one statement, failures one by one (rare). */
+  private async flush(): Promise<void> {
+    this.lastFlushAt = this.clock();
+    const completed = this.completed.splice(0);
+    const failed = this.failed.splice(0);
+    const now = this.clock();
+    await this.inbox.processed(completed, now);
+    for (const { row, error } of failed) await this.failedRow(row, error, now);
+  }
+
+  private async route(row: InboxRow): Promise<Routed[]> {
+    const parsed = parseDelivery(row.kind, JSON.parse(row.body), {
+      subject: row.subject,
+      receivedAt: row.receivedAt,
+    });
+    const routed: Routed[] = [];
+    for (const item of parsed.items) {
+      const channel =
+        item.channelExternalId === null
+          ? await this.deps.repo.soleChannel(row.appId, item.platform)
+          : await this.deps.repo.channelByExternalId(row.appId, item.platform, item.channelExternalId);
+      if (!channel) {
+        // IN10: an app may only speak for its own channels.
+        throw new ChannelError(
+          ChannelErrorCode.CHANNEL_NOT_FOUND,
+          `app ${row.appId} has no ${item.platform} channel ${item.channelExternalId ?? '(its own)'}`,
+          true,
+        );
+      }
+      const contactId = item.kind === 'message' ? item.contact.id : item.contactId;
+      const conversationId = conversationIdFor(
+        channel.tenantId,
+        channel.platform,
+        channel.channelId,
+        contactId,
+      );
+      routed.push({ row, item, channel, conversationId });
+    }
+    return routed;
+  }
+
+  private async apply(routed: Routed): Promise<void> {
+    switch (routed.item.kind) {
+      case 'message':
+        return this.receive(routed, routed.item);
+      case 'receipt':
+        return this.receipt(routed, routed.item);
+      default:
+        routed.item satisfies never;
+    }
+  }
+
+  private async receive(routed: Routed, item: InboundMessageItem): Promise<void> {
+    const { channel, conversationId, row } = routed;
+    const key = `${channel.tenantId}/${conversationId}`;
+    const metadata: JsonObject = {
+      actor: { kind: 'customer', id: item.contact.id },
+      channelId: channel.channelId,
+      webhookId: row.id,
+      sourceType: item.sourceType,
+      ...(item.unsupported ? { unsupported: true } : {}),
+    };
+    await this.deps.grains.conversation(channel.tenantId, conversationId).ask(
+      {
+        type: 'ReceiveInboundMessage',
+        data: {
+          conversationId,
+          inboxId: channel.inboxId,
+          platform: channel.platform,
+          externalMessageId: item.externalMessageId,
+          contact: item.contact,
+          content: item.content,
+          sentAt: item.sentAt,
+        },
+      },
+      {
+        idempotencyKey: `in:${item.externalMessageId}`,
+        metadata,
+        // The reply route commits with the conversation's first events, so a reply never lacks one.
+        withinTransaction: this.routed.has(key)
+          ? undefined
+          : (tx) => writeRoute(tx, channel.tenantId, conversationId, channel.channelId, item.contact.id),
+      },
+    );
+    this.routed.add(key);
+  }
+
+  private async receipt(routed: Routed, item: ReceiptItem): Promise<void> {
+    const { channel, conversationId } = routed;
+    const tenantId = channel.tenantId;
+    const grain = this.deps.grains.conversation(tenantId, conversationId);
+    const ids =
+      item.platformMessageIds.length > 0 || item.watermark === null
+        ? item.platformMessageIds
+        : await this.outbox.sentUpTo(tenantId, conversationId, item.watermark);
+    const metadata: JsonObject = {
+      actor: { kind: 'system', id: `${channel.platform}-webhook` },
+      webhookId: routed.row.id,
+    };
+    for (const platformMessageId of ids) {
+      switch (item.status) {
+        case 'sent':
+          break; // the send's own answer already recorded it, with the same id
+        case 'delivered':
+        case 'read':
+          await asReceipt(() =>
+            grain.ask(
+              {
+                type: 'RecordDeliveryStatus',
+                data: { platformMessageId, status: item.status as 'delivered' | 'read', at: item.at },
+              },
+              { idempotencyKey: `receipt:${platformMessageId}:${item.status}`, metadata },
+            ),
+          );
+          break;
+        case 'failed': {
+          const { state } = await grain.read();
+          const clientMessageId = state?.platformMessageIds.get(platformMessageId);
+          if (clientMessageId === undefined) {
+            throw new ChannelError(
+              ChannelErrorCode.RECEIPT_BEFORE_SEND,
+              `no sent reply ${platformMessageId} yet`,
+            );
+          }
+          const reason = failureReason(channel.platform, item.error?.code);
+          await grain.ask(
+            { type: 'MarkReplyFailed', data: { clientMessageId, reason, at: item.at } },
+            { metadata: { ...metadata, detail: item.error?.title ?? '', actions: ['retry', 'edit'] } },
+          );
+          await this.outbox.failedAfterSend(
+            tenantId,
+            platformMessageId,
+            `${reason}: ${item.error?.title ?? ''}`,
+          );
+          break;
+        }
+        default:
+          item.status satisfies never;
+      }
+    }
+  }
+
+  private async failedRow(row: InboxRow, error: unknown, now: number): Promise<void> {
+    const { code, permanent, message } = classify(error);
+    if (permanent || row.attempts >= this.options.maxAttempts) {
+      this.deps.logger.warn({ webhookId: row.id, code, err: error }, 'webhook delivery dead-lettered');
+      await this.inbox.dead(row.id, code, message);
+      return;
+    }
+    const delay = backoffMs(row.attempts, this.options.backoff, this.random);
+    this.deps.logger.info(
+      { webhookId: row.id, code, attempt: row.attempts, retryInMs: delay },
+      'webhook processing failed; retrying',
+    );
+    await this.inbox.retryAt(row.id, now + delay, code, message);
+  }
+}
+
+/** Routes replies of a conversation to its channel and contact; the first route wins. */
+async function writeRoute(
+  tx: SqlQueryable,
+  tenantId: TenantId,
+  conversationId: string,
+  channelId: string,
+  contactId: string,
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO channel_contacts (tenant_id, conversation_id, channel_id, contact_id)
+     VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, conversation_id) DO NOTHING`,
+    [tenantId, conversationId, channelId, contactId],
+  );
+}
+
+/** A receipt that outruns our record of the send is retried, as platforms retry theirs (DS5). */
+async function asReceipt(ask: () => Promise<unknown>): Promise<void> {
+  try {
+    await ask();
+  } catch (error) {
+    if (
+      isDomainError(error) &&
+      (error.code === ConversationErrorCode.REPLY_NOT_FOUND ||
+        error.code === ConversationErrorCode.CONVERSATION_NOT_FOUND)
+    ) {
+      throw new ChannelError(ChannelErrorCode.RECEIPT_BEFORE_SEND, error.message, false, { cause: error });
+    }
+    throw error;
+  }
+}
+
+/** The reason a platform's failure status gives a reply. */
+function failureReason(platform: string, code: string | undefined): string {
+  if (platform === 'whatsapp' && code === '131047') return 'WINDOW_CLOSED';
+  return `${platform.toUpperCase()}_${code ?? 'FAILED'}`;
+}
+
+function classify(error: unknown): { code: string; permanent: boolean; message: string } {
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof ChannelError) return { code: error.code, permanent: error.permanent, message };
+  if (error instanceof SyntaxError)
+    return { code: ChannelErrorCode.PAYLOAD_INVALID, permanent: true, message };
+  if (isDomainError(error))
+    return { code: `${ChannelErrorCode.DOMAIN_REFUSED}:${error.code}`, permanent: true, message };
+  return { code: ChannelErrorCode.TRANSIENT, permanent: false, message };
+}

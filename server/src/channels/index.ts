@@ -1,0 +1,280 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ConversationEvent, ConversationState, JsonObject, QueueReply, TenantId } from '@parley/domain';
+import type { AskResult } from '../actors/runtime';
+import type { SqlQueryable } from '../db/driver';
+import type { BroadcastChannel } from '../broadcast/channel';
+import type { Logger } from '../logger';
+import { createDevRoutes } from './dev';
+import { reply } from './http-response';
+import { InboxStore } from './inbound/inbox-store';
+import { InboundProcessor, type ProcessorOptions } from './inbound/processor';
+import { createWebhookEndpoint, type WebhookStats } from './inbound/webhooks';
+import { Dispatcher, type DispatcherOptions } from './outbound/dispatcher';
+import { OutboxStore } from './outbound/outbox-store';
+import { queueReply } from './outbound/queue-reply';
+import { createSenders } from './outbound/senders';
+import type { ConversationPort } from './ports';
+import { ChannelRepository } from './repository';
+import {
+  startCustomerSimulator,
+  type CustomerSimulator,
+  type CustomerTarget,
+} from './simulators/customer-simulator';
+import {
+  startPlatformSimulator,
+  type PlatformSimulator,
+  type SimulatorKind,
+  type StatusTarget,
+} from './simulators/platform-simulator';
+import type { ChannelRecord } from './types';
+import { createWebchatRoutes } from './webchat/routes';
+
+export { seedDemoChannels } from './seed';
+export { writeOutboxRows } from './outbound/queue-reply';
+export type { ConversationPort } from './ports';
+
+/** How the channels run; the defaults suit production, tests shorten the times. */
+export interface ChannelsOptions {
+  /** Start the WhatsApp, Meta and Telegram simulators on ephemeral 127.0.0.1 ports. */
+  readonly simulators?: boolean;
+  /** Customer simulator period (0: only on demand). */
+  readonly customerEveryMs?: number;
+  /** Serve `/dev/*` (the fault panel's endpoints). */
+  readonly devEndpoints?: boolean;
+  /** Base URL the simulators post webhooks to; else set by `listeningOn`. */
+  readonly publicUrl?: string;
+  readonly maxWebhookBytes?: number;
+  readonly maxWebchatBytes?: number;
+  /** Whether the simulators post status webhooks (default true). */
+  readonly simulatorStatuses?: boolean;
+  /** Delays of the simulators' sent, delivered and read webhooks. */
+  readonly statusDelaysMs?: readonly [number, number, number];
+  readonly processor?: Partial<ProcessorOptions>;
+  readonly dispatcher?: Partial<DispatcherOptions>;
+  /** Send timeout per HTTP call to a platform. */
+  readonly sendTimeoutMs?: number;
+  /** Start the processor and dispatcher loops (tests may drive `pass()` themselves). */
+  readonly autoStart?: boolean;
+  readonly clock?: () => number;
+  readonly random?: () => number;
+}
+
+/** What the channels need from the process. */
+export interface ChannelsDeps {
+  readonly sql: SqlQueryable;
+  readonly grains: ConversationPort;
+  readonly logger: Logger;
+  /** When given, every `ReplyQueued` wakes the dispatcher, whoever queued it (the API's sync too). */
+  readonly broadcast?: BroadcastChannel;
+}
+
+/** The running channels: webhook ingest, processing, dispatch and the simulators. */
+export interface Channels {
+  readonly repo: ChannelRepository;
+  readonly inbox: InboxStore;
+  readonly outbox: OutboxStore;
+  readonly processor: InboundProcessor;
+  readonly dispatcher: Dispatcher;
+  readonly simulators: Partial<Record<SimulatorKind, PlatformSimulator>>;
+  readonly customers: CustomerSimulator | undefined;
+  readonly webhookStats: WebhookStats;
+  /** Serves `/webhooks/*`, `/webchat/*` and (dev) `/dev/*`; false when the path is not ours. */
+  handle(req: IncomingMessage, res: ServerResponse): boolean;
+  /** Queues an agent's reply with its outbox row (see `queueReply`) and wakes the dispatcher. */
+  queueReply(
+    tenantId: TenantId,
+    conversationId: string,
+    command: QueueReply,
+    options?: { idempotencyKey?: string; metadata?: JsonObject },
+  ): Promise<AskResult<ConversationState, ConversationEvent>>;
+  /** Tells the simulators where Parley listens, once it does. */
+  listeningOn(address: AddressInfo | string | null): void;
+  /** The base URL webhooks are posted to, once known. */
+  publicUrl(): string | undefined;
+  close(): Promise<void>;
+}
+
+/** Starts the channels. */
+export async function startChannels(deps: ChannelsDeps, options: ChannelsOptions = {}): Promise<Channels> {
+  const clock = options.clock ?? Date.now;
+  const repo = new ChannelRepository(deps.sql, clock);
+  const inbox = new InboxStore(deps.sql, clock, options.processor?.leaseMs);
+  const outbox = new OutboxStore(deps.sql);
+  let publicUrl = options.publicUrl;
+  const simulators: Partial<Record<SimulatorKind, PlatformSimulator>> = {};
+
+  const processor = new InboundProcessor(
+    { sql: deps.sql, grains: deps.grains, repo, logger: deps.logger, clock, random: options.random },
+    options.processor,
+  );
+  const baseUrlOf = (channel: ChannelRecord): string | undefined => {
+    if (!channel.apiBaseUrl.startsWith('simulator:')) return channel.apiBaseUrl.replace(/\/$/, '');
+    return simulators[channel.apiBaseUrl.slice('simulator:'.length) as SimulatorKind]?.apiBaseUrl;
+  };
+  const dispatcher = new Dispatcher(
+    {
+      sql: deps.sql,
+      grains: deps.grains,
+      repo,
+      senders: createSenders(deps.sql, options.sendTimeoutMs ?? 10_000),
+      baseUrlOf,
+      logger: deps.logger,
+      clock,
+      random: options.random,
+    },
+    options.dispatcher,
+  );
+
+  const statusTarget =
+    (kind: SimulatorKind) =>
+    async (externalId: string): Promise<StatusTarget | undefined> => {
+      const platforms = kind === 'meta' ? (['messenger', 'instagram'] as const) : ([kind] as const);
+      for (const platform of platforms) {
+        const channel = await repo.channelAnywhere(platform, externalId);
+        const app = channel && (await repo.app(channel.appId));
+        if (!channel || !app || !publicUrl) continue;
+        return {
+          url: `${publicUrl}/webhooks/${app.kind}/${app.appId}`,
+          secret: app.secret,
+          object: platform === 'instagram' ? 'instagram' : 'page',
+        };
+      }
+      return undefined;
+    };
+  if (options.simulators) {
+    for (const kind of ['whatsapp', 'meta', 'telegram'] as const) {
+      simulators[kind] = await startPlatformSimulator({
+        kind,
+        ...(options.simulatorStatuses === false ? {} : { statusTarget: statusTarget(kind) }),
+        statusDelaysMs: options.statusDelaysMs,
+        random: options.random,
+        clock,
+        logger: deps.logger,
+      });
+      deps.logger.info({ simulator: kind, url: simulators[kind].url }, 'platform simulator listening');
+    }
+  }
+  const customers = options.simulators
+    ? startCustomerSimulator({
+        targets: async () => {
+          if (!publicUrl) return [];
+          const targets: CustomerTarget[] = [];
+          for (const channel of await repo.simulatedChannels()) {
+            const app = await repo.app(channel.appId);
+            if (!app || channel.platform === 'webchat') continue;
+            targets.push({
+              platform: channel.platform,
+              url: `${publicUrl}/webhooks/${app.kind}/${app.appId}`,
+              secret: app.secret,
+              channelExternalId: channel.externalId,
+            });
+          }
+          return targets;
+        },
+        everyMs: options.customerEveryMs ?? 0,
+        random: options.random,
+        clock,
+        logger: deps.logger,
+      })
+    : undefined;
+
+  const webhooks = createWebhookEndpoint({
+    repo,
+    inbox,
+    recorded: (row) => processor.accept(row),
+    logger: deps.logger,
+    clock,
+    maxBodyBytes: options.maxWebhookBytes ?? 1_000_000,
+  });
+  const webchat = createWebchatRoutes({
+    sql: deps.sql,
+    repo,
+    inbox,
+    recorded: (row) => processor.accept(row),
+    logger: deps.logger,
+    clock,
+    maxBodyBytes: options.maxWebchatBytes ?? 16_384,
+  });
+  const dev = options.devEndpoints
+    ? createDevRoutes({
+        simulators,
+        customers,
+        breakers: dispatcher.breakers,
+        outbox,
+        webhooks: webhooks.stats,
+        clock,
+      })
+    : undefined;
+
+  if (options.autoStart ?? true) {
+    processor.start();
+    dispatcher.start();
+  }
+  const listening = new AbortController();
+  const replies = deps.broadcast ? wakeOnReplies(deps.broadcast, dispatcher, listening.signal) : undefined;
+
+  function handle(req: IncomingMessage, res: ServerResponse): boolean {
+    const path = (req.url ?? '/').split('?')[0]!;
+    let work: Promise<void> | undefined;
+    const webhook = /^\/webhooks\/(whatsapp|meta|telegram)\/([A-Za-z0-9_-]{1,64})\/?$/.exec(path);
+    if (webhook)
+      work = webhooks.handle(req, res, webhook[1] as 'whatsapp' | 'meta' | 'telegram', webhook[2]!);
+    else if (path.startsWith('/webchat/')) work = webchat(req, res, path);
+    else if (dev && path.startsWith('/dev/')) work = dev(req, res, path);
+    else if (path.startsWith('/webhooks/')) {
+      req.resume();
+      reply(res, 404, { error: 'UNKNOWN_WEBHOOK' });
+      return true;
+    }
+    if (!work) return false;
+    work.catch((error: unknown) => {
+      // The delivery was not recorded: a 500 makes the platform retry it.
+      deps.logger.error({ err: error, path }, 'channel request failed');
+      reply(res, 500, { error: 'INTERNAL' });
+    });
+    return true;
+  }
+
+  return {
+    repo,
+    inbox,
+    outbox,
+    processor,
+    dispatcher,
+    simulators,
+    customers,
+    webhookStats: webhooks.stats,
+    handle,
+    async queueReply(tenantId, conversationId, command, askOptions) {
+      const result = await queueReply(deps.grains, tenantId, conversationId, command, askOptions);
+      if (result.events.length > 0) dispatcher.wake();
+      return result;
+    },
+    listeningOn(address) {
+      if (options.publicUrl || !address || typeof address === 'string') return;
+      const host = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
+      publicUrl = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+    },
+    publicUrl: () => publicUrl,
+    async close() {
+      listening.abort();
+      await replies;
+      await customers?.stop();
+      await processor.stop();
+      await dispatcher.stop();
+      for (const simulator of Object.values(simulators)) await simulator.close();
+    },
+  };
+}
+
+/** Wakes the dispatcher for each reply queued in this process; the dispatcher's poll covers others. */
+async function wakeOnReplies(
+  broadcast: BroadcastChannel,
+  dispatcher: Dispatcher,
+  signal: AbortSignal,
+): Promise<void> {
+  for await (const delivery of broadcast.subscribe('all', { signal })) {
+    if (delivery.kind === 'overflow' || delivery.event.type === 'ReplyQueued') dispatcher.wake();
+  }
+}

@@ -1,0 +1,291 @@
+import { checkReplyWindow, type JsonObject, type Platform } from '@parley/domain';
+import type { Logger } from '../../logger';
+import type { SqlQueryable } from '../../db/driver';
+import { ChannelErrorCode } from '../errors';
+import { WorkerLoop, type PassResult } from '../loop';
+import type { ConversationPort } from '../ports';
+import type { ChannelRepository } from '../repository';
+import type { ChannelRecord } from '../types';
+import { backoffMs } from './backoff';
+import { CircuitBreakers, type BreakerOptions, type BreakerTransition } from './breaker';
+import { channelKey, OutboxStore, type OutboxRow } from './outbox-store';
+import { senderFor, type SendOutcome, type Senders } from './senders';
+
+/** The dispatcher's limits; every one has a production default. */
+export interface DispatcherOptions {
+  /** Sends in flight at once (each to a different conversation). */
+  readonly concurrency: number;
+  /** How long a claimed row is ours before another process may take it over. */
+  readonly leaseMs: number;
+  /** Failed attempts (429s and open breakers excluded) before the reply is dead-lettered as failed. */
+  readonly maxAttempts: number;
+  readonly backoff: { readonly baseMs: number; readonly maxMs: number };
+  readonly breaker: BreakerOptions;
+  /** Longest sleep when nothing is due. */
+  readonly idleMs: number;
+}
+
+/** Defaults for production; tests shorten the times. */
+export const DEFAULT_DISPATCHER_OPTIONS: DispatcherOptions = {
+  concurrency: 16,
+  leaseMs: 60_000,
+  maxAttempts: 8,
+  backoff: { baseMs: 1_000, maxMs: 5 * 60_000 },
+  breaker: { failureThreshold: 5, openMs: 10_000, maxOpenMs: 2 * 60_000 },
+  idleMs: 1_000,
+};
+
+/** What the dispatcher works with. */
+export interface DispatcherDeps {
+  readonly sql: SqlQueryable;
+  readonly grains: ConversationPort;
+  readonly repo: ChannelRepository;
+  readonly senders: Senders;
+  /** The API base URL of a channel: its own, or a running simulator's; undefined when unavailable. */
+  readonly baseUrlOf: (channel: ChannelRecord) => string | undefined;
+  readonly logger: Logger;
+  readonly clock?: () => number;
+  readonly random?: () => number;
+}
+
+const ACTOR: JsonObject = { actor: { kind: 'system', id: 'dispatcher' } };
+const HINTS: Readonly<Record<Platform, string>> = {
+  whatsapp: 'send an approved template',
+  instagram: 'tag the reply HUMAN_AGENT (within 7 days)',
+  messenger: 'tag the reply HUMAN_AGENT (within 7 days)',
+  telegram: 'retry',
+  webchat: 'retry',
+};
+
+/**
+ * Sends outbox rows to the platforms: per conversation in order, with backoff and jitter,
+ * `Retry-After`, a breaker per channel and a dead letter after `maxAttempts`. Every step is a
+ * conversation event (ReplySending, ReplySent, ReplyFailed) that the agent sees.
+ */
+export class Dispatcher {
+  readonly breakers: CircuitBreakers;
+  private readonly outbox: OutboxStore;
+  private readonly options: DispatcherOptions;
+  private readonly clock: () => number;
+  private readonly random: () => number;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly loop: WorkerLoop;
+
+  constructor(
+    private readonly deps: DispatcherDeps,
+    options: Partial<DispatcherOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_DISPATCHER_OPTIONS, ...options };
+    this.clock = deps.clock ?? Date.now;
+    this.random = deps.random ?? Math.random;
+    this.outbox = new OutboxStore(deps.sql);
+    this.breakers = new CircuitBreakers(this.options.breaker, (t) => this.onBreaker(t));
+    this.loop = new WorkerLoop(
+      () => this.pass(),
+      (error) => deps.logger.error({ err: error }, 'outbox dispatch pass failed'),
+    );
+  }
+
+  start(): void {
+    this.loop.start();
+  }
+
+  /** Looks for work now: a reply was queued. */
+  wake(): void {
+    this.loop.wake();
+  }
+
+  /** Stops claiming and waits for the sends in flight. */
+  async stop(): Promise<void> {
+    await this.loop.stop();
+    await Promise.all([...this.inFlight]);
+  }
+
+  /** One claim: as many due rows as there is room for, each sent in the background. */
+  async pass(): Promise<PassResult> {
+    const room = this.options.concurrency - this.inFlight.size;
+    if (room <= 0) return { again: false, sleepMs: this.options.idleMs }; // a finished send wakes us
+    const now = this.clock();
+    const rows = await this.outbox.claim(room, now, this.options.leaseMs, this.breakers.blocked(now));
+    for (const row of rows) {
+      const sending: Promise<void> = this.deliver(row)
+        .catch((error: unknown) => {
+          // The row keeps its lease and is taken again when it runs out: nothing is lost.
+          this.deps.logger.error(
+            { err: error, outboxId: row.id },
+            'reply dispatch failed; retried after the lease',
+          );
+        })
+        .finally(() => {
+          this.inFlight.delete(sending);
+          this.loop.wake();
+        });
+      this.inFlight.add(sending);
+    }
+    if (rows.length === room) return { again: true };
+    const due = await this.outbox.nextDueIn(now);
+    const breaker = this.breakers.nextChangeIn(now);
+    // A due row we could not claim waits on an earlier reply in flight, which wakes us when done.
+    const candidates = [
+      this.options.idleMs,
+      breaker ?? Infinity,
+      due !== undefined && due > 0 ? due : Infinity,
+    ];
+    return { again: false, sleepMs: Math.max(1, Math.min(...candidates)) };
+  }
+
+  private async deliver(row: OutboxRow): Promise<void> {
+    const now = this.clock();
+    const channel = row.channelId ? await this.deps.repo.channel(row.tenantId, row.channelId) : undefined;
+    if (!channel || !row.recipient) {
+      await this.fail(
+        row,
+        ChannelErrorCode.NO_ROUTE,
+        'failed',
+        'the conversation has no channel to reply on',
+      );
+      return;
+    }
+    const key = channelKey(row.tenantId, channel.channelId);
+    if (!this.breakers.tryAcquire(key, now)) {
+      await this.outbox.release(row.id, now, null); // the breaker opened after the claim
+      return;
+    }
+    const conversation = this.deps.grains.conversation(row.tenantId, row.conversationId);
+    const before = await conversation.read();
+    const queued = before.state?.replies.get(row.clientMessageId);
+    const check =
+      before.state && queued?.status === 'queued' ? checkReplyWindow(before.state, queued, now) : undefined;
+    const metadata: JsonObject =
+      check && !check.ok
+        ? { ...ACTOR, rule: check.rule, hint: check.hint, actions: ['template', 'edit'] }
+        : { ...ACTOR, channelId: channel.channelId, attempt: row.attempts };
+    // CV6: a reply queued offline may have crossed the window's end; the domain fails it then.
+    const marked = await conversation.ask(
+      { type: 'MarkReplySending', data: { clientMessageId: row.clientMessageId, now } },
+      { metadata },
+    );
+    const reply = marked.state?.replies.get(row.clientMessageId);
+    const status = reply?.status;
+    switch (status) {
+      case undefined:
+        this.breakers.abandonTrial(key, now);
+        await this.outbox.finish(row.id, 'dead', 'REPLY_NOT_FOUND: the conversation has no such reply');
+        return;
+      case 'failed':
+        this.breakers.abandonTrial(key, now);
+        await this.outbox.finish(row.id, 'failed', reply?.failureReason ?? 'failed');
+        return;
+      case 'sent':
+      case 'delivered':
+      case 'read':
+        // Recorded by an earlier attempt that stopped before it could update the row.
+        this.breakers.abandonTrial(key, now);
+        await this.outbox.sent(row.id, reply?.platformMessageId ?? '', now);
+        return;
+      case 'queued':
+      case 'sending':
+        break;
+      default:
+        status satisfies never;
+    }
+    const baseUrl = this.deps.baseUrlOf(channel);
+    const outcome: SendOutcome = baseUrl
+      ? await senderFor(this.deps.senders, channel.platform).send(
+          {
+            channel,
+            recipient: row.recipient,
+            content: row.reply.content,
+            tag: row.reply.tag,
+            idempotencyKey: `${row.tenantId}:${row.conversationId}:${row.clientMessageId}`,
+          },
+          baseUrl,
+        )
+      : { kind: 'transient', code: ChannelErrorCode.SIMULATOR_NOT_RUNNING, detail: channel.apiBaseUrl };
+    await this.settle(row, key, outcome);
+  }
+
+  private async settle(row: OutboxRow, key: string, outcome: SendOutcome): Promise<void> {
+    const now = this.clock();
+    switch (outcome.kind) {
+      case 'sent':
+        this.breakers.success(key, now);
+        await this.deps.grains.conversation(row.tenantId, row.conversationId).ask(
+          {
+            type: 'MarkReplySent',
+            data: {
+              clientMessageId: row.clientMessageId,
+              platformMessageId: outcome.platformMessageId,
+              at: now,
+            },
+          },
+          { metadata: ACTOR },
+        );
+        await this.outbox.sent(row.id, outcome.platformMessageId, now);
+        return;
+      case 'rate-limited': {
+        const until =
+          now + (outcome.retryAfterMs ?? backoffMs(row.attempts, this.options.backoff, this.random));
+        this.breakers.pause(key, until);
+        this.breakers.abandonTrial(key, now);
+        this.deps.logger.warn(
+          { channel: key, retryInMs: until - now },
+          'platform rate limit: channel paused',
+        );
+        await this.outbox.release(row.id, until, `429: ${outcome.detail}`);
+        return;
+      }
+      case 'transient':
+        this.breakers.failure(key, now);
+        if (row.attempts >= this.options.maxAttempts) {
+          await this.fail(
+            row,
+            ChannelErrorCode.DELIVERY_FAILED,
+            'dead',
+            `${outcome.code}: ${outcome.detail}`,
+          );
+        } else {
+          const delay = backoffMs(row.attempts, this.options.backoff, this.random);
+          this.deps.logger.info(
+            { outboxId: row.id, attempt: row.attempts, retryInMs: delay, code: outcome.code },
+            'reply send failed; retrying',
+          );
+          await this.outbox.retryAt(row.id, now + delay, `${outcome.code}: ${outcome.detail}`);
+        }
+        return;
+      case 'rejected':
+        this.breakers.success(key, now); // the platform answered: it is up
+        await this.fail(row, outcome.code, 'failed', outcome.detail);
+        return;
+      default:
+        outcome satisfies never;
+    }
+  }
+
+  /** Ends a reply failed: the domain compensates (CV12) and the agent sees the reason, with retry and edit. */
+  private async fail(
+    row: OutboxRow,
+    reason: string,
+    status: 'failed' | 'dead',
+    detail: string,
+  ): Promise<void> {
+    const platform = row.channelId
+      ? (await this.deps.repo.channel(row.tenantId, row.channelId))?.platform
+      : undefined;
+    const hint = reason === 'WINDOW_CLOSED' && platform ? HINTS[platform] : 'retry, or edit and send again';
+    await this.deps.grains
+      .conversation(row.tenantId, row.conversationId)
+      .ask(
+        { type: 'MarkReplyFailed', data: { clientMessageId: row.clientMessageId, reason, at: this.clock() } },
+        { metadata: { ...ACTOR, detail: detail.slice(0, 500), hint, actions: ['retry', 'edit'] } },
+      );
+    await this.outbox.finish(row.id, status, `${reason}: ${detail}`);
+  }
+
+  private onBreaker(transition: BreakerTransition): void {
+    this.deps.logger.warn(
+      { channel: transition.key, from: transition.from, to: transition.to },
+      `circuit breaker ${transition.to === 'closed' ? 'closed' : transition.to === 'open' ? 'opened' : 'half-open'}`,
+    );
+  }
+}

@@ -1,0 +1,179 @@
+import type { MessageTag, ReplyContent, TenantId } from '@parley/domain';
+import type { SqlQueryable } from '../../db/driver';
+
+/** A reply as the outbox keeps it. */
+export interface OutboxReply {
+  readonly content: ReplyContent;
+  readonly tag: MessageTag | null;
+}
+
+/** A row claimed for sending. */
+export interface OutboxRow {
+  readonly id: string;
+  readonly tenantId: TenantId;
+  readonly conversationId: string;
+  readonly clientMessageId: string;
+  readonly channelId: string | null;
+  readonly recipient: string | null;
+  readonly reply: OutboxReply;
+  /** Counting this one. */
+  readonly attempts: number;
+}
+
+/** Outbox rows by status, for the developer panel and tests. */
+export type OutboxCounts = Readonly<Record<'pending' | 'sending' | 'sent' | 'failed' | 'dead', number>>;
+
+interface Row {
+  id: string;
+  tenant_id: TenantId;
+  conversation_id: string;
+  client_message_id: string;
+  channel_id: string | null;
+  recipient: string | null;
+  reply: OutboxReply;
+  attempts: number;
+}
+
+/** The key the breaker and the claim query use for a channel. */
+export function channelKey(tenantId: string, channelId: string): string {
+  return `${tenantId}/${channelId}`;
+}
+
+/**
+ * Writes a reply's outbox row inside the transaction of its `ReplyQueued` event, routed by the
+ * conversation's `channel_contacts` row (a conversation without one gets a row with no channel,
+ * which the dispatcher fails visibly rather than dropping).
+ */
+export async function insertOutboxRow(
+  tx: SqlQueryable,
+  row: { tenantId: TenantId; conversationId: string; clientMessageId: string; reply: OutboxReply },
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO channel_outbox (tenant_id, conversation_id, client_message_id, channel_id, recipient, reply)
+     SELECT $1, $2, $3, c.channel_id, c.contact_id, $4::jsonb
+       FROM (SELECT 1) AS one
+       LEFT JOIN channel_contacts c ON c.tenant_id = $1 AND c.conversation_id = $2
+     ON CONFLICT (tenant_id, conversation_id, client_message_id) DO NOTHING`,
+    [row.tenantId, row.conversationId, row.clientMessageId, JSON.stringify(row.reply)],
+  );
+}
+
+/** The `channel_outbox` table, as the dispatcher uses it. */
+export class OutboxStore {
+  constructor(private readonly sql: SqlQueryable) {}
+
+  /**
+   * Claims up to `limit` rows that may be sent now: due, on a channel not in `blocked`, and the
+   * earliest unfinished row of their conversation, so a later reply always waits for an earlier one.
+   */
+  async claim(limit: number, now: number, leaseMs: number, blocked: readonly string[]): Promise<OutboxRow[]> {
+    const rows = await this.sql.query<Row>(
+      `UPDATE channel_outbox SET status = 'sending', attempts = attempts + 1, locked_until = $3
+        WHERE id IN (
+          SELECT o.id FROM channel_outbox o
+           WHERE ((o.status = 'pending' AND o.next_attempt_at <= $2)
+               OR (o.status = 'sending' AND o.locked_until < $2))
+             AND NOT (coalesce(o.tenant_id || '/' || o.channel_id, '') = ANY($4::text[]))
+             AND NOT EXISTS (
+               SELECT 1 FROM channel_outbox e
+                WHERE e.tenant_id = o.tenant_id AND e.conversation_id = o.conversation_id
+                  AND e.id < o.id AND e.status IN ('pending', 'sending'))
+           ORDER BY o.id LIMIT $1 FOR UPDATE SKIP LOCKED)
+        RETURNING id::text AS id, tenant_id, conversation_id, client_message_id, channel_id,
+                  recipient, reply, attempts`,
+      [limit, new Date(now), new Date(now + leaseMs), blocked],
+    );
+    return rows
+      .map((r) => ({
+        id: r.id,
+        tenantId: r.tenant_id,
+        conversationId: r.conversation_id,
+        clientMessageId: r.client_message_id,
+        channelId: r.channel_id,
+        recipient: r.recipient,
+        reply: r.reply,
+        attempts: r.attempts,
+      }))
+      .sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
+  }
+
+  /** Puts a claimed row back for `at` without counting the attempt (a 429, an open breaker). */
+  async release(id: string, at: number, reason: string | null): Promise<void> {
+    await this.sql.query(
+      `UPDATE channel_outbox SET status = 'pending', attempts = greatest(attempts - 1, 0),
+              next_attempt_at = $2, locked_until = NULL, last_error = coalesce($3, last_error)
+        WHERE id = $1`,
+      [id, new Date(at), reason],
+    );
+  }
+
+  /** Schedules another attempt at `at` after a failed one. */
+  async retryAt(id: string, at: number, error: string): Promise<void> {
+    await this.sql.query(
+      `UPDATE channel_outbox SET status = 'pending', next_attempt_at = $2, locked_until = NULL, last_error = $3
+        WHERE id = $1`,
+      [id, new Date(at), error.slice(0, 2000)],
+    );
+  }
+
+  /** Records a send. */
+  async sent(id: string, platformMessageId: string, now: number): Promise<void> {
+    await this.sql.query(
+      `UPDATE channel_outbox SET status = 'sent', platform_message_id = $2, sent_at = $3,
+              locked_until = NULL, last_error = NULL
+        WHERE id = $1`,
+      [id, platformMessageId, new Date(now)],
+    );
+  }
+
+  /** Ends a row: `failed` (refused, or the window closed) or `dead` (gave up after retries). */
+  async finish(id: string, status: 'failed' | 'dead', error: string): Promise<void> {
+    await this.sql.query(
+      `UPDATE channel_outbox SET status = $2, locked_until = NULL, last_error = $3 WHERE id = $1`,
+      [id, status, error.slice(0, 2000)],
+    );
+  }
+
+  /** A sent reply the platform failed later (a WhatsApp `failed` status). */
+  async failedAfterSend(tenantId: string, platformMessageId: string, error: string): Promise<void> {
+    await this.sql.query(
+      `UPDATE channel_outbox SET status = 'failed', last_error = $3
+        WHERE tenant_id = $1 AND platform_message_id = $2`,
+      [tenantId, platformMessageId, error.slice(0, 2000)],
+    );
+  }
+
+  /** Platform ids of a conversation's replies sent up to a watermark (Messenger's receipts). */
+  async sentUpTo(tenantId: string, conversationId: string, watermark: number): Promise<string[]> {
+    const rows = await this.sql.query<{ platform_message_id: string }>(
+      `SELECT platform_message_id FROM channel_outbox
+        WHERE tenant_id = $1 AND conversation_id = $2 AND platform_message_id IS NOT NULL AND sent_at <= $3
+        ORDER BY id`,
+      [tenantId, conversationId, new Date(watermark)],
+    );
+    return rows.map((r) => r.platform_message_id);
+  }
+
+  /** Milliseconds until the earliest pending row is due (0 if one is due), or undefined when none waits. */
+  async nextDueIn(now: number): Promise<number | undefined> {
+    const rows = await this.sql.query<{ at: Date | null }>(
+      `SELECT min(least(CASE WHEN status = 'pending' THEN next_attempt_at END,
+                        CASE WHEN status = 'sending' THEN locked_until END)) AS at
+         FROM channel_outbox WHERE status IN ('pending', 'sending')`,
+    );
+    const at = rows[0]?.at;
+    return at ? Math.max(0, at.getTime() - now) : undefined;
+  }
+
+  /** How many rows are in each status. */
+  async counts(tenantId?: string): Promise<OutboxCounts> {
+    const rows = await this.sql.query<{ status: keyof OutboxCounts; n: number }>(
+      `SELECT status, count(*)::int AS n FROM channel_outbox
+        WHERE ($1::text IS NULL OR tenant_id = $1) GROUP BY status`,
+      [tenantId ?? null],
+    );
+    const counts = { pending: 0, sending: 0, sent: 0, failed: 0, dead: 0 };
+    for (const row of rows) counts[row.status] = row.n;
+    return counts;
+  }
+}

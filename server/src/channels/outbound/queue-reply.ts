@@ -1,0 +1,50 @@
+import type {
+  ConversationEvent,
+  ConversationState,
+  JsonObject,
+  QueueReply,
+  RecordedEvent,
+  TenantId,
+} from '@parley/domain';
+import type { AskResult } from '../../actors/runtime';
+import type { SqlQueryable } from '../../db/driver';
+import type { TransactionalAppend } from '../../store/types';
+import type { ConversationPort } from '../ports';
+import { insertOutboxRow } from './outbox-store';
+
+/**
+ * Writes an outbox row for every `ReplyQueued` of an append, inside its transaction. Pass it as
+ * (or call it from) `withinTransaction` of any command that may queue a reply.
+ */
+export async function writeOutboxRows(tx: SqlQueryable, appended: TransactionalAppend): Promise<void> {
+  const conversationId = appended.streamId.slice(appended.streamId.indexOf('-') + 1);
+  for (const event of appended.events as readonly RecordedEvent<ConversationEvent>[]) {
+    if (event.type !== 'ReplyQueued') continue;
+    const { clientMessageId, content, tag } = event.data as Extract<
+      ConversationEvent,
+      { type: 'ReplyQueued' }
+    >['data'];
+    await insertOutboxRow(tx, {
+      tenantId: appended.tenantId,
+      conversationId,
+      clientMessageId,
+      reply: { content, tag },
+    });
+  }
+}
+
+/**
+ * Queues an agent's reply: the `ReplyQueued` event and its outbox row commit together or not at
+ * all, so a reply the agent saw accepted is always sent, and one that failed is never sent.
+ */
+export function queueReply(
+  grains: ConversationPort,
+  tenantId: TenantId,
+  conversationId: string,
+  command: QueueReply,
+  options: { idempotencyKey?: string; metadata?: JsonObject } = {},
+): Promise<AskResult<ConversationState, ConversationEvent>> {
+  return grains
+    .conversation(tenantId, conversationId)
+    .ask(command, { ...options, withinTransaction: writeOutboxRows });
+}

@@ -1,0 +1,103 @@
+import type { Contact, EpochMs, InboundContent, Platform } from '@parley/domain';
+import { ChannelError, ChannelErrorCode } from '../errors';
+
+/** A customer's message, in the domain's terms plus where it came from. */
+export interface InboundMessageItem {
+  readonly kind: 'message';
+  readonly platform: Platform;
+  /** The channel's id on the platform; null when the app has a single channel (a bot, a widget). */
+  readonly channelExternalId: string | null;
+  /** `contact.id` is the customer's id on the platform: wa_id, PSID, IGSID, chat id, visitor id. */
+  readonly contact: Contact;
+  readonly externalMessageId: string;
+  readonly sentAt: EpochMs;
+  readonly content: InboundContent;
+  /** The platform's own message type (`text`, `location`, `sticker`, ...), kept in the event metadata. */
+  readonly sourceType: string;
+  /** True when the platform's type has no domain equivalent and is shown as "unsupported message". */
+  readonly unsupported: boolean;
+}
+
+/** A platform's word on one of our replies. */
+export interface ReceiptItem {
+  readonly kind: 'receipt';
+  readonly platform: Platform;
+  readonly channelExternalId: string | null;
+  readonly contactId: string;
+  readonly status: 'sent' | 'delivered' | 'read' | 'failed';
+  /** The replies it is about; empty when the receipt is a watermark (Messenger). */
+  readonly platformMessageIds: readonly string[];
+  /** Messenger: every reply sent up to this time. */
+  readonly watermark: EpochMs | null;
+  readonly at: EpochMs;
+  readonly error: { readonly code: string; readonly title: string } | null;
+}
+
+/** One thing a delivery says. */
+export type InboundItem = InboundMessageItem | ReceiptItem;
+
+/** What a delivery says, and how many of its parts were deliberately skipped (echoes, edits). */
+export interface ParsedDelivery {
+  readonly items: InboundItem[];
+  readonly ignored: number;
+}
+
+/** Where a delivery was received: the authenticated sender (web chat visitor) and when. */
+export interface ParseContext {
+  readonly subject: string | null;
+  readonly receivedAt: EpochMs;
+}
+
+/** The text an unknown message type is shown with. */
+export const UNSUPPORTED_MESSAGE = 'Unsupported message';
+
+/** Content for a message type the domain cannot hold: shown, never dropped. */
+export function unsupportedContent(type: string): InboundContent {
+  return { type: 'text', text: `${UNSUPPORTED_MESSAGE} (${type})` };
+}
+
+type Json = Record<string, unknown>;
+
+/** The object at `value`, or a permanent `PAYLOAD_INVALID` naming `what`. */
+export function object(value: unknown, what: string): Json {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    invalid(`${what} is not an object`);
+  return value as Json;
+}
+
+/** The array at `value` (missing means empty), or `PAYLOAD_INVALID`. */
+export function array(value: unknown, what: string): unknown[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) invalid(`${what} is not an array`);
+  return value;
+}
+
+/** The string (or number, as a string) at `value`, or `PAYLOAD_INVALID`. */
+export function text(value: unknown, what: string): string {
+  if (typeof value === 'string' && value !== '') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  invalid(`${what} is missing`);
+}
+
+/** The string at `value`, or `fallback`. */
+export function optionalText(value: unknown, fallback = ''): string {
+  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : fallback;
+}
+
+/** Epoch ms from Unix seconds (a number or a numeric string), or `PAYLOAD_INVALID`. */
+export function seconds(value: unknown, what: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) invalid(`${what} is not a timestamp`);
+  return n * 1000;
+}
+
+/** Epoch ms given as a number of ms, or `PAYLOAD_INVALID`. */
+export function millis(value: unknown, what: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) invalid(`${what} is not a timestamp`);
+  return n;
+}
+
+function invalid(message: string): never {
+  throw new ChannelError(ChannelErrorCode.PAYLOAD_INVALID, message, true);
+}

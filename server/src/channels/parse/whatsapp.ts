@@ -1,0 +1,140 @@
+import type { InboundContent, MediaKind } from '@parley/domain';
+import { ChannelError, ChannelErrorCode } from '../errors';
+import {
+  array,
+  object,
+  optionalText,
+  seconds,
+  text,
+  unsupportedContent,
+  type InboundItem,
+  type ParsedDelivery,
+} from './types';
+
+const MEDIA: Readonly<Record<string, MediaKind>> = {
+  image: 'image',
+  video: 'video',
+  audio: 'audio',
+  document: 'document',
+  sticker: 'sticker',
+};
+const STATUSES = ['sent', 'delivered', 'read', 'failed'] as const;
+
+/** Reads a WhatsApp Cloud API webhook: `entry[].changes[].value` with messages and statuses. */
+export function parseWhatsApp(payload: unknown): ParsedDelivery {
+  const root = object(payload, 'the payload');
+  if (root.object !== 'whatsapp_business_account') {
+    throw new ChannelError(
+      ChannelErrorCode.PAYLOAD_INVALID,
+      `object is ${JSON.stringify(root.object)}, not whatsapp_business_account`,
+      true,
+    );
+  }
+  const items: InboundItem[] = [];
+  let ignored = 0;
+  for (const entry of array(root.entry, 'entry')) {
+    for (const change of array(object(entry, 'entry[]').changes, 'changes')) {
+      const { field, value: raw } = object(change, 'changes[]');
+      if (field !== 'messages') {
+        ignored += 1; // account and template updates: not conversations
+        continue;
+      }
+      const value = object(raw, 'value');
+      const channel = text(object(value.metadata, 'metadata').phone_number_id, 'metadata.phone_number_id');
+      const names = new Map<string, string>();
+      for (const contact of array(value.contacts, 'contacts')) {
+        const c = object(contact, 'contacts[]');
+        names.set(optionalText(c.wa_id), optionalText(object(c.profile ?? {}, 'profile').name));
+      }
+      for (const message of array(value.messages, 'messages')) {
+        const m = object(message, 'messages[]');
+        const from = text(m.from, 'message.from');
+        const type = optionalText(m.type, 'unknown');
+        const { content, unsupported } = contentOf(type, m);
+        items.push({
+          kind: 'message',
+          platform: 'whatsapp',
+          channelExternalId: channel,
+          contact: { id: from, name: names.get(from) || `+${from}`, handle: `+${from}` },
+          externalMessageId: text(m.id, 'message.id'),
+          sentAt: seconds(m.timestamp, 'message.timestamp'),
+          content,
+          sourceType: type,
+          unsupported,
+        });
+      }
+      for (const status of array(value.statuses, 'statuses')) {
+        const s = object(status, 'statuses[]');
+        const state = STATUSES.find((known) => known === s.status);
+        if (!state) {
+          ignored += 1; // e.g. "deleted": nothing the domain tracks
+          continue;
+        }
+        const error = array(s.errors, 'errors')[0];
+        const e = error === undefined ? undefined : object(error, 'errors[]');
+        items.push({
+          kind: 'receipt',
+          platform: 'whatsapp',
+          channelExternalId: channel,
+          contactId: text(s.recipient_id, 'status.recipient_id'),
+          status: state,
+          platformMessageIds: [text(s.id, 'status.id')],
+          watermark: null,
+          at: seconds(s.timestamp, 'status.timestamp'),
+          error: e ? { code: optionalText(e.code, 'unknown'), title: optionalText(e.title) } : null,
+        });
+      }
+    }
+  }
+  return { items, ignored };
+}
+
+function contentOf(
+  type: string,
+  m: Record<string, unknown>,
+): { content: InboundContent; unsupported: boolean } {
+  const body = typeof m[type] === 'object' && m[type] !== null ? (m[type] as Record<string, unknown>) : {};
+  if (type === 'text') return ok({ type: 'text', text: optionalText(body.body) || ' ' });
+  const kind = MEDIA[type];
+  if (kind) {
+    const caption = optionalText(body.caption) || null;
+    const media = {
+      kind,
+      url: `whatsapp-media:${optionalText(body.id)}`,
+      mime: optionalText(body.mime_type, 'application/octet-stream'),
+      size: 0, // the Cloud API tells the size only when the media is downloaded
+    };
+    return ok({ type: 'media', media, caption });
+  }
+  switch (type) {
+    case 'location': {
+      const where = [optionalText(body.name), optionalText(body.address)].filter(Boolean).join(', ');
+      const at = `${optionalText(body.latitude)}, ${optionalText(body.longitude)}`;
+      return ok({ type: 'text', text: `📍 ${where ? `${where} ` : ''}(${at})` });
+    }
+    case 'reaction': {
+      const emoji = optionalText(body.emoji);
+      return ok({ type: 'text', text: emoji ? `Reacted ${emoji}` : 'Removed a reaction' });
+    }
+    case 'interactive': {
+      const reply = body.button_reply ?? body.list_reply;
+      const title = optionalText((reply as Record<string, unknown> | undefined)?.title);
+      return title
+        ? ok({ type: 'text', text: title })
+        : { content: unsupportedContent(type), unsupported: true };
+    }
+    case 'button': {
+      const label = optionalText(body.text);
+      return label
+        ? ok({ type: 'text', text: label })
+        : { content: unsupportedContent(type), unsupported: true };
+    }
+    default:
+      // "unsupported", contacts, order, system and whatever Meta adds next.
+      return { content: unsupportedContent(type), unsupported: true };
+  }
+}
+
+function ok(content: InboundContent): { content: InboundContent; unsupported: boolean } {
+  return { content, unsupported: false };
+}

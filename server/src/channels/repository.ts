@@ -1,0 +1,235 @@
+import { isTenantId, type Platform, type TenantId } from '@parley/domain';
+import type { SqlQueryable } from '../db/driver';
+import type { AppKind, ChannelApp, ChannelRecord } from './types';
+
+interface AppRow {
+  app_id: string;
+  tenant_id: string;
+  kind: AppKind;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: Date | null;
+  verify_token: string | null;
+}
+
+interface ChannelRow {
+  tenant_id: string;
+  channel_id: string;
+  app_id: string;
+  platform: Platform;
+  external_id: string;
+  name: string;
+  inbox_id: string;
+  api_base_url: string;
+  access_token: string;
+}
+
+/** What `saveApp` writes. */
+export interface AppInput {
+  readonly appId: string;
+  readonly tenantId: TenantId;
+  readonly kind: AppKind;
+  readonly secret: string;
+  readonly verifyToken?: string | null;
+}
+
+/** What `saveChannel` writes. */
+export type ChannelInput = ChannelRecord;
+
+/**
+ * Apps and channels, read on every webhook: kept in memory for `ttlMs` so ingest costs one
+ * query, and dropped at once when this process changes them (a rotation takes effect here
+ * immediately, on other processes within `ttlMs`).
+ */
+export class ChannelRepository {
+  private readonly apps = new Map<string, { at: number; app: ChannelApp | undefined }>();
+  private readonly loadingApps = new Map<string, Promise<ChannelApp | undefined>>();
+  private readonly channels = new Map<string, { at: number; channel: ChannelRecord | undefined }>();
+
+  constructor(
+    private readonly sql: SqlQueryable,
+    private readonly clock: () => number = Date.now,
+    private readonly ttlMs = 2_000,
+  ) {}
+
+  /** The app that signs a webhook route, or undefined. */
+  async app(appId: string): Promise<ChannelApp | undefined> {
+    const cached = this.apps.get(appId);
+    if (cached && this.clock() - cached.at < this.ttlMs) return cached.app;
+    // One query per app however many webhooks arrive while it runs.
+    let loading = this.loadingApps.get(appId);
+    if (!loading) {
+      loading = this.sql
+        .query<AppRow>('SELECT * FROM channel_apps WHERE app_id = $1', [appId])
+        .then((rows) => {
+          const app = rows[0] && toApp(rows[0]);
+          this.apps.set(appId, { at: this.clock(), app });
+          return app;
+        })
+        .finally(() => this.loadingApps.delete(appId));
+      this.loadingApps.set(appId, loading);
+    }
+    return loading;
+  }
+
+  /** The channel of an app with a platform's id (phone_number_id, page id, ...), or undefined. */
+  async channelByExternalId(
+    appId: string,
+    platform: Platform,
+    externalId: string,
+  ): Promise<ChannelRecord | undefined> {
+    return this.cachedChannel(`x/${appId}/${platform}/${externalId}`, () =>
+      this.sql.query<ChannelRow>(
+        'SELECT * FROM channels WHERE app_id = $1 AND platform = $2 AND external_id = $3',
+        [appId, platform, externalId],
+      ),
+    );
+  }
+
+  /** The one channel of a platform an app has (a bot's, a widget's), or undefined. */
+  async soleChannel(appId: string, platform: Platform): Promise<ChannelRecord | undefined> {
+    return this.cachedChannel(`s/${appId}/${platform}`, () =>
+      this.sql.query<ChannelRow>(
+        'SELECT * FROM channels WHERE app_id = $1 AND platform = $2 ORDER BY channel_id LIMIT 1',
+        [appId, platform],
+      ),
+    );
+  }
+
+  /** The channel with a platform's id in any app (the simulators route their webhooks by it). */
+  async channelAnywhere(platform: Platform, externalId: string): Promise<ChannelRecord | undefined> {
+    return this.cachedChannel(`a/${platform}/${externalId}`, () =>
+      this.sql.query<ChannelRow>('SELECT * FROM channels WHERE platform = $1 AND external_id = $2', [
+        platform,
+        externalId,
+      ]),
+    );
+  }
+
+  /** Every channel pointing at a local simulator, for the customer simulator. */
+  async simulatedChannels(): Promise<ChannelRecord[]> {
+    const rows = await this.sql.query<ChannelRow>(
+      "SELECT * FROM channels WHERE api_base_url LIKE 'simulator:%' ORDER BY tenant_id, channel_id",
+    );
+    return rows.map(toChannel);
+  }
+
+  /** A tenant's channel by its id, or undefined. */
+  async channel(tenantId: TenantId, channelId: string): Promise<ChannelRecord | undefined> {
+    return this.cachedChannel(`c/${tenantId}/${channelId}`, () =>
+      this.sql.query<ChannelRow>('SELECT * FROM channels WHERE tenant_id = $1 AND channel_id = $2', [
+        tenantId,
+        channelId,
+      ]),
+    );
+  }
+
+  /** The channels of an app (one for a bot or widget; a page and an Instagram account for Meta). */
+  async channelsOfApp(appId: string): Promise<ChannelRecord[]> {
+    const rows = await this.sql.query<ChannelRow>(
+      'SELECT * FROM channels WHERE app_id = $1 ORDER BY channel_id',
+      [appId],
+    );
+    return rows.map(toChannel);
+  }
+
+  /** Creates an app, or leaves an existing one (and its secrets) alone; true when created. */
+  async ensureApp(input: AppInput): Promise<boolean> {
+    const rows = await this.sql.query(
+      `INSERT INTO channel_apps (app_id, tenant_id, kind, secret, verify_token)
+       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (app_id) DO NOTHING RETURNING app_id`,
+      [input.appId, input.tenantId, input.kind, input.secret, input.verifyToken ?? null],
+    );
+    this.apps.delete(input.appId);
+    return rows.length > 0;
+  }
+
+  /** Creates or updates a channel. */
+  async saveChannel(input: ChannelInput): Promise<void> {
+    await this.sql.query(
+      `INSERT INTO channels (tenant_id, channel_id, app_id, platform, external_id, name, inbox_id,
+                             api_base_url, access_token)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       ON CONFLICT (tenant_id, channel_id) DO UPDATE SET app_id = EXCLUDED.app_id,
+         platform = EXCLUDED.platform, external_id = EXCLUDED.external_id, name = EXCLUDED.name,
+         inbox_id = EXCLUDED.inbox_id, api_base_url = EXCLUDED.api_base_url,
+         access_token = EXCLUDED.access_token, updated_at = now()`,
+      [
+        input.tenantId,
+        input.channelId,
+        input.appId,
+        input.platform,
+        input.externalId,
+        input.name,
+        input.inboxId,
+        input.apiBaseUrl,
+        input.accessToken,
+      ],
+    );
+    this.channels.clear();
+  }
+
+  /**
+   * Starts a secret rotation: `secret` becomes current, the current one stays accepted for
+   * `graceMs`, and any older previous secret is dropped at once.
+   */
+  async rotateSecret(appId: string, secret: string, graceMs: number): Promise<void> {
+    await this.sql.query(
+      `UPDATE channel_apps SET previous_secret = secret, previous_secret_expires_at = $3,
+              secret = $2, updated_at = now()
+        WHERE app_id = $1`,
+      [appId, secret, new Date(this.clock() + graceMs)],
+    );
+    this.apps.delete(appId);
+    this.loadingApps.delete(appId);
+  }
+
+  /** Forgets what is cached, so the next read goes to the database. */
+  invalidate(): void {
+    this.apps.clear();
+    this.channels.clear();
+  }
+
+  private async cachedChannel(
+    key: string,
+    load: () => Promise<ChannelRow[]>,
+  ): Promise<ChannelRecord | undefined> {
+    const cached = this.channels.get(key);
+    if (cached && this.clock() - cached.at < this.ttlMs) return cached.channel;
+    const rows = await load();
+    const channel = rows[0] && toChannel(rows[0]);
+    this.channels.set(key, { at: this.clock(), channel });
+    return channel;
+  }
+}
+
+function toApp(row: AppRow): ChannelApp {
+  return {
+    appId: row.app_id,
+    tenantId: asTenant(row.tenant_id),
+    kind: row.kind,
+    secret: row.secret,
+    previousSecret: row.previous_secret,
+    previousSecretExpiresAt: row.previous_secret_expires_at?.getTime() ?? null,
+    verifyToken: row.verify_token,
+  };
+}
+
+function toChannel(row: ChannelRow): ChannelRecord {
+  return {
+    tenantId: asTenant(row.tenant_id),
+    channelId: row.channel_id,
+    appId: row.app_id,
+    platform: row.platform,
+    externalId: row.external_id,
+    name: row.name,
+    inboxId: row.inbox_id,
+    apiBaseUrl: row.api_base_url,
+    accessToken: row.access_token,
+  };
+}
+
+function asTenant(value: string): TenantId {
+  if (!isTenantId(value)) throw new Error(`malformed tenant id in the channels tables: ${value}`);
+  return value;
+}

@@ -1,0 +1,83 @@
+/**
+ * The embeddable web chat widget: `<script src="https://parley.example/webchat/widget.js"
+ * data-app="<widget app id>" async></script>`. Plain JavaScript with no build step, so any page
+ * can include it. It keeps the visitor's token in localStorage, renews it on load (a secret
+ * rotation re-signs it), posts messages and polls for replies.
+ */
+export const WIDGET_SCRIPT = String.raw`(() => {
+  const script = document.currentScript;
+  const app = script && script.dataset.app;
+  if (!app) return console.error('parley widget: data-app is missing');
+  const base = new URL(script.src).origin + '/webchat/' + encodeURIComponent(app);
+  const store = 'parley-webchat-' + app;
+  let token = localStorage.getItem(store) || '';
+  let after = 0;
+  const root = document.createElement('div');
+  root.style.cssText = 'position:fixed;right:16px;bottom:16px;width:320px;font:14px system-ui;z-index:2147483647';
+  root.innerHTML = '<button part="toggle" style="float:right;padding:10px 14px;border-radius:20px;border:0;background:#2d5bff;color:#fff">Chat with us</button>' +
+    '<div part="panel" hidden style="clear:both;background:#fff;border:1px solid #ccd;border-radius:8px;margin-top:8px">' +
+    '<ol part="log" style="list-style:none;margin:0;padding:8px;height:260px;overflow:auto"></ol>' +
+    '<form part="form" style="display:flex;border-top:1px solid #ccd"><input part="input" aria-label="Message" style="flex:1;border:0;padding:8px">' +
+    '<button style="border:0;background:none;padding:8px">Send</button></form></div>';
+  document.body.appendChild(root);
+  const [toggle, panel] = root.children;
+  const log = root.querySelector('ol');
+  const form = root.querySelector('form');
+  const input = root.querySelector('input');
+  toggle.onclick = () => { panel.hidden = !panel.hidden; if (!panel.hidden) input.focus(); };
+  const show = (who, text) => {
+    const li = document.createElement('li');
+    li.textContent = text;
+    li.style.cssText = 'margin:4px 0;padding:6px 8px;border-radius:6px;max-width:80%;' +
+      (who === 'me' ? 'margin-left:auto;background:#2d5bff;color:#fff' : 'background:#eef');
+    log.appendChild(li);
+    log.scrollTop = log.scrollHeight;
+  };
+  const call = (path, init = {}) => fetch(base + path, { ...init, headers: { 'content-type': 'application/json', authorization: 'Bearer ' + token } });
+  const session = async () => {
+    const res = await fetch(base + '/session', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+    if (!res.ok) throw new Error('session ' + res.status);
+    token = (await res.json()).token;
+    localStorage.setItem(store, token);
+  };
+  form.onsubmit = async (event) => {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    input.value = '';
+    show('me', text);
+    const body = JSON.stringify({ type: 'message', id: crypto.randomUUID(), text });
+    let res = await call('/events', { method: 'POST', body });
+    if (res.status === 401) { await session(); res = await call('/events', { method: 'POST', body }); }
+    if (!res.ok) show('them', '(not sent: ' + res.status + ')');
+  };
+  const poll = async () => {
+    try {
+      const res = await call('/messages?after=' + after);
+      if (res.status === 401) await session();
+      else if (res.ok) {
+        const { messages } = await res.json();
+        for (const m of messages) {
+          after = Math.max(after, m.seq);
+          show('them', m.content.type === 'text' ? m.content.text : m.content.type === 'media' ? (m.content.caption || m.content.media.url) : '[' + m.content.type + ']');
+        }
+        if (messages.length) call('/events', { method: 'POST', body: JSON.stringify({ type: 'receipt', status: panel.hidden ? 'delivered' : 'read', messageIds: messages.map((m) => m.messageId) }) });
+      }
+    } catch (error) { console.warn('parley widget', error); }
+    setTimeout(poll, 3000);
+  };
+  session().then(poll, (error) => console.error('parley widget', error));
+})();
+`;
+
+/** A page for customers: the widget on its own, at `/webchat/<app id>`. */
+export function widgetPage(appId: string): string {
+  const app = appId.replace(/[^A-Za-z0-9_-]/g, '');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Chat with us</title></head>
+<body style="font:16px system-ui;margin:2rem">
+<h1>Questions? Write to us.</h1><p>Open the chat in the corner; an agent answers here.</p>
+<script src="/webchat/widget.js" data-app="${app}" async></script>
+</body></html>`;
+}

@@ -1,0 +1,49 @@
+import type { TenantId } from '@parley/domain';
+import type { Database } from '../db/database';
+import type { EventStore } from '../store/types';
+import { encodeCursor } from './cursor';
+import { isSynced, toSyncEvent, type SyncEvent } from './events';
+import { resolveStart, type ResyncAnswer } from './start';
+
+/** What catch-up reads from. */
+export interface SyncSources {
+  readonly db: Database;
+  readonly store: EventStore;
+}
+
+/** One page of the tenant's events after the cursor, and the cursor to ask with next. */
+export interface EventsAnswer {
+  readonly kind: 'events';
+  readonly events: readonly SyncEvent[];
+  readonly cursor: string;
+  /** True when the page was full: ask again with `cursor` before going live. */
+  readonly hasMore: boolean;
+}
+
+/** The answer to a catch-up request. */
+export type CatchUpAnswer = EventsAnswer | ResyncAnswer;
+
+/** Most events one catch-up page returns. */
+export const MAX_PAGE = 1000;
+
+/**
+ * One page of catch-up: the tenant's committed events after `cursor` in the store's gap-safe global
+ * order (docs/decisions/0003), or a resync. See docs/sync-protocol.md.
+ */
+export async function catchUp(
+  sources: SyncSources,
+  tenantId: TenantId,
+  cursor: string | null,
+  limit: number,
+): Promise<CatchUpAnswer> {
+  const start = await resolveStart(sources.db, tenantId, cursor);
+  if (start.kind === 'resync') return start;
+  const page = await sources.store.readAll(tenantId, start.after, Math.min(limit, MAX_PAGE));
+  return {
+    kind: 'events',
+    events: page.events.filter(isSynced).map((event) => toSyncEvent(start.epoch, event)),
+    // The cursor moves past skipped (unsynced) events too, so they are not read again.
+    cursor: encodeCursor(start.epoch, page.next),
+    hasMore: page.events.length === Math.min(limit, MAX_PAGE),
+  };
+}

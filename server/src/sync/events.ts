@@ -1,0 +1,41 @@
+import { StreamCategory, streamCategory, type JsonObject, type RecordedEvent } from '@parley/domain';
+import { encodeCursor } from './cursor';
+
+/** A committed event as the PWA receives it, by catch-up or live. */
+export interface SyncEvent {
+  readonly id: string;
+  readonly streamId: string;
+  /** The event's place in its stream: 1, 2, 3... The client dedupes on (streamId, version). */
+  readonly version: number;
+  readonly type: string;
+  readonly data: JsonObject;
+  readonly metadata: JsonObject;
+  readonly recordedAt: number;
+  /** Where the log stands after this event: resume after it with this cursor. */
+  readonly cursor: string;
+}
+
+/**
+ * The stream categories a client syncs: the aggregates the PWA folds. Streams of other categories
+ * (channel bookkeeping, say) are server-internal and skipped, though the cursor moves past them.
+ */
+const SYNCED: ReadonlySet<string> = new Set<string>(Object.values(StreamCategory));
+
+/** True for events the client receives. */
+export function isSynced(event: RecordedEvent): boolean {
+  return SYNCED.has(streamCategory(event.streamId));
+}
+
+/** The wire form of a recorded event, its cursor in this database's epoch. */
+export function toSyncEvent(epoch: string, event: RecordedEvent): SyncEvent {
+  return {
+    id: event.eventId,
+    streamId: event.streamId,
+    version: event.version,
+    type: event.type,
+    data: event.data,
+    metadata: event.metadata,
+    recordedAt: event.recordedAt,
+    cursor: encodeCursor(epoch, event.checkpoint),
+  };
+}

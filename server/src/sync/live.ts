@@ -1,0 +1,29 @@
+import type { TenantId } from '@parley/domain';
+import type { SyncSources } from './catch-up';
+import { isSynced, toSyncEvent, type SyncEvent } from './events';
+import { resolveStart, type ResyncAnswer } from './start';
+
+/** One message of the live stream. */
+export type LiveMessage = { readonly kind: 'event'; readonly event: SyncEvent } | ResyncAnswer;
+
+/**
+ * The tenant's events after `cursor` as they commit, until `signal` aborts. It reads the store's
+ * log (catching up first, then waking on each commit), so it has the same order and no gaps as
+ * catch-up, whenever it is started or restarted. A cursor that cannot be continued yields one
+ * resync and ends.
+ */
+export async function* followEvents(
+  sources: SyncSources,
+  tenantId: TenantId,
+  cursor: string | null,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<LiveMessage> {
+  const start = await resolveStart(sources.db, tenantId, cursor);
+  if (start.kind === 'resync') {
+    yield start;
+    return;
+  }
+  for await (const event of sources.store.subscribe({ tenantId, after: start.after, signal })) {
+    if (isSynced(event)) yield { kind: 'event', event: toSyncEvent(start.epoch, event) };
+  }
+}

@@ -1,0 +1,238 @@
+import {
+  DomainError,
+  isDomainError,
+  ConversationErrorCode,
+  type JsonObject,
+  type MessageTag,
+  type MessageTemplate,
+  type ReplyContent,
+  type TenantId,
+} from '@parley/domain';
+import { withTenant } from '../auth/tenant-scope';
+import { writeOutboxRows } from '../channels';
+import type { Database } from '../db/database';
+import type { SqlQueryable } from '../db/driver';
+import type { Grains } from '../grains';
+import { encodeCursor } from './cursor';
+import { syncEpoch } from './start';
+
+/** A reply as the PWA's outbox sends it: numbered per client so the server applies it in order. */
+export interface ReplyRequest {
+  readonly tenantId: TenantId;
+  readonly agentId: string;
+  /** One installation of the PWA; each numbers its replies 1, 2, 3... */
+  readonly clientId: string;
+  readonly sequence: number;
+  readonly clientMessageId: string;
+  readonly conversationId: string;
+  readonly content: ReplyContent;
+  readonly tag: MessageTag | null;
+  readonly now: number;
+  /** Stored with the reply's events (who sent it). */
+  readonly metadata: JsonObject;
+}
+
+/** The reply is queued for delivery; `cursor` is its event's place in the log (null if queued before). */
+export interface ReplyAccepted {
+  readonly kind: 'accepted';
+  readonly sequence: number;
+  readonly clientMessageId: string;
+  readonly conversationId: string;
+  readonly version: number;
+  readonly cursor: string | null;
+}
+
+/** The rules refused the reply for good (the window closed, say); resending cannot change that. */
+export interface ReplyRefused {
+  readonly kind: 'refused';
+  readonly sequence: number;
+  readonly clientMessageId: string;
+  readonly conversationId: string;
+  readonly code: string;
+  readonly rule: string | null;
+  readonly message: string;
+  readonly hint: string | null;
+}
+
+/** The answer stored for an applied sequence number. */
+export type ReplyOutcome = ReplyAccepted | ReplyRefused;
+
+/** The sequence skips ahead: resend from `expectedSequence`, in order. Nothing was applied. */
+export interface ReplyOutOfOrder {
+  readonly kind: 'out-of-order';
+  readonly sequence: number;
+  readonly expectedSequence: number;
+}
+
+/** What a reply request gets: the outcome (again, with `duplicate`, for a resend) or a gap. */
+export type ReplyAnswer = (ReplyOutcome & { readonly duplicate: boolean }) | ReplyOutOfOrder;
+
+/** Refusals of the reply path itself, beside the rules' own. */
+export const ReplyErrorCode = {
+  /** A sequence number already applied to another message. */
+  SEQUENCE_REUSED: 'SEQUENCE_REUSED',
+} as const;
+
+/** Another request applied this sequence number first; the stored answer is read instead. */
+class SequenceMovedError extends Error {
+  override readonly name = 'SequenceMovedError';
+}
+
+/** What the reply path needs from the process. */
+export interface ReplyServices {
+  readonly db: Database;
+  readonly grains: Grains;
+}
+
+/**
+ * Applies a numbered reply exactly once and in order (docs/sync-protocol.md, "Replies"):
+ * - the next number queues the reply, and the client's last applied number moves in the same
+ *   transaction as the reply's events (the store's `withinTransaction`);
+ * - a refusal by the rules moves it too, in a transaction of its own, storing the reason;
+ * - a number already applied returns the stored answer; one that skips ahead is refused.
+ */
+export async function sendReply(services: ReplyServices, request: ReplyRequest): Promise<ReplyAnswer> {
+  const { db, grains } = services;
+  const { tenantId } = request;
+  // Two attempts are enough: a lost race means the winner stored its answer, found on the next pass.
+  for (let attempt = 1; ; attempt++) {
+    const last = await withTenant(db.sql, tenantId, (tx) => lastSequence(tx, request));
+    if (request.sequence <= last) return storedAnswer(db, request);
+    if (request.sequence > last + 1) {
+      return { kind: 'out-of-order', sequence: request.sequence, expectedSequence: last + 1 };
+    }
+    const conversation = grains.conversation(tenantId, request.conversationId);
+    if ((await conversation.read()).state === null) {
+      // Not a refusal of this reply but a wrong id (perhaps another tenant's): nothing is applied.
+      throw new DomainError(ConversationErrorCode.CONVERSATION_NOT_FOUND, 'there is no such conversation');
+    }
+    const templates = await withTenant(db.sql, tenantId, loadTemplates);
+    const epoch = await syncEpoch(db);
+    const base = {
+      sequence: request.sequence,
+      clientMessageId: request.clientMessageId,
+      conversationId: request.conversationId,
+    };
+    let outcome: ReplyOutcome;
+    try {
+      let committed: ReplyOutcome | undefined;
+      const result = await conversation.ask(
+        {
+          type: 'QueueReply',
+          data: {
+            clientMessageId: request.clientMessageId,
+            agentId: request.agentId,
+            content: request.content,
+            tag: request.tag,
+            now: request.now,
+            templates,
+          },
+        },
+        {
+          metadata: request.metadata,
+          withinTransaction: async (tx, appended) => {
+            const lastEvent = appended.events.at(-1)!;
+            const accepted: ReplyAccepted = {
+              kind: 'accepted',
+              ...base,
+              version: lastEvent.version,
+              cursor: encodeCursor(epoch, lastEvent.checkpoint),
+            };
+            // Throwing aborts the append: the reply, its outbox row and the client's sequence number
+            // commit together or not at all.
+            if (!(await advance(tx, request, accepted))) throw new SequenceMovedError();
+            await writeOutboxRows(tx, appended);
+            committed = accepted;
+          },
+        },
+      );
+      if (committed && result.events.length > 0) return { ...committed, duplicate: false };
+      // The rules changed nothing (this message id was queued before): the number moves on its own.
+      outcome = { kind: 'accepted', ...base, version: result.version, cursor: null };
+    } catch (error) {
+      if (error instanceof SequenceMovedError && attempt < 3) continue;
+      if (!isDomainError(error)) throw error;
+      outcome = {
+        kind: 'refused',
+        ...base,
+        code: error.code,
+        rule: error.details.rule ?? null,
+        message: error.message,
+        hint: error.details.hint ?? null,
+      };
+    }
+    const applied = await withTenant(db.sql, tenantId, (tx) => advance(tx, request, outcome));
+    if (applied) return { ...outcome, duplicate: false };
+    if (attempt >= 3) throw new Error('the reply sequence kept moving under this request; retry it');
+  }
+}
+
+type ClientKey = Pick<ReplyRequest, 'tenantId' | 'agentId' | 'clientId'>;
+
+async function lastSequence(tx: SqlQueryable, key: ClientKey): Promise<number> {
+  const rows = await tx.query<{ last: string }>(
+    `SELECT last_sequence::text AS last FROM client_sequences
+      WHERE tenant_id = $1 AND agent_id = $2 AND client_id = $3`,
+    [key.tenantId, key.agentId, key.clientId],
+  );
+  return rows[0] ? Number(rows[0].last) : 0;
+}
+
+/**
+ * Moves the client's last applied number from `sequence - 1` to `sequence` and stores the answer;
+ * false (and no change) when the number has already moved.
+ */
+async function advance(tx: SqlQueryable, request: ReplyRequest, outcome: ReplyOutcome): Promise<boolean> {
+  const key = [request.tenantId, request.agentId, request.clientId, request.sequence];
+  const moved =
+    request.sequence === 1
+      ? await tx.query(
+          `INSERT INTO client_sequences (tenant_id, agent_id, client_id, last_sequence)
+           VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING 1`,
+          key,
+        )
+      : await tx.query(
+          `UPDATE client_sequences SET last_sequence = $4, updated_at = now()
+            WHERE tenant_id = $1 AND agent_id = $2 AND client_id = $3 AND last_sequence = $4::bigint - 1
+          RETURNING 1`,
+          key,
+        );
+  if (moved.length === 0) return false;
+  await tx.query(
+    `INSERT INTO client_replies (tenant_id, agent_id, client_id, sequence, client_message_id, outcome)
+     VALUES ($1, $2, $3, $4, $5, $6::jsonb)`,
+    [...key, request.clientMessageId, JSON.stringify(outcome)],
+  );
+  return true;
+}
+
+async function storedAnswer(db: Database, request: ReplyRequest): Promise<ReplyAnswer> {
+  const rows = await withTenant(db.sql, request.tenantId, (tx) =>
+    tx.query<{ client_message_id: string; outcome: ReplyOutcome }>(
+      `SELECT client_message_id, outcome FROM client_replies
+        WHERE tenant_id = $1 AND agent_id = $2 AND client_id = $3 AND sequence = $4`,
+      [request.tenantId, request.agentId, request.clientId, request.sequence],
+    ),
+  );
+  const stored = rows[0];
+  if (!stored || stored.client_message_id !== request.clientMessageId) {
+    throw new DomainError(
+      ReplyErrorCode.SEQUENCE_REUSED,
+      `sequence ${request.sequence} of this client was applied to another message`,
+      { hint: 'number each reply once; start a new client id if the outbox lost its numbering' },
+    );
+  }
+  return { ...stored.outcome, duplicate: true };
+}
+
+async function loadTemplates(tx: SqlQueryable): Promise<MessageTemplate[]> {
+  const rows = await tx.query<{ name: string; language: string; approved: boolean; param_count: number }>(
+    'SELECT name, language, approved, param_count FROM message_templates ORDER BY name, language',
+  );
+  return rows.map((row) => ({
+    name: row.name,
+    language: row.language,
+    approved: row.approved,
+    paramCount: row.param_count,
+  }));
+}

@@ -1,0 +1,274 @@
+import { tenantId } from '@parley/domain';
+import { TRPCError } from '@trpc/server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appRouter } from '../src/api/router';
+import { START } from '../src/store/checkpoint';
+import { API_BACKENDS, openApiHarness, type ApiHarness, type Caller } from './api.support';
+
+/**
+ * The tenant-isolation matrix: every procedure of the router, called by demo's admin with globex's
+ * ids. A procedure added to the router without a row here fails the first test.
+ */
+type Expectation =
+  /** Refused as if the ids did not exist. */
+  | 'NOT_FOUND'
+  /** Public sign-in across tenants. */
+  | 'UNAUTHORIZED'
+  /** Takes no other tenant's ids: answers with its own tenant's data, none of the other's. */
+  | 'own-data-only';
+
+interface Case {
+  readonly inputs: readonly unknown[];
+  readonly expect: Expectation;
+}
+
+const text = { type: 'text', text: 'psst' };
+const definition = (workflowId: string) => ({
+  workflowId,
+  name: 'Mine',
+  stages: [{ id: 'a', name: 'A', wipLimit: null, entryActions: [] }],
+  transitions: [],
+});
+
+/** Globex's ids are `globex-1`, `sales`, `gus`, `gina`, `closers`: demo has none of them. */
+const MATRIX: Record<string, Case> = {
+  health: { inputs: [undefined], expect: 'own-data-only' },
+  'auth.signIn': {
+    inputs: [
+      { tenantId: 'globex', email: 'ada@demo.parley.test', password: 'parley-demo-admin' },
+      { tenantId: 'demo', email: 'gus@globex.parley.test', password: 'parley-globex-admin' },
+    ],
+    expect: 'UNAUTHORIZED',
+  },
+  'auth.signOut': { inputs: [undefined], expect: 'own-data-only' },
+  'auth.signOutEverywhere': { inputs: [undefined], expect: 'own-data-only' },
+  'auth.me': { inputs: [undefined], expect: 'own-data-only' },
+  'conversations.list': {
+    inputs: [{ inboxId: 'sales' }, { filter: 'team', teamId: 'closers' }],
+    expect: 'NOT_FOUND',
+  },
+  'conversations.get': { inputs: [{ conversationId: 'globex-1' }], expect: 'NOT_FOUND' },
+  'conversations.reply': {
+    inputs: [
+      { conversationId: 'globex-1', clientId: 'spy', sequence: 1, clientMessageId: 'spy-1', content: text },
+    ],
+    expect: 'NOT_FOUND',
+  },
+  'conversations.assign': {
+    inputs: [
+      { conversationId: 'globex-1', agentId: 'ana' },
+      { conversationId: 'globex-1', agentId: null },
+      { conversationId: 'demo-1', agentId: 'gina' },
+    ],
+    expect: 'NOT_FOUND',
+  },
+  'conversations.resolve': { inputs: [{ conversationId: 'globex-1' }], expect: 'NOT_FOUND' },
+  'conversations.reopen': { inputs: [{ conversationId: 'globex-1' }], expect: 'NOT_FOUND' },
+  'conversations.snooze': {
+    inputs: [{ conversationId: 'globex-1', until: Date.now() + 3_600_000 }],
+    expect: 'NOT_FOUND',
+  },
+  'conversations.label': {
+    inputs: [{ conversationId: 'globex-1', label: 'spy', action: 'add' }],
+    expect: 'NOT_FOUND',
+  },
+  'conversations.setPriority': {
+    inputs: [{ conversationId: 'globex-1', priority: 'urgent' }],
+    expect: 'NOT_FOUND',
+  },
+  'conversations.note': {
+    inputs: [
+      { conversationId: 'globex-1', noteId: 'spy', text: 'hi' },
+      { conversationId: 'demo-1', noteId: 'spy', text: 'hi', mentions: ['gina'] },
+    ],
+    expect: 'NOT_FOUND',
+  },
+  'agents.list': { inputs: [undefined], expect: 'own-data-only' },
+  'agents.setPresence': { inputs: [{ presence: 'online' }], expect: 'own-data-only' },
+  'agents.teams': { inputs: [undefined], expect: 'own-data-only' },
+  'boards.inboxes': { inputs: [undefined], expect: 'own-data-only' },
+  'boards.workflows': { inputs: [undefined], expect: 'own-data-only' },
+  'boards.board': { inputs: [{ workflowId: 'sales' }], expect: 'NOT_FOUND' },
+  'boards.moveCard': {
+    inputs: [{ conversationId: 'globex-1', toStageId: 'new', orderKey: 'a0', targetStageCount: 0 }],
+    expect: 'NOT_FOUND',
+  },
+  'catalog.templates': { inputs: [undefined], expect: 'own-data-only' },
+  'catalog.cannedResponses': { inputs: [undefined], expect: 'own-data-only' },
+  'admin.inboxes.create': {
+    inputs: [{ name: 'Mine', channel: { platform: 'webchat', channelId: 'mine' } }],
+    expect: 'own-data-only',
+  },
+  'admin.inboxes.addMember': {
+    inputs: [
+      { inboxId: 'sales', agentId: 'ana' },
+      { inboxId: 'support', agentId: 'gina' },
+    ],
+    expect: 'NOT_FOUND',
+  },
+  'admin.inboxes.removeMember': { inputs: [{ inboxId: 'sales', agentId: 'gina' }], expect: 'NOT_FOUND' },
+  'admin.inboxes.setCapacity': {
+    inputs: [{ inboxId: 'sales', agentId: 'gina', capacity: 0 }],
+    expect: 'NOT_FOUND',
+  },
+  'admin.inboxes.setWeight': {
+    inputs: [{ inboxId: 'sales', agentId: 'gina', weight: 9 }],
+    expect: 'NOT_FOUND',
+  },
+  'admin.inboxes.setPolicy': { inputs: [{ inboxId: 'sales', policy: 'weighted' }], expect: 'NOT_FOUND' },
+  'admin.workflows.create': { inputs: [{ definition: definition('mine') }], expect: 'own-data-only' },
+  'admin.workflows.revise': { inputs: [{ definition: definition('sales') }], expect: 'NOT_FOUND' },
+  'admin.people.createAgent': {
+    inputs: [{ email: 'new@demo.parley.test', name: 'New', password: 'long enough password' }],
+    expect: 'own-data-only',
+  },
+  'admin.people.createTeam': { inputs: [{ name: 'Mine' }], expect: 'own-data-only' },
+  'admin.people.addTeamMember': {
+    inputs: [
+      { teamId: 'closers', agentId: 'ana' },
+      { teamId: 'frontline', agentId: 'gina' },
+    ],
+    expect: 'NOT_FOUND',
+  },
+  'sync.catchUp': { inputs: [{ cursor: null, limit: 1000 }], expect: 'own-data-only' },
+  'sync.live': { inputs: [{ cursor: null }], expect: 'own-data-only' },
+};
+
+/** Text that only globex's data contains. */
+const FOREIGN = [
+  /globex/i,
+  /\bgus\b/,
+  /\bgina\b/,
+  /Hank/,
+  /Scorpio/,
+  /closers/,
+  /Sales \(WhatsApp\)/,
+  /Sales pipeline/,
+];
+
+const PUBLIC = new Set(['health', 'auth.signIn', 'auth.signOut']);
+const procedures = Object.keys(appRouter._def.procedures);
+
+/** Calls a procedure by its path; a subscription is read for a moment, then closed. */
+async function call(caller: Caller, path: string, input: unknown): Promise<unknown> {
+  const procedure = path
+    .split('.')
+    .reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], caller);
+  const result: unknown = await (procedure as (input: unknown) => Promise<unknown>)(input);
+  if (result === null || typeof result !== 'object' || !(Symbol.asyncIterator in result)) return result;
+  const iterator = (result as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+  const received: unknown[] = [];
+  const deadline = Date.now() + 400;
+  try {
+    while (Date.now() < deadline) {
+      const next = await Promise.race([
+        iterator.next(),
+        new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), deadline - Date.now())),
+      ]);
+      if (next === 'timeout' || next.done) break;
+      received.push(next.value);
+    }
+  } finally {
+    void iterator.return?.();
+  }
+  return received;
+}
+
+function stringsIn(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (value === null || typeof value !== 'object') return [];
+  return Object.values(value).flatMap(stringsIn);
+}
+
+async function outcome(caller: Caller, path: string, input: unknown) {
+  try {
+    return { ok: true as const, value: await call(caller, path, input) };
+  } catch (error) {
+    if (!(error instanceof TRPCError)) throw error;
+    return { ok: false as const, code: error.code, message: error.message };
+  }
+}
+
+describe('the isolation matrix', () => {
+  it('covers every procedure of the router, and nothing else', () => {
+    expect(Object.keys(MATRIX).sort()).toEqual([...procedures].sort());
+  });
+});
+
+describe.each(API_BACKENDS)('tenant isolation on %s', (kind, enabled) => {
+  let h: ApiHarness;
+  let address = 0;
+  /** A fresh session per call: sign-out cases must not end the others' sessions. */
+  const fresh = async (email: string) =>
+    (await h.signIn(email, `10.2.${Math.floor(address / 200)}.${address++ % 200}`)).caller;
+
+  beforeAll(async () => {
+    if (!enabled) return;
+    h = await openApiHarness(kind);
+    await h.settle();
+  });
+  afterAll(async () => {
+    if (enabled) await h.dispose();
+  });
+
+  it.skipIf(!enabled)(
+    'refuses every procedure another tenant’s ids, and answers with no data of theirs',
+    async () => {
+      const globex = tenantId('globex');
+      const before = await h.services.store.readAll(globex, START, 10_000);
+      const failures: string[] = [];
+      for (const path of procedures) {
+        const spec = MATRIX[path]!;
+        for (const input of spec.inputs) {
+          const result = await outcome(await fresh('ada@demo.parley.test'), path, input);
+          const shown = `${path}(${JSON.stringify(input)})`;
+          const wire = JSON.stringify(result);
+          // The caller's own words may be echoed back ("there is no agent gina"); nothing else of globex's may.
+          const echoed = stringsIn(input).reduce((rest, word) => rest.replaceAll(word, ''), wire);
+          if (FOREIGN.some((pattern) => pattern.test(echoed))) {
+            failures.push(`${shown} answered with another tenant's data: ${wire.slice(0, 300)}`);
+          }
+          if (spec.expect === 'own-data-only' && !result.ok) failures.push(`${shown} failed: ${wire}`);
+          if (spec.expect !== 'own-data-only' && (result.ok || result.code !== spec.expect)) {
+            failures.push(`${shown} should be ${spec.expect}, was ${wire.slice(0, 300)}`);
+          }
+        }
+      }
+      expect(failures).toEqual([]);
+      await h.settle();
+      // Nothing of globex's changed either.
+      expect((await h.services.store.readAll(globex, START, 10_000)).events).toEqual(before.events);
+    },
+  );
+
+  it.skipIf(!enabled)('answers UNAUTHORIZED to every non-public procedure without a session', async () => {
+    const anonymous = h.client().caller;
+    const wrong: string[] = [];
+    for (const path of procedures.filter((p) => !PUBLIC.has(p))) {
+      const result = await outcome(anonymous, path, MATRIX[path]!.inputs[0]);
+      if (result.ok || result.code !== 'UNAUTHORIZED')
+        wrong.push(`${path}: ${JSON.stringify(result).slice(0, 200)}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it.skipIf(!enabled)('answers FORBIDDEN to every admin procedure for an agent', async () => {
+    const ana = await fresh('ana@demo.parley.test');
+    const admin = procedures.filter((p) => p.startsWith('admin.'));
+    expect(admin.length).toBeGreaterThan(5);
+    const wrong: string[] = [];
+    for (const path of admin) {
+      const result = await outcome(ana, path, MATRIX[path]!.inputs[0]);
+      if (result.ok || result.code !== 'FORBIDDEN')
+        wrong.push(`${path}: ${JSON.stringify(result).slice(0, 200)}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it.skipIf(!enabled)('sees globex’s own data when globex asks: the markers above are real', async () => {
+    const gus = await fresh('gus@globex.parley.test');
+    const wire = JSON.stringify(await call(gus, 'conversations.list', {}));
+    expect(wire).toMatch(/Hank Scorpio/);
+    expect(JSON.stringify(await call(gus, 'sync.catchUp', { cursor: null }))).toMatch(/globex-1/);
+  });
+});

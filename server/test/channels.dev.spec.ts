@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedDemoChannels } from '../src/channels';
+import { eventually, FAST, openHarness, type Harness } from './fixtures/channels/harness';
+
+describe('the developer endpoints and the customer simulator', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await openHarness('pglite', { ...FAST, devEndpoints: true });
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it("[SIM2] faults are set, shown and cleared over /dev/faults and each simulator's /_faults", async () => {
+    const set = await fetch(`${h.url}/dev/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ simulator: 'whatsapp', outage: true, latencyMs: 5 }),
+    });
+    expect(set.status).toBe(200);
+    expect(h.channels.simulators.whatsapp!.faults()).toMatchObject({ outage: true, latencyMs: 5 });
+    expect(h.channels.simulators.meta!.faults().outage).toBe(false);
+    const shown = (await (await fetch(`${h.url}/dev/faults`)).json()) as {
+      simulators: Record<string, { faults: { outage: boolean } }>;
+      outbox: object;
+    };
+    expect(shown.simulators.whatsapp!.faults.outage).toBe(true);
+    expect(shown.outbox).toMatchObject({ pending: expect.any(Number) as unknown });
+    expect((await fetch(`${h.url}/dev/faults`, { method: 'POST', body: '{"errorRate": 7}' })).status).toBe(
+      400,
+    );
+    expect((await fetch(`${h.url}/dev/faults`, { method: 'DELETE' })).status).toBe(200);
+    expect(h.channels.simulators.whatsapp!.faults().outage).toBe(false);
+    const direct = await fetch(`${h.channels.simulators.telegram!.url}/_faults`, {
+      method: 'POST',
+      body: JSON.stringify({ rateLimit: { retryAfterSeconds: 3, forMs: 60_000 } }),
+    });
+    expect(direct.status).toBe(200);
+    const limited = await fetch(`${h.channels.simulators.telegram!.url}/botX:Y/sendMessage`, {
+      method: 'POST',
+      body: JSON.stringify({ chat_id: 1, text: 'hi' }),
+    });
+    expect(limited.status).toBe(429);
+    expect(await limited.json()).toMatchObject({
+      ok: false,
+      error_code: 429,
+      parameters: { retry_after: 3 },
+    });
+  });
+
+  it('[SIM1] the customer simulator posts signed messages that become conversations (demo seed)', async () => {
+    await seedDemoChannels({ channels: h.channels }, { tenant: 'demo' });
+    await seedDemoChannels({ channels: h.channels }, { tenant: 'demo' }); // idempotent
+    expect(await h.count('channel_apps', "tenant_id = 'demo'")).toBe(4);
+    expect(await h.count('channels', "tenant_id = 'demo'")).toBe(5);
+    const before = await h.count('channel_contacts');
+    for (let i = 0; i < 4; i++) {
+      const posted = await fetch(`${h.url}/dev/customer-message`, { method: 'POST' });
+      expect(await posted.json()).toMatchObject({ posted: true, webhookStatus: 200 });
+    }
+    // Its customers write to every simulated channel (the test tenant's too), each into a conversation.
+    await eventually(async () => (await h.count('channel_contacts')) > before);
+    await eventually(
+      async () => (await h.count('webhook_inbox', "status IN ('pending', 'processing')")) === 0,
+    );
+    expect(await h.count('webhook_inbox', "status = 'dead'")).toBe(0);
+  });
+});
