@@ -26,4 +26,12 @@ describe('structured JSON snapshot codec', () => {
       }),
     );
   });
+
+  it('keeps a key named __proto__ as data, never as the prototype', () => {
+    const state = new Map([['', JSON.parse('{"__proto__": false}') as unknown]]);
+    const stored = JSON.parse(JSON.stringify(structuredJsonCodec.encode(state))) as never;
+    const decoded = structuredJsonCodec.decode(stored) as Map<string, object>;
+    expect(Object.getPrototypeOf(decoded.get(''))).toBe(Object.prototype);
+    expect(Object.keys(decoded.get('')!)).toEqual(['__proto__']);
+  });
 });

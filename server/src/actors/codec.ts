@@ -21,9 +21,12 @@ function encode(value: unknown): JsonValue {
   if (value instanceof Set) return { $set: [...value].map(encode) };
   if (Array.isArray(value)) return value.map(encode);
   if (value !== null && typeof value === 'object') {
-    const out: Record<string, JsonValue> = {};
-    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = encode(v);
-    return out;
+    // fromEntries defines own properties, so a key like `__proto__` stays data, never a prototype.
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, encode(v)]),
+    );
   }
   return value as JsonValue;
 }
@@ -37,9 +40,7 @@ function decode(json: JsonValue): unknown {
     }
     if (keys.length === 1 && keys[0] === '$set' && Array.isArray(json.$set))
       return new Set(json.$set.map(decode));
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(json)) out[k] = decode(v);
-    return out;
+    return Object.fromEntries(Object.entries(json).map(([k, v]) => [k, decode(v)]));
   }
   return json;
 }

@@ -12,9 +12,13 @@ export function staticHandler(
   dir = WEB_DIST,
 ): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
   if (!existsSync(dir)) {
-    throw new Error(
-      `the PWA is not built (${dir} is missing): run \`npm run build\` first, or just \`npm start\``,
-    );
+    // The API still works (tests, API-only use); pages say how to build the app.
+    const message = `the PWA is not built (${dir} is missing): run \`npm run build\` first, or just \`npm start\``;
+    return (_req, res) => {
+      res.statusCode = 503;
+      res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+      res.end(message);
+    };
   }
   return sirv(dir, {
     single: true,
