@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineConfig } from '@playwright/test';
 
-const PORT = 3199;
+// PARLEY_E2E_PORT lets two checkouts run their browser tests side by side; tests that start a
+// server of their own take the ports just below it.
+const PORT = Number(process.env.PARLEY_E2E_PORT ?? 3199);
+process.env.PARLEY_E2E_PORT = String(PORT);
 const baseURL = `http://127.0.0.1:${PORT}`;
 
 // Every run starts the server on an empty data directory. Playwright loads this file again in each

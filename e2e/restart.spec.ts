@@ -9,7 +9,7 @@ import { OwnServer } from './support/server';
 test('the server restarted in the middle of a flush: nothing lost, nothing twice', async ({ browser }) => {
   test.setTimeout(180_000);
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-e2e-restart-'));
-  const server = new OwnServer(3198, dataDir);
+  const server = new OwnServer(Number(process.env.PARLEY_E2E_PORT ?? 3199) - 1, dataDir);
   const proxy = new FaultProxy(server.url);
   try {
     await server.start();
