@@ -45,6 +45,7 @@ export async function runCli(
       email: { type: 'string' },
       role: { type: 'string' },
       password: { type: 'string' },
+      'grace-hours': { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -138,7 +139,13 @@ export async function runCli(
     }
     case 'webhooks':
       await withDb((db) =>
-        runWebhooksCommand(db.sql, rest, { tenant: values.tenant }, print, (m) => new UsageError(m)),
+        runWebhooksCommand(
+          db.sql,
+          rest,
+          { tenant: values.tenant, graceHours: values['grace-hours'] },
+          print,
+          (m) => new UsageError(m),
+        ),
       );
       return;
     default:

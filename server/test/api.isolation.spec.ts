@@ -95,6 +95,17 @@ const MATRIX: Record<string, Case> = {
   },
   'catalog.templates': { inputs: [undefined], expect: 'own-data-only' },
   'catalog.cannedResponses': { inputs: [undefined], expect: 'own-data-only' },
+  'admin.channels.overview': { inputs: [undefined], expect: 'own-data-only' },
+  'admin.channels.deadLetters': { inputs: [{}], expect: 'own-data-only' },
+  'admin.channels.replay': { inputs: [{ id: '1' }], expect: 'NOT_FOUND' },
+  'admin.channels.rotateSecret': { inputs: [{ appId: 'globex-whatsapp' }], expect: 'NOT_FOUND' },
+  // No simulators run in this harness (channels.admin.spec.ts tries them across tenants).
+  'admin.channels.setFaults': {
+    inputs: [{ simulator: 'whatsapp', faults: { outage: true } }],
+    expect: 'NOT_FOUND',
+  },
+  'admin.channels.clearFaults': { inputs: [{}], expect: 'NOT_FOUND' },
+  'admin.channels.customerMessage': { inputs: [{ channelId: 'whatsapp' }], expect: 'NOT_FOUND' },
   'admin.inboxes.create': {
     inputs: [{ name: 'Mine', channel: { platform: 'webchat', channelId: 'mine' } }],
     expect: 'own-data-only',

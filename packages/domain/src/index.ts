@@ -30,6 +30,10 @@ export {
   type MessageTag,
   type MediaRef,
   type InboundContent,
+  type MessageContent,
+  type LocationContent,
+  type ReactionContent,
+  type UnsupportedContent,
   type ReplyContent,
   type MessageTemplate,
   type MediaLimit,
@@ -99,6 +103,7 @@ export {
   type ConversationState,
 } from './conversation/types';
 export { conversation, checkReplyWindow } from './conversation/decider';
+export { checkInboundContent, contentLine, UNSUPPORTED_MESSAGE } from './conversation/content';
 
 export {
   type Presence,

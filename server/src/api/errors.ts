@@ -54,6 +54,7 @@ const TRPC_CODE: Readonly<Record<KnownCode, TRPC_ERROR_CODE_KEY>> = {
   // The request itself is malformed for the rules.
   NOTE_EMPTY: 'BAD_REQUEST',
   LABEL_EMPTY: 'BAD_REQUEST',
+  CONTENT_INVALID: 'BAD_REQUEST',
   WEIGHT_INVALID: 'BAD_REQUEST',
   CAPACITY_INVALID: 'BAD_REQUEST',
   WORKFLOW_INVALID: 'BAD_REQUEST',

@@ -5,6 +5,7 @@ import type { AskResult } from '../actors/runtime';
 import type { SqlQueryable } from '../db/driver';
 import type { BroadcastChannel } from '../broadcast/channel';
 import type { Logger } from '../logger';
+import { conversationIdFor } from './conversation-id';
 import { createDevRoutes } from './dev';
 import { reply } from './http-response';
 import { InboxStore } from './inbound/inbox-store';
@@ -88,6 +89,14 @@ export interface Channels {
     command: QueueReply,
     options?: { idempotencyKey?: string; metadata?: JsonObject },
   ): Promise<AskResult<ConversationState, ConversationEvent>>;
+  /**
+   * With the simulators on: a simulated customer writes to this tenant's channel now. Resolves to
+   * the conversation the message lands in, or undefined when the channel is not a simulated one.
+   */
+  simulateCustomer(
+    tenantId: TenantId,
+    channelId: string,
+  ): Promise<{ readonly webhookStatus: number; readonly conversationId: string } | undefined>;
   /** Tells the simulators where Parley listens, once it does. */
   listeningOn(address: AddressInfo | string | null): void;
   /** The base URL webhooks are posted to, once known. */
@@ -155,20 +164,24 @@ export async function startChannels(deps: ChannelsDeps, options: ChannelsOptions
       deps.logger.info({ simulator: kind, url: simulators[kind].url }, 'platform simulator listening');
     }
   }
+  const customerTarget = async (channel: ChannelRecord): Promise<CustomerTarget | undefined> => {
+    const app = await repo.app(channel.appId);
+    if (!app || !publicUrl || channel.platform === 'webchat') return undefined;
+    return {
+      platform: channel.platform,
+      url: `${publicUrl}/webhooks/${app.kind}/${app.appId}`,
+      secret: app.secret,
+      channelExternalId: channel.externalId,
+    };
+  };
   const customers = options.simulators
     ? startCustomerSimulator({
         targets: async () => {
           if (!publicUrl) return [];
           const targets: CustomerTarget[] = [];
           for (const channel of await repo.simulatedChannels()) {
-            const app = await repo.app(channel.appId);
-            if (!app || channel.platform === 'webchat') continue;
-            targets.push({
-              platform: channel.platform,
-              url: `${publicUrl}/webhooks/${app.kind}/${app.appId}`,
-              secret: app.secret,
-              channelExternalId: channel.externalId,
-            });
+            const target = await customerTarget(channel);
+            if (target) targets.push(target);
           }
           return targets;
         },
@@ -250,6 +263,17 @@ export async function startChannels(deps: ChannelsDeps, options: ChannelsOptions
       const result = await queueReply(deps.grains, tenantId, conversationId, command, askOptions);
       if (result.events.length > 0) dispatcher.wake();
       return result;
+    },
+    async simulateCustomer(tenantId, channelId) {
+      const channel = await repo.channel(tenantId, channelId);
+      if (!customers || !channel?.apiBaseUrl.startsWith('simulator:')) return undefined;
+      const target = await customerTarget(channel);
+      if (!target) return undefined;
+      const posted = await customers.postTo(target);
+      return {
+        webhookStatus: posted.status,
+        conversationId: conversationIdFor(tenantId, channel.platform, channel.channelId, posted.contactId),
+      };
     },
     listeningOn(address) {
       if (options.publicUrl || !address || typeof address === 'string') return;

@@ -124,6 +124,24 @@ export class ChannelRepository {
     );
   }
 
+  /** A tenant's channels, for its admins. */
+  async channelsOfTenant(tenantId: TenantId): Promise<ChannelRecord[]> {
+    const rows = await this.sql.query<ChannelRow>(
+      'SELECT * FROM channels WHERE tenant_id = $1 ORDER BY channel_id',
+      [tenantId],
+    );
+    return rows.map(toChannel);
+  }
+
+  /** A tenant's apps (what signs its webhooks), for its admins. */
+  async appsOfTenant(tenantId: TenantId): Promise<ChannelApp[]> {
+    const rows = await this.sql.query<AppRow>(
+      'SELECT * FROM channel_apps WHERE tenant_id = $1 ORDER BY app_id',
+      [tenantId],
+    );
+    return rows.map(toApp);
+  }
+
   /** The channels of an app (one for a bot or widget; a page and an Instagram account for Meta). */
   async channelsOfApp(appId: string): Promise<ChannelRecord[]> {
     const rows = await this.sql.query<ChannelRow>(
@@ -171,17 +189,19 @@ export class ChannelRepository {
 
   /**
    * Starts a secret rotation: `secret` becomes current, the current one stays accepted for
-   * `graceMs`, and any older previous secret is dropped at once.
+   * `graceMs`, and any older previous secret is dropped at once. With `tenantId`, only that
+   * tenant's app rotates. False when there is no such app.
    */
-  async rotateSecret(appId: string, secret: string, graceMs: number): Promise<void> {
-    await this.sql.query(
+  async rotateSecret(appId: string, secret: string, graceMs: number, tenantId?: TenantId): Promise<boolean> {
+    const rows = await this.sql.query(
       `UPDATE channel_apps SET previous_secret = secret, previous_secret_expires_at = $3,
               secret = $2, updated_at = now()
-        WHERE app_id = $1`,
-      [appId, secret, new Date(this.clock() + graceMs)],
+        WHERE app_id = $1 AND ($4::text IS NULL OR tenant_id = $4) RETURNING app_id`,
+      [appId, secret, new Date(this.clock() + graceMs), tenantId ?? null],
     );
     this.apps.delete(appId);
     this.loadingApps.delete(appId);
+    return rows.length > 0;
   }
 
   /** Forgets what is cached, so the next read goes to the database. */

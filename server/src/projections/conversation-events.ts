@@ -1,9 +1,17 @@
-import { assertNever, policyFor, StreamCategory, streamCategory, windowDeadline } from '@parley/domain';
+import {
+  assertNever,
+  contentLine,
+  policyFor,
+  StreamCategory,
+  streamCategory,
+  windowDeadline,
+} from '@parley/domain';
 import type {
   ConversationEvent,
   ConversationStatus,
   Contact,
   EpochMs,
+  InboundContent,
   Platform,
   Priority,
   RecordedEvent,
@@ -206,7 +214,7 @@ function latest(current: MessagePreview | null, next: MessagePreview): MessagePr
   return current && current.at > next.at ? current : next;
 }
 
-function preview(content: ReplyContent): string {
+function preview(content: InboundContent | ReplyContent): string {
   switch (content.type) {
     case 'text':
       return oneLine(content.text);
@@ -216,6 +224,10 @@ function preview(content: ReplyContent): string {
       );
     case 'template':
       return oneLine(content.name);
+    case 'location':
+    case 'reaction':
+    case 'unsupported':
+      return oneLine(contentLine(content));
     default:
       return assertNever(content);
   }

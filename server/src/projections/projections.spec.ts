@@ -6,6 +6,7 @@ import type {
   ConversationEvent,
   ConversationState,
   InboundContent,
+  MessageContent,
   MessageTemplate,
   Platform,
   ReceiveInboundMessage,
@@ -44,8 +45,8 @@ const catalogue: readonly MessageTemplate[] = [
   { name: 'order_update', language: 'en', approved: true, paramCount: 1 },
 ];
 
-const text = (value: string): InboundContent => ({ type: 'text', text: value });
-const image = (caption: string | null = null): InboundContent => ({
+const text = (value: string): MessageContent => ({ type: 'text', text: value });
+const image = (caption: string | null = null): MessageContent => ({
   type: 'media',
   media: { kind: 'image', url: 'https://cdn.example/cat.jpg', mime: 'image/jpeg', size: 1_000 },
   caption,

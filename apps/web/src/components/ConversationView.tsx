@@ -111,6 +111,7 @@ export function ConversationView({
               key={item.key}
               className={`message ${item.kind}`}
               data-state={item.kind === 'reply' ? item.state : undefined}
+              data-content={item.kind === 'customer' ? item.content : undefined}
             >
               {item.kind === 'customer' ? (
                 <>

@@ -1,6 +1,8 @@
 import { useEffect, useState } from 'react';
 import type { Session, TemplateInfo } from '../lib/session';
 import { useLiveQuery } from '../lib/hooks';
+import { DeadLetters } from './DeadLetters';
+import { FaultPanel } from './FaultPanel';
 
 type Inboxes = Awaited<ReturnType<Session['client']['boards']['inboxes']['query']>>;
 type Workflows = Awaited<ReturnType<Session['client']['boards']['workflows']['query']>>;
@@ -98,6 +100,8 @@ export function Settings({ session, online }: { session: Session; online: boolea
           </li>
         ))}
       </ul>
+      <DeadLetters client={client} online={online} />
+      <FaultPanel client={client} online={online} />
     </section>
   );
 }

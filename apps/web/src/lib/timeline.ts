@@ -1,9 +1,10 @@
 import {
+  contentLine,
   conversation as decider,
   fold,
   type Conversation,
   type ConversationEvent,
-  type ReplyContent,
+  type InboundContent,
 } from '@parley/domain';
 import type { EventRow, OutboxRow, Refusal } from './db/schema';
 
@@ -14,7 +15,14 @@ import type { EventRow, OutboxRow, Refusal } from './db/schema';
 export type ReplyState = 'queued' | 'sending' | 'sent' | 'delivered' | 'read' | 'failed' | 'refused';
 
 export type TimelineItem =
-  | { readonly kind: 'customer'; readonly key: string; readonly text: string; readonly at: number }
+  | {
+      readonly kind: 'customer';
+      readonly key: string;
+      readonly text: string;
+      readonly at: number;
+      /** What kind of message it was: `unsupported` ones are shown as such (rule CV13). */
+      readonly content: InboundContent['type'];
+    }
   | {
       readonly kind: 'note';
       readonly key: string;
@@ -37,19 +45,8 @@ export type TimelineItem =
       readonly attempts: number;
     };
 
-/** A reply's content in one line of text for the timeline. */
-export function contentText(content: ReplyContent): string {
-  switch (content.type) {
-    case 'text':
-      return content.text;
-    case 'media':
-      return `[${content.media.kind}]${content.caption ? ` ${content.caption}` : ''}`;
-    case 'template':
-      return `Template ${content.name}${content.params.length ? ` (${content.params.join(', ')})` : ''}`;
-    default:
-      return content satisfies never;
-  }
-}
+/** A message's content in one line of text for the timeline (the domain's own wording). */
+export const contentText = contentLine;
 
 /**
  * The conversation as the domain folds its events (the same `evolve` the server runs), and its
@@ -75,6 +72,7 @@ export function buildTimeline(
           key: `in-${event.data.externalMessageId}`,
           text: contentText(event.data.content),
           at: event.data.sentAt,
+          content: event.data.content.type,
         });
         break;
       case 'ReplyQueued': {

@@ -4,6 +4,7 @@ import { assertNever } from '../shared/command';
 import type { Decider } from '../shared/envelope';
 import { refuse } from '../shared/errors';
 import type { EpochMs } from '../shared/ids';
+import { checkInboundContent } from './content';
 import {
   ConversationErrorCode,
   type Conversation,
@@ -233,6 +234,7 @@ export function checkReplyWindow(
 
 function receive(data: ReceiveInboundMessage['data'], state: ConversationState): ConversationEvent[] {
   const { conversationId, inboxId, platform, externalMessageId, contact, content, sentAt } = data;
+  checkInboundContent(content);
   const received: ConversationEvent = {
     type: 'InboundMessageReceived',
     data: { externalMessageId, contact, content, sentAt },

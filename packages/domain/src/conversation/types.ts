@@ -26,6 +26,7 @@ export const ConversationErrorCode = {
   SNOOZE_NOT_IN_FUTURE: 'SNOOZE_NOT_IN_FUTURE',
   NOTE_EMPTY: 'NOTE_EMPTY',
   LABEL_EMPTY: 'LABEL_EMPTY',
+  CONTENT_INVALID: 'CONTENT_INVALID',
 } as const;
 export type ConversationErrorCode = (typeof ConversationErrorCode)[keyof typeof ConversationErrorCode];
 

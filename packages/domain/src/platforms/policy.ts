@@ -9,13 +9,31 @@ export type MessageTag = 'HUMAN_AGENT';
 /** A file a message carries, stored elsewhere and referenced by URL; `size` is in bytes. */
 export type MediaRef = { kind: MediaKind; url: string; mime: string; size: number };
 
-/** What a customer can send us. */
-export type InboundContent =
+/** What both sides can send: text, or a file with an optional caption. */
+export type MessageContent =
   { type: 'text'; text: string } | { type: 'media'; media: MediaRef; caption: string | null };
+
+/** A place the customer shared (degrees; rule CV13 bounds them). */
+export type LocationContent = {
+  type: 'location';
+  latitude: number;
+  longitude: number;
+  name: string | null;
+  address: string | null;
+};
+
+/** The customer's reaction to a message (`messageId`, the platform's id); `emoji` null removes it. */
+export type ReactionContent = { type: 'reaction'; emoji: string | null; messageId: string };
+
+/** A message type Parley cannot show: kept with the platform's own type, shown as "unsupported message". */
+export type UnsupportedContent = { type: 'unsupported'; sourceType: string };
+
+/** What a customer can send us (rule CV13): every kind is stored, none is dropped. */
+export type InboundContent = MessageContent | LocationContent | ReactionContent | UnsupportedContent;
 
 /** What an agent can send back: text, media, or a pre-approved template with its parameters. */
 export type ReplyContent =
-  InboundContent | { type: 'template'; name: string; language: string; params: string[] };
+  MessageContent | { type: 'template'; name: string; language: string; params: string[] };
 
 /** One entry of the template catalogue the caller passes in (the domain never loads it). */
 export type MessageTemplate = {

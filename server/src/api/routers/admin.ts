@@ -14,6 +14,7 @@ import {
 } from '../schemas';
 import { adminProcedure, router, type AuthedContext } from '../trpc';
 import { actorMetadata, agentView, commandResult } from '../views';
+import { channelsAdminRouter } from './channels';
 
 function askInbox(ctx: AuthedContext, inboxId: string, command: InboxCommand) {
   return ctx.services.grains
@@ -172,6 +173,7 @@ const peopleRouter = router({
 
 /** What only admins may do. */
 export const adminRouter = router({
+  channels: channelsAdminRouter,
   inboxes: inboxesRouter,
   workflows: workflowsRouter,
   people: peopleRouter,

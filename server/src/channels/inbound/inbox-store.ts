@@ -228,13 +228,16 @@ export class InboxStore {
     }));
   }
 
-  /** Puts a dead letter back in the queue with fresh attempts; false when `id` is not a dead letter. */
-  async replay(id: string, now: number): Promise<boolean> {
-    if (!/^\d{1,19}$/.test(id)) return false;
+  /**
+   * Puts a dead letter back in the queue with fresh attempts; false when `id` is not a dead letter
+   * (of `tenantId`, when given: an admin replays only their own tenant's).
+   */
+  async replay(id: string, now: number, tenantId?: string): Promise<boolean> {
+    if (!/^\d{1,18}$/.test(id)) return false;
     const rows = await this.sql.query(
       `UPDATE webhook_inbox SET status = 'pending', attempts = 0, next_attempt_at = $2, locked_until = NULL
-        WHERE id = $1 AND status = 'dead' RETURNING id`,
-      [id, new Date(now)],
+        WHERE id = $1 AND status = 'dead' AND ($3::text IS NULL OR tenant_id = $3) RETURNING id`,
+      [id, new Date(now), tenantId ?? null],
     );
     return rows.length > 0;
   }

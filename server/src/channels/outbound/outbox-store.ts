@@ -20,8 +20,26 @@ export interface OutboxRow {
   readonly attempts: number;
 }
 
+/** Where an outbox row stands. */
+export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'dead';
+
 /** Outbox rows by status, for the developer panel and tests. */
-export type OutboxCounts = Readonly<Record<'pending' | 'sending' | 'sent' | 'failed' | 'dead', number>>;
+export type OutboxCounts = Readonly<Record<OutboxStatus, number>>;
+
+/** An outbox row as an admin sees it: the reply as it was to be sent, and how it stands. */
+export interface OutboxLetter extends OutboxRow {
+  readonly status: OutboxStatus;
+  readonly error: string | null;
+  readonly nextAttemptAt: number;
+  readonly createdAt: number;
+}
+
+interface LetterRow {
+  status: OutboxStatus;
+  last_error: string | null;
+  next_attempt_at: Date;
+  created_at: Date;
+}
 
 interface Row {
   id: string;
@@ -83,18 +101,7 @@ export class OutboxStore {
                   recipient, reply, attempts`,
       [limit, new Date(now), new Date(now + leaseMs), blocked],
     );
-    return rows
-      .map((r) => ({
-        id: r.id,
-        tenantId: r.tenant_id,
-        conversationId: r.conversation_id,
-        clientMessageId: r.client_message_id,
-        channelId: r.channel_id,
-        recipient: r.recipient,
-        reply: r.reply,
-        attempts: r.attempts,
-      }))
-      .sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
+    return rows.map(toOutboxRow).sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
   }
 
   /** Puts a claimed row back for `at` without counting the attempt (a 429, an open breaker). */
@@ -165,6 +172,38 @@ export class OutboxStore {
     return at ? Math.max(0, at.getTime() - now) : undefined;
   }
 
+  /** A tenant's replies that gave up (`dead`) or were refused (`failed`), newest first, with what was to be sent. */
+  async deadLetters(tenantId: string, limit = 100): Promise<OutboxLetter[]> {
+    return this.letters(tenantId, ['dead', 'failed'], limit);
+  }
+
+  /** A tenant's latest rows in any status: the developer panel's live view of retries. */
+  async recent(tenantId: string, limit = 10): Promise<OutboxLetter[]> {
+    return this.letters(tenantId, null, limit);
+  }
+
+  private async letters(
+    tenantId: string,
+    statuses: readonly OutboxStatus[] | null,
+    limit: number,
+  ): Promise<OutboxLetter[]> {
+    const rows = await this.sql.query<Row & LetterRow>(
+      `SELECT id::text AS id, tenant_id, conversation_id, client_message_id, channel_id, recipient, reply,
+              attempts, status, last_error, next_attempt_at, created_at
+         FROM channel_outbox
+        WHERE tenant_id = $1 AND ($2::text[] IS NULL OR status = ANY($2::text[]))
+        ORDER BY id DESC LIMIT $3`,
+      [tenantId, statuses, limit],
+    );
+    return rows.map((r) => ({
+      ...toOutboxRow(r),
+      status: r.status,
+      error: r.last_error,
+      nextAttemptAt: r.next_attempt_at.getTime(),
+      createdAt: r.created_at.getTime(),
+    }));
+  }
+
   /** How many rows are in each status. */
   async counts(tenantId?: string): Promise<OutboxCounts> {
     const rows = await this.sql.query<{ status: keyof OutboxCounts; n: number }>(
@@ -176,4 +215,17 @@ export class OutboxStore {
     for (const row of rows) counts[row.status] = row.n;
     return counts;
   }
+}
+
+function toOutboxRow(r: Row): OutboxRow {
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    conversationId: r.conversation_id,
+    clientMessageId: r.client_message_id,
+    channelId: r.channel_id,
+    recipient: r.recipient,
+    reply: r.reply,
+    attempts: r.attempts,
+  };
 }

@@ -7,7 +7,6 @@ import { parseWebchat } from './webchat';
 import { parseWhatsApp } from './whatsapp';
 
 export type { InboundItem, InboundMessageItem, ParsedDelivery, ReceiptItem } from './types';
-export { UNSUPPORTED_MESSAGE } from './types';
 
 /** Reads a delivery of an app kind into items; throws a permanent `PAYLOAD_INVALID` for a foreign shape. */
 export function parseDelivery(kind: AppKind, payload: unknown, context: ParseContext): ParsedDelivery {

@@ -88,7 +88,7 @@ export function parseMeta(payload: unknown): ParsedDelivery {
             sentAt: at,
             content,
             sourceType: type,
-            unsupported: content.type === 'text',
+            unsupported: content.type === 'unsupported',
           });
         });
       } else if (event.reaction !== undefined) {
@@ -100,12 +100,16 @@ export function parseMeta(payload: unknown): ParsedDelivery {
           contact,
           externalMessageId: `reaction:${optionalText(reaction.mid)}:${at}`,
           sentAt: at,
-          content: {
-            type: 'text',
-            text: reaction.action === 'unreact' ? 'Removed a reaction' : `Reacted ${emoji}`,
-          },
+          content:
+            reaction.action === 'unreact' || emoji
+              ? {
+                  type: 'reaction',
+                  emoji: reaction.action === 'unreact' ? null : emoji,
+                  messageId: text(reaction.mid, 'reaction.mid'),
+                }
+              : unsupportedContent('reaction'),
           sourceType: 'reaction',
-          unsupported: false,
+          unsupported: reaction.action !== 'unreact' && !emoji,
         });
       } else if (event.postback !== undefined) {
         const postback = object(event.postback, 'postback');

@@ -5,6 +5,7 @@ import {
   optionalText,
   seconds,
   text,
+  locationContent,
   unsupportedContent,
   type InboundItem,
   type ParsedDelivery,
@@ -75,8 +76,8 @@ function contentOf(m: Record<string, unknown>): {
   }
   if (m.location !== undefined) {
     const l = object(m.location, 'location');
-    const at = `${optionalText(l.latitude)}, ${optionalText(l.longitude)}`;
-    return { content: { type: 'text', text: `📍 (${at})` }, type: 'location', unsupported: false };
+    const content = locationContent(l.latitude, l.longitude, null, null);
+    return { content, type: 'location', unsupported: content.type === 'unsupported' };
   }
   const type = Object.keys(m).find((key) => !['message_id', 'from', 'chat', 'date', 'caption'].includes(key));
   return { content: unsupportedContent(type ?? 'unknown'), type: type ?? 'unknown', unsupported: true };

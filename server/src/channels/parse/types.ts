@@ -1,4 +1,10 @@
-import type { Contact, EpochMs, InboundContent, Platform } from '@parley/domain';
+import {
+  checkInboundContent,
+  type Contact,
+  type EpochMs,
+  type InboundContent,
+  type Platform,
+} from '@parley/domain';
 import { ChannelError, ChannelErrorCode } from '../errors';
 
 /** A customer's message, in the domain's terms plus where it came from. */
@@ -48,12 +54,31 @@ export interface ParseContext {
   readonly receivedAt: EpochMs;
 }
 
-/** The text an unknown message type is shown with. */
-export const UNSUPPORTED_MESSAGE = 'Unsupported message';
-
-/** Content for a message type the domain cannot hold: shown, never dropped. */
+/** Content for a message type the domain cannot hold: kept with its type and shown, never dropped (CV13). */
 export function unsupportedContent(type: string): InboundContent {
-  return { type: 'text', text: `${UNSUPPORTED_MESSAGE} (${type})` };
+  return { type: 'unsupported', sourceType: type || 'unknown' };
+}
+
+/** A shared place; coordinates the domain would refuse keep the message as unsupported instead. */
+export function locationContent(
+  latitude: unknown,
+  longitude: unknown,
+  name: unknown,
+  address: unknown,
+): InboundContent {
+  const content: InboundContent = {
+    type: 'location',
+    latitude: Number(latitude ?? Number.NaN),
+    longitude: Number(longitude ?? Number.NaN),
+    name: optionalText(name) || null,
+    address: optionalText(address) || null,
+  };
+  try {
+    checkInboundContent(content);
+    return content;
+  } catch {
+    return unsupportedContent('location');
+  }
 }
 
 type Json = Record<string, unknown>;

@@ -5,6 +5,7 @@ import {
   object,
   optionalText,
   seconds,
+  locationContent,
   text,
   unsupportedContent,
   type InboundItem,
@@ -107,14 +108,14 @@ function contentOf(
     return ok({ type: 'media', media, caption });
   }
   switch (type) {
-    case 'location': {
-      const where = [optionalText(body.name), optionalText(body.address)].filter(Boolean).join(', ');
-      const at = `${optionalText(body.latitude)}, ${optionalText(body.longitude)}`;
-      return ok({ type: 'text', text: `📍 ${where ? `${where} ` : ''}(${at})` });
-    }
+    case 'location':
+      return known(locationContent(body.latitude, body.longitude, body.name, body.address));
     case 'reaction': {
       const emoji = optionalText(body.emoji);
-      return ok({ type: 'text', text: emoji ? `Reacted ${emoji}` : 'Removed a reaction' });
+      const messageId = optionalText(body.message_id);
+      return messageId
+        ? ok({ type: 'reaction', emoji: emoji || null, messageId })
+        : { content: unsupportedContent(type), unsupported: true };
     }
     case 'interactive': {
       const reply = body.button_reply ?? body.list_reply;
@@ -137,4 +138,8 @@ function contentOf(
 
 function ok(content: InboundContent): { content: InboundContent; unsupported: boolean } {
   return { content, unsupported: false };
+}
+
+function known(content: InboundContent): { content: InboundContent; unsupported: boolean } {
+  return { content, unsupported: content.type === 'unsupported' };
 }

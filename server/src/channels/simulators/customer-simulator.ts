@@ -17,6 +17,8 @@ export interface CustomerTarget {
 export interface CustomerSimulator {
   /** Posts one message from a random customer to a random channel; resolves to Parley's HTTP status. */
   postOnce(): Promise<number | undefined>;
+  /** Posts one message from a random customer to this channel; resolves to the status and the customer's id there. */
+  postTo(target: CustomerTarget): Promise<{ readonly status: number; readonly contactId: string }>;
   stop(): Promise<void>;
 }
 
@@ -56,38 +58,53 @@ export function startCustomerSimulator(options: {
   async function postOnce(): Promise<number | undefined> {
     const targets = await options.targets();
     if (targets.length === 0) return undefined;
-    const target = pick(targets);
+    return (await postTo(pick(targets))).status;
+  }
+
+  async function postTo(target: CustomerTarget): Promise<{ status: number; contactId: string }> {
     const customer = pick(CUSTOMERS);
     const text = pick(LINES);
     const at = clock();
     sequence += 1;
     const id = `${at.toString(36)}${sequence}`;
-    const payload = (() => {
+    const [contactId, payload] = ((): [string, unknown] => {
       switch (target.platform) {
         case 'whatsapp':
-          return whatsappText(
-            target.channelExternalId,
-            { waId: customer.id, name: customer.name },
-            { id: `wamid.CUST${id}`, text, at },
-          );
+          return [
+            customer.id,
+            whatsappText(
+              target.channelExternalId,
+              { waId: customer.id, name: customer.name },
+              { id: `wamid.CUST${id}`, text, at },
+            ),
+          ];
         case 'messenger':
-          return metaText('page', target.channelExternalId, `psid${customer.id}`, {
-            mid: `m_CUST${id}`,
-            text,
-            at,
-          });
+          return [
+            `psid${customer.id}`,
+            metaText('page', target.channelExternalId, `psid${customer.id}`, {
+              mid: `m_CUST${id}`,
+              text,
+              at,
+            }),
+          ];
         case 'instagram':
-          return metaText('instagram', target.channelExternalId, `igsid${customer.id}`, {
-            mid: `ig_CUST${id}`,
-            text,
-            at,
-          });
+          return [
+            `igsid${customer.id}`,
+            metaText('instagram', target.channelExternalId, `igsid${customer.id}`, {
+              mid: `ig_CUST${id}`,
+              text,
+              at,
+            }),
+          ];
         case 'telegram':
-          return telegramText(
-            at % 1_000_000_000,
-            { id: customer.chat, firstName: customer.name.split(' ')[0]!, username: customer.user },
-            { id: sequence, text, at },
-          );
+          return [
+            String(customer.chat),
+            telegramText(
+              at % 1_000_000_000,
+              { id: customer.chat, firstName: customer.name.split(' ')[0]!, username: customer.user },
+              { id: sequence, text, at },
+            ),
+          ];
         default:
           return target.platform satisfies never;
       }
@@ -103,7 +120,7 @@ export function startCustomerSimulator(options: {
       signal: AbortSignal.timeout(5_000),
     });
     await response.arrayBuffer();
-    return response.status;
+    return { status: response.status, contactId };
   }
 
   const timer =
@@ -118,6 +135,7 @@ export function startCustomerSimulator(options: {
 
   return {
     postOnce,
+    postTo,
     async stop() {
       clearInterval(timer);
       await busy;

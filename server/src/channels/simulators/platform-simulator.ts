@@ -58,9 +58,14 @@ export interface PlatformSimulator {
   readonly url: string;
   /** The base URL a channel uses: with the Graph API version for WhatsApp and Meta. */
   readonly apiBaseUrl: string;
+  /** The faults of every channel without faults of its own. */
   faults(): Faults;
-  setFaults(request: unknown): Faults;
-  clearFaults(): void;
+  /** The faults a channel's sends and status webhooks get: its own, else the simulator's. */
+  faultsFor(channelExternalId: string): Faults;
+  /** Merges a fault request into the simulator's faults, or only into these channels' (a tenant's). */
+  setFaults(request: unknown, channels?: readonly string[]): Faults;
+  /** Clears the simulator's faults and every channel's, or only these channels'. */
+  clearFaults(channels?: readonly string[]): void;
   accepted(): readonly AcceptedMessage[];
   stats(): SimulatorStats;
   /** Resolves once every status webhook scheduled so far has been posted. */
@@ -81,6 +86,8 @@ export async function startPlatformSimulator(options: PlatformSimulatorOptions):
   const clock = options.clock ?? Date.now;
   const delays = options.statusDelaysMs ?? [50, 400, 1500];
   let faults = NO_FAULTS;
+  const channelFaults = new Map<string, Faults>();
+  const faultsFor = (channel: string): Faults => channelFaults.get(channel) ?? faults;
   const accepted: AcceptedMessage[] = [];
   const byKey = new Map<string, AcceptedMessage>();
   const pending = new Set<Promise<void>>();
@@ -112,6 +119,7 @@ export async function startPlatformSimulator(options: PlatformSimulatorOptions):
       return sendJson(res, 404, { error: { message: 'unknown endpoint' } });
     counters.requests += 1;
     const body = await readJson(req).catch(() => undefined);
+    const faults = faultsFor(route.channel);
     if (faults.latencyMs > 0) await delay(faults.latencyMs);
     const now = clock();
     if (faults.outage) {
@@ -165,6 +173,7 @@ export async function startPlatformSimulator(options: PlatformSimulatorOptions):
     if (req.method === 'GET') return sendJson(res, 200, faults);
     if (req.method === 'DELETE') {
       faults = NO_FAULTS;
+      channelFaults.clear();
       return sendJson(res, 200, faults);
     }
     if (req.method !== 'POST') return sendJson(res, 405, { error: 'use GET, POST or DELETE' });
@@ -183,6 +192,7 @@ export async function startPlatformSimulator(options: PlatformSimulatorOptions):
       status,
       after: delays[index]!,
     }));
+    const faults = faultsFor(message.channelExternalId);
     const order = faults.outOfOrder ? [...statuses].reverse() : statuses;
     const work = (async () => {
       const target = await options.statusTarget!(message.channelExternalId);
@@ -196,7 +206,7 @@ export async function startPlatformSimulator(options: PlatformSimulatorOptions):
         if (closing) return;
         const payload = statusPayload(options.kind, target, message, status, clock());
         if (!payload) continue;
-        const copies = random() < faults.duplicateRate ? 2 : 1;
+        const copies = random() < faultsFor(message.channelExternalId).duplicateRate ? 2 : 1;
         for (let copy = 0; copy < copies; copy++) await post(target, payload);
       }
     })();
@@ -241,12 +251,23 @@ export async function startPlatformSimulator(options: PlatformSimulatorOptions):
     url,
     apiBaseUrl: options.kind === 'telegram' ? url : `${url}/${GRAPH_VERSION}`,
     faults: () => faults,
-    setFaults(request) {
-      faults = applyFaultRequest(faults, request, clock());
-      return faults;
+    faultsFor,
+    setFaults(request, channels) {
+      if (channels === undefined) {
+        faults = applyFaultRequest(faults, request, clock());
+        return faults;
+      }
+      // Checked once, so a bad request changes no channel.
+      const next = applyFaultRequest(channels[0] ? faultsFor(channels[0]) : faults, request, clock());
+      for (const channel of channels)
+        channelFaults.set(channel, applyFaultRequest(faultsFor(channel), request, clock()));
+      return next;
     },
-    clearFaults() {
-      faults = NO_FAULTS;
+    clearFaults(channels) {
+      if (channels === undefined) {
+        faults = NO_FAULTS;
+        channelFaults.clear();
+      } else for (const channel of channels) channelFaults.set(channel, NO_FAULTS);
     },
     accepted: () => accepted,
     stats: () => ({ ...counters }),

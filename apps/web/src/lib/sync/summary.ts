@@ -1,11 +1,18 @@
-import { policyFor, windowDeadline, type ConversationEvent, type ReplyContent } from '@parley/domain';
+import {
+  contentLine,
+  policyFor,
+  windowDeadline,
+  type ConversationEvent,
+  type InboundContent,
+  type ReplyContent,
+} from '@parley/domain';
 import { withKeys, type ConversationRow, type EventRow } from '../db/schema';
 
 /** Characters of a message kept for the list, as the server's inbox-list projection keeps them. */
 export const PREVIEW_LENGTH = 140;
 
 /** One line for the list: the text, `[image] caption` for media, the template's name for a template. */
-export function preview(content: ReplyContent): string {
+export function preview(content: InboundContent | ReplyContent): string {
   const line = (text: string) => text.replace(/\s+/g, ' ').trim();
   let text: string;
   switch (content.type) {
@@ -17,6 +24,11 @@ export function preview(content: ReplyContent): string {
       break;
     case 'template':
       text = `[template] ${content.name}`;
+      break;
+    case 'location':
+    case 'reaction':
+    case 'unsupported':
+      text = line(contentLine(content));
       break;
     default:
       return content satisfies never;
