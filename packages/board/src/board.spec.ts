@@ -5,6 +5,7 @@ import {
   addColumn,
   createBoardDoc,
   editNote,
+  ensureBoard,
   moveCard,
   moveColumn,
   observePlacements,
@@ -373,5 +374,52 @@ describe('board notices', () => {
     expect(parseBoardNotice('{"kind":"move-refused","cardId":1}')).toBeNull();
     expect(parseBoardNotice('{"kind":"other"}')).toBeNull();
     expect(parseBoardNotice('not json')).toBeNull();
+  });
+});
+
+describe('ensuring a board holds its seed', () => {
+  const seed = {
+    columns: [
+      { id: 'new', name: 'New' },
+      { id: 'done', name: 'Done', wipLimit: 3 },
+    ],
+    cards: [
+      { id: 'c1', conversationId: 'c1', title: 'Maria', column: 'done' },
+      { id: 'c2', conversationId: 'c2', title: 'Tom', column: 'gone' },
+    ],
+  };
+
+  it('adds the columns in order and the cards, a card of an unknown column to the first one', () => {
+    const doc = createBoardDoc();
+    expect(ensureBoard(doc, seed)).toBe(4);
+    const view = readBoard(doc);
+    expect(view.columns.map((column) => [column.id, column.wipLimit])).toEqual([
+      ['new', null],
+      ['done', 3],
+    ]);
+    expect(view.columns.map((column) => column.cards.map((card) => card.id))).toEqual([['c2'], ['c1']]);
+  });
+
+  it('adds nothing a second time and leaves moved cards and renamed columns alone', () => {
+    const doc = createBoardDoc();
+    ensureBoard(doc, seed);
+    moveCard(doc, 'c1', 'new');
+    renameColumn(doc, 'done', 'Finished');
+    const before = Y.encodeStateVector(doc);
+    expect(ensureBoard(doc, seed)).toBe(0);
+    expect(Y.encodeStateVector(doc)).toEqual(before);
+    const view = readBoard(doc);
+    expect(view.columns[1]!.name).toBe('Finished');
+    expect(view.columns[0]!.cards.map((card) => card.id)).toEqual(['c2', 'c1']);
+  });
+
+  it('refuses a seed with a bad entry and changes nothing', () => {
+    const doc = createBoardDoc();
+    const bad = {
+      columns: seed.columns,
+      cards: [...seed.cards, { id: ' ', conversationId: 'x', title: '', column: 'new' }],
+    };
+    expect(() => ensureBoard(doc, bad)).toThrow(/card id/);
+    expect(readBoard(doc)).toEqual({ columns: [], holding: [] });
   });
 });

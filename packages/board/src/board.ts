@@ -267,6 +267,52 @@ export function undoMove(doc: Y.Doc, change: PlacementChange, origin?: unknown):
   return true;
 }
 
+/** What a board should hold at least: its workflow's stages as columns and its cards. */
+export interface BoardSeed {
+  readonly columns: readonly NewColumn[];
+  /** A card whose column is missing from the board and the seed goes to the first column. */
+  readonly cards: readonly NewCard[];
+}
+
+/**
+ * Adds the seed's columns and cards that the board lacks, in one transaction, and returns how many
+ * it added. What the board already has is left as it is (a card keeps its place, a column its
+ * name), so running it on every load is harmless.
+ */
+export function ensureBoard(doc: Y.Doc, seed: BoardSeed, origin?: unknown): number {
+  // A trial run on a copy first: a bad entry throws there, and the board stays unchanged.
+  const trial = new Y.Doc();
+  try {
+    Y.applyUpdate(trial, Y.encodeStateAsUpdate(doc));
+    addMissing(trial, seed);
+  } finally {
+    trial.destroy();
+  }
+  return addMissing(doc, seed, origin);
+}
+
+function addMissing(doc: Y.Doc, seed: BoardSeed, origin?: unknown): number {
+  let added = 0;
+  doc.transact(() => {
+    const columns = columnsOf(doc);
+    const cards = cardsOf(doc);
+    for (const column of seed.columns) {
+      if (columns.has(column.id)) continue;
+      addColumn(doc, { ...column, position: undefined }, origin);
+      added++;
+    }
+    const first = orderedColumns(doc)[0]?.id;
+    for (const card of seed.cards) {
+      if (cards.has(card.id)) continue;
+      const column = columns.get(card.column) instanceof Y.Map ? card.column : first;
+      if (column === undefined) continue;
+      addCard(doc, { ...card, column, position: undefined }, origin);
+      added++;
+    }
+  }, origin);
+  return added;
+}
+
 /** The board as plain data: columns and cards sorted by key then id, unplaced cards in `holding`. */
 export function readBoard(doc: Y.Doc): BoardView {
   const columnEntries = [...columnsOf(doc).entries()].filter(

@@ -8,6 +8,8 @@ export {
   type NewColumn,
   type NewCard,
   type NoteEdit,
+  type BoardSeed,
+  ensureBoard,
   createBoardDoc,
   addColumn,
   renameColumn,

@@ -1,7 +1,9 @@
 import {
   createBoardDoc,
+  ensureBoard,
   observePlacements,
   undoMove,
+  type BoardSeed,
   type Placement,
   type PlacementChange,
 } from '@parley/board';
@@ -63,6 +65,7 @@ export interface RoomSettings {
   readonly idleUnloadMs: number;
   readonly canMove: BoardServerOptions['canMove'];
   readonly onCardMoved: BoardServerOptions['onCardMoved'];
+  readonly seed: BoardServerOptions['seed'];
   readonly clock: () => EpochMs;
   readonly logger: BoardLogger;
   readonly counters: BoardCounters;
@@ -222,6 +225,7 @@ export class BoardRoom {
   }
 
   private async load(): Promise<void> {
+    let seed: BoardSeed | null = null;
     try {
       const stored = await loadStoredBoard(this.settings.store, this.tenantId, this.boardId);
       for (const update of stored.updates) Y.applyUpdate(this.doc, update);
@@ -235,15 +239,31 @@ export class BoardRoom {
       this.destroy();
       return;
     }
+    try {
+      seed = (await this.settings.seed?.(this.tenantId, this.boardId)) ?? null;
+    } catch (error) {
+      this.log('error', { err: error }, "reading the board's seed failed; it opens as stored");
+    }
     this.shadow = copyOf(this.doc);
     this.doc.on('update', this.onDocUpdate);
     this.awareness.on('update', this.onAwareness);
     this.stopObserving = observePlacements(this.doc, this.onPlacements);
+    if (seed) this.plant(seed);
     this.phase = 'ready';
     for (const connection of this.connections) this.greet(connection);
     // A crash before the last snapshot leaves a long tail: shorten it now, not at the next update.
     if (this.version - this.snapshotVersion >= this.settings.snapshotEvery) void this.flush();
     this.checkIdle();
+  }
+
+  /** Adds the seed's missing columns and cards as the server's own (stored) edit. */
+  private plant(seed: BoardSeed): void {
+    try {
+      const added = ensureBoard(this.doc, seed, SERVER);
+      if (added > 0) this.log('info', { added }, 'board seeded from its workflow');
+    } catch (error) {
+      this.log('error', { err: error }, 'seeding the board failed; it opens as stored');
+    }
   }
 
   private greet(connection: BoardConnection): void {
