@@ -9,6 +9,7 @@ import {
   moveCard,
   moveColumn,
   observePlacements,
+  observeNote,
   readBoard,
   removeCard,
   removeColumn,
@@ -421,5 +422,37 @@ describe('ensuring a board holds its seed', () => {
     };
     expect(() => ensureBoard(doc, bad)).toThrow(/card id/);
     expect(readBoard(doc)).toEqual({ columns: [], holding: [] });
+  });
+});
+
+describe('observing a note', () => {
+  it('reports each change as a delta with its origin, and a concurrent edit merged in', () => {
+    const a = sampleBoard(1);
+    editNote(a, 'a', { index: 0, insert: 'hello world' });
+    const b = createBoardDoc();
+    b.clientID = 2;
+    Y.applyUpdate(b, Y.encodeStateAsUpdate(a));
+    const seen: unknown[] = [];
+    const stop = observeNote(a, 'a', (delta, origin) => seen.push([delta, origin]));
+    editNote(a, 'a', { index: 5, delete: 6, insert: '!' }, 'me');
+    editNote(b, 'b', { index: 0, insert: 'other card' });
+    editNote(b, 'a', { index: 0, insert: '> ' });
+    Y.applyUpdate(a, Y.encodeStateAsUpdate(b), 'remote');
+    stop();
+    editNote(a, 'a', { index: 0, insert: 'unseen' });
+    expect(seen).toEqual([
+      [[{ retain: 5 }, { delete: 6 }, { insert: '!' }], 'me'],
+      [[{ insert: '> ' }], 'remote'],
+    ]);
+    expect(readBoard(a).columns[0]!.cards[0]!.note).toBe('unseen> hello!');
+  });
+
+  it('reports a card removed as its whole note deleted', () => {
+    const doc = sampleBoard();
+    editNote(doc, 'a', { index: 0, insert: 'gone soon' });
+    const seen: unknown[] = [];
+    observeNote(doc, 'a', (delta) => seen.push(delta));
+    removeCard(doc, 'a');
+    expect(seen).toEqual([[{ delete: 9 }]]);
   });
 });

@@ -374,6 +374,53 @@ export function observePlacements(
   return () => cards.unobserveDeep(observer);
 }
 
+/** One step of a note change: keep `retain` characters, insert text, or delete characters. */
+export type NoteDelta = readonly (
+  { readonly retain: number } | { readonly insert: string } | { readonly delete: number }
+)[];
+
+/**
+ * Calls `listener` with each change of a card's note as a delta (so an editor can keep its cursor in
+ * place under others' edits) and the transaction's origin. A note replaced as a whole, or a card
+ * removed and added again, is reported as a delete of the old text and an insert of the new one.
+ * Returns a function that stops observing.
+ */
+export function observeNote(
+  doc: Y.Doc,
+  cardId: string,
+  listener: (delta: NoteDelta, origin: unknown) => void,
+): () => void {
+  let current = currentNote(doc, cardId);
+  // A deleted Y.Text reads as empty, so the text is remembered to report what a removal took.
+  let before = current?.toJSON() ?? '';
+  const observer = (events: Y.YEvent<Y.AbstractType<unknown>>[], transaction: Y.Transaction): void => {
+    const note = currentNote(doc, cardId);
+    const after = note?.toJSON() ?? '';
+    const previous = before;
+    before = after;
+    if (note !== null && note === current) {
+      const event = events.find((each) => each.target === note);
+      if (event) listener(event.delta as NoteDelta, transaction.origin);
+      return;
+    }
+    current = note;
+    if (previous === after) return;
+    listener(
+      [...(previous ? [{ delete: previous.length }] : []), ...(after ? [{ insert: after }] : [])],
+      transaction.origin,
+    );
+  };
+  const cards = cardsOf(doc);
+  cards.observeDeep(observer);
+  return () => cards.unobserveDeep(observer);
+}
+
+function currentNote(doc: Y.Doc, cardId: string): Y.Text | null {
+  const card = cardsOf(doc).get(cardId);
+  const note = card instanceof Y.Map ? (card as Y.Map<unknown>).get('note') : undefined;
+  return note instanceof Y.Text ? note : null;
+}
+
 /** Reads a placement value written by any replica; null if it is missing or malformed. */
 export function readPlacement(value: unknown): Placement | null {
   if (typeof value !== 'object' || value === null) return null;

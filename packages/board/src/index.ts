@@ -27,6 +27,8 @@ export {
   undoMove,
   readBoard,
   observePlacements,
+  observeNote,
+  type NoteDelta,
   readPlacement,
 } from './board';
 export { BoardError, BoardErrorCode, isBoardError } from './errors';

@@ -43,6 +43,10 @@ const RETRY_MS = 1_000;
 /** A client may send this many times `maxUpdateBytes` before its board has loaded. */
 const QUEUE_FACTOR = 4;
 const ALLOWED: MoveVerdict = { allowed: true };
+const VIEW_ONLY = noticeMessage({
+  kind: 'edits-dropped',
+  reason: 'you can view this board but not change it',
+});
 
 /** Mutable counters shared by the rooms of one server. */
 export interface BoardCounters {
@@ -267,6 +271,8 @@ export class BoardRoom {
   }
 
   private greet(connection: BoardConnection): void {
+    // Told up front, so a viewer's client can stop offering edits before it makes any.
+    if (connection.access.readOnly && connection.firstDroppedEdit()) connection.send(VIEW_ONLY);
     connection.send(syncStep1Message(this.doc));
     const clients = [...this.awareness.getStates().keys()];
     if (clients.length > 0) connection.send(awarenessMessage(this.awareness, clients));
@@ -345,11 +351,7 @@ export class BoardRoom {
     if (connection.access.readOnly) {
       if (isEmptyUpdate(update)) return;
       this.settings.counters.droppedReadOnlyUpdates++;
-      if (connection.firstDroppedEdit()) {
-        connection.send(
-          noticeMessage({ kind: 'edits-dropped', reason: 'you can view this board but not change it' }),
-        );
-      }
+      if (connection.firstDroppedEdit()) connection.send(VIEW_ONLY);
       return;
     }
     try {
