@@ -147,12 +147,14 @@ function Shell({ session }: { session: Session }) {
   const replyRef = useRef<HTMLTextAreaElement>(null);
   const ids = useRef<readonly string[]>([]);
   const selectedId = route.screen === 'conversation' ? route.conversationId : null;
+  const onBoard = route.screen === 'board';
 
   useEffect(() => session.onUnauthorized(() => setSignedOut(true)), [session]);
   useEffect(() => {
     function onKey(event: KeyboardEvent) {
       const target = event.target as HTMLElement | null;
-      if (event.ctrlKey || event.metaKey || event.altKey) return;
+      // The board has keys of its own (Shift+arrows on a card).
+      if (onBoard || event.ctrlKey || event.metaKey || event.altKey) return;
       if (target && /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) {
         if (event.key === 'Escape') target.blur();
         return;
@@ -187,7 +189,7 @@ function Shell({ session }: { session: Session }) {
     }
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [selectedId]);
+  }, [selectedId, onBoard]);
 
   return (
     <main id="main" className="app" data-screen={route.screen}>

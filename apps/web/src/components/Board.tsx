@@ -20,7 +20,7 @@ import {
   type ColumnView,
   type Position,
 } from '@parley/board';
-import { useEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
 import { BoardConnection, type BoardStatus, type Presence } from '../lib/board/connection';
 import { applyNoteDelta, moveThroughDelta, noteEditBetween } from '../lib/board/note';
 import { useSubscribed } from '../lib/hooks';
@@ -99,16 +99,20 @@ function useBoardList(session: Session): readonly BoardSummary[] {
 
 function OpenBoard({ session, boardId, name }: { session: Session; boardId: string; name: string }) {
   const { account } = session;
-  const connection = useMemo(
-    () =>
-      new BoardConnection(boardId, {
-        tenantId: account.tenantId,
-        id: account.agent.id,
-        name: account.agent.name,
-      }),
-    [boardId, account],
-  );
-  useEffect(() => () => connection.destroy(), [connection]);
+  const [connection, setConnection] = useState<BoardConnection | null>(null);
+  useEffect(() => {
+    const opened = new BoardConnection(boardId, {
+      tenantId: account.tenantId,
+      id: account.agent.id,
+      name: account.agent.name,
+    });
+    setConnection(opened);
+    return () => opened.destroy();
+  }, [boardId, account]);
+  return connection ? <BoardContent connection={connection} name={name} /> : null;
+}
+
+function BoardContent({ connection, name }: { connection: BoardConnection; name: string }) {
   const board = useSubscribed(connection, () => connection.board);
   const presence = useSubscribed(connection, () => connection.presence);
   const status = useSubscribed(connection, () => connection.status);
