@@ -27,16 +27,22 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
-    server.closeAllConnections();
-    server.close(() => {
-      services.close().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          logger.error({ err: error }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
-    });
+    // Boards first: their sockets would keep the HTTP server open, and they snapshot into the store.
+    void server.boards
+      .close()
+      .catch((error: unknown) => logger.error({ err: error }, 'closing the boards failed'))
+      .then(() => {
+        server.closeAllConnections();
+        server.close(() => {
+          services.close().then(
+            () => process.exit(0),
+            (error: unknown) => {
+              logger.error({ err: error }, 'shutdown failed');
+              process.exit(1);
+            },
+          );
+        });
+      });
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +16,7 @@ import { appRouter, type AppRouter } from '../src/api/router';
 import { createCallerFactory } from '../src/api/trpc';
 import { parseCookies, SESSION_COOKIE } from '../src/auth/cookies';
 import type { AuthOptions } from '../src/auth/service';
-import { createHttpServer, listen } from '../src/http/server';
+import { createHttpServer, listen, type ParleyHttpServer } from '../src/http/server';
 import { createLogger } from '../src/logger';
 import { DEMO_ACCOUNTS, seedDemo } from '../src/seed';
 import { openServices, type Services } from '../src/services';
@@ -161,17 +160,19 @@ export interface HttpClient {
 /** Serves the harness's API on an ephemeral port; resolves to its `/trpc` URL and a stop function. */
 export async function serveHttp(
   h: ApiHarness,
-): Promise<{ url: string; server: Server; stop(): Promise<void> }> {
+): Promise<{ url: string; server: ParleyHttpServer; stop(): Promise<void> }> {
   const server = createHttpServer(h.services, { api: h.api });
   const address = await listen(server, 0, '127.0.0.1');
   return {
     url: `http://127.0.0.1:${address.port}/trpc`,
     server,
-    stop: () =>
-      new Promise<void>((resolve) => {
+    stop: async () => {
+      await server.boards.close();
+      await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      });
+    },
   };
 }
 

@@ -5,9 +5,11 @@ import {
   addColumn,
   createBoardDoc,
   editNote,
+  ensureBoard,
   moveCard,
   moveColumn,
   observePlacements,
+  observeNote,
   readBoard,
   removeCard,
   removeColumn,
@@ -373,5 +375,84 @@ describe('board notices', () => {
     expect(parseBoardNotice('{"kind":"move-refused","cardId":1}')).toBeNull();
     expect(parseBoardNotice('{"kind":"other"}')).toBeNull();
     expect(parseBoardNotice('not json')).toBeNull();
+  });
+});
+
+describe('ensuring a board holds its seed', () => {
+  const seed = {
+    columns: [
+      { id: 'new', name: 'New' },
+      { id: 'done', name: 'Done', wipLimit: 3 },
+    ],
+    cards: [
+      { id: 'c1', conversationId: 'c1', title: 'Maria', column: 'done' },
+      { id: 'c2', conversationId: 'c2', title: 'Tom', column: 'gone' },
+    ],
+  };
+
+  it('adds the columns in order and the cards, a card of an unknown column to the first one', () => {
+    const doc = createBoardDoc();
+    expect(ensureBoard(doc, seed)).toBe(4);
+    const view = readBoard(doc);
+    expect(view.columns.map((column) => [column.id, column.wipLimit])).toEqual([
+      ['new', null],
+      ['done', 3],
+    ]);
+    expect(view.columns.map((column) => column.cards.map((card) => card.id))).toEqual([['c2'], ['c1']]);
+  });
+
+  it('adds nothing a second time and leaves moved cards and renamed columns alone', () => {
+    const doc = createBoardDoc();
+    ensureBoard(doc, seed);
+    moveCard(doc, 'c1', 'new');
+    renameColumn(doc, 'done', 'Finished');
+    const before = Y.encodeStateVector(doc);
+    expect(ensureBoard(doc, seed)).toBe(0);
+    expect(Y.encodeStateVector(doc)).toEqual(before);
+    const view = readBoard(doc);
+    expect(view.columns[1]!.name).toBe('Finished');
+    expect(view.columns[0]!.cards.map((card) => card.id)).toEqual(['c2', 'c1']);
+  });
+
+  it('refuses a seed with a bad entry and changes nothing', () => {
+    const doc = createBoardDoc();
+    const bad = {
+      columns: seed.columns,
+      cards: [...seed.cards, { id: ' ', conversationId: 'x', title: '', column: 'new' }],
+    };
+    expect(() => ensureBoard(doc, bad)).toThrow(/card id/);
+    expect(readBoard(doc)).toEqual({ columns: [], holding: [] });
+  });
+});
+
+describe('observing a note', () => {
+  it('reports each change as a delta with its origin, and a concurrent edit merged in', () => {
+    const a = sampleBoard(1);
+    editNote(a, 'a', { index: 0, insert: 'hello world' });
+    const b = createBoardDoc();
+    b.clientID = 2;
+    Y.applyUpdate(b, Y.encodeStateAsUpdate(a));
+    const seen: unknown[] = [];
+    const stop = observeNote(a, 'a', (delta, origin) => seen.push([delta, origin]));
+    editNote(a, 'a', { index: 5, delete: 6, insert: '!' }, 'me');
+    editNote(b, 'b', { index: 0, insert: 'other card' });
+    editNote(b, 'a', { index: 0, insert: '> ' });
+    Y.applyUpdate(a, Y.encodeStateAsUpdate(b), 'remote');
+    stop();
+    editNote(a, 'a', { index: 0, insert: 'unseen' });
+    expect(seen).toEqual([
+      [[{ retain: 5 }, { delete: 6 }, { insert: '!' }], 'me'],
+      [[{ insert: '> ' }], 'remote'],
+    ]);
+    expect(readBoard(a).columns[0]!.cards[0]!.note).toBe('unseen> hello!');
+  });
+
+  it('reports a card removed as its whole note deleted', () => {
+    const doc = sampleBoard();
+    editNote(doc, 'a', { index: 0, insert: 'gone soon' });
+    const seen: unknown[] = [];
+    observeNote(doc, 'a', (delta) => seen.push(delta));
+    removeCard(doc, 'a');
+    expect(seen).toEqual([[{ delete: 9 }]]);
   });
 });

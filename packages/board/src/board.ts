@@ -267,6 +267,52 @@ export function undoMove(doc: Y.Doc, change: PlacementChange, origin?: unknown):
   return true;
 }
 
+/** What a board should hold at least: its workflow's stages as columns and its cards. */
+export interface BoardSeed {
+  readonly columns: readonly NewColumn[];
+  /** A card whose column is missing from the board and the seed goes to the first column. */
+  readonly cards: readonly NewCard[];
+}
+
+/**
+ * Adds the seed's columns and cards that the board lacks, in one transaction, and returns how many
+ * it added. What the board already has is left as it is (a card keeps its place, a column its
+ * name), so running it on every load is harmless.
+ */
+export function ensureBoard(doc: Y.Doc, seed: BoardSeed, origin?: unknown): number {
+  // A trial run on a copy first: a bad entry throws there, and the board stays unchanged.
+  const trial = new Y.Doc();
+  try {
+    Y.applyUpdate(trial, Y.encodeStateAsUpdate(doc));
+    addMissing(trial, seed);
+  } finally {
+    trial.destroy();
+  }
+  return addMissing(doc, seed, origin);
+}
+
+function addMissing(doc: Y.Doc, seed: BoardSeed, origin?: unknown): number {
+  let added = 0;
+  doc.transact(() => {
+    const columns = columnsOf(doc);
+    const cards = cardsOf(doc);
+    for (const column of seed.columns) {
+      if (columns.has(column.id)) continue;
+      addColumn(doc, { ...column, position: undefined }, origin);
+      added++;
+    }
+    const first = orderedColumns(doc)[0]?.id;
+    for (const card of seed.cards) {
+      if (cards.has(card.id)) continue;
+      const column = columns.get(card.column) instanceof Y.Map ? card.column : first;
+      if (column === undefined) continue;
+      addCard(doc, { ...card, column, position: undefined }, origin);
+      added++;
+    }
+  }, origin);
+  return added;
+}
+
 /** The board as plain data: columns and cards sorted by key then id, unplaced cards in `holding`. */
 export function readBoard(doc: Y.Doc): BoardView {
   const columnEntries = [...columnsOf(doc).entries()].filter(
@@ -326,6 +372,53 @@ export function observePlacements(
   };
   cards.observeDeep(observer);
   return () => cards.unobserveDeep(observer);
+}
+
+/** One step of a note change: keep `retain` characters, insert text, or delete characters. */
+export type NoteDelta = readonly (
+  { readonly retain: number } | { readonly insert: string } | { readonly delete: number }
+)[];
+
+/**
+ * Calls `listener` with each change of a card's note as a delta (so an editor can keep its cursor in
+ * place under others' edits) and the transaction's origin. A note replaced as a whole, or a card
+ * removed and added again, is reported as a delete of the old text and an insert of the new one.
+ * Returns a function that stops observing.
+ */
+export function observeNote(
+  doc: Y.Doc,
+  cardId: string,
+  listener: (delta: NoteDelta, origin: unknown) => void,
+): () => void {
+  let current = currentNote(doc, cardId);
+  // A deleted Y.Text reads as empty, so the text is remembered to report what a removal took.
+  let before = current?.toJSON() ?? '';
+  const observer = (events: Y.YEvent<Y.AbstractType<unknown>>[], transaction: Y.Transaction): void => {
+    const note = currentNote(doc, cardId);
+    const after = note?.toJSON() ?? '';
+    const previous = before;
+    before = after;
+    if (note !== null && note === current) {
+      const event = events.find((each) => each.target === note);
+      if (event) listener(event.delta as NoteDelta, transaction.origin);
+      return;
+    }
+    current = note;
+    if (previous === after) return;
+    listener(
+      [...(previous ? [{ delete: previous.length }] : []), ...(after ? [{ insert: after }] : [])],
+      transaction.origin,
+    );
+  };
+  const cards = cardsOf(doc);
+  cards.observeDeep(observer);
+  return () => cards.unobserveDeep(observer);
+}
+
+function currentNote(doc: Y.Doc, cardId: string): Y.Text | null {
+  const card = cardsOf(doc).get(cardId);
+  const note = card instanceof Y.Map ? (card as Y.Map<unknown>).get('note') : undefined;
+  return note instanceof Y.Text ? note : null;
 }
 
 /** Reads a placement value written by any replica; null if it is missing or malformed. */

@@ -8,6 +8,8 @@ export {
   type NewColumn,
   type NewCard,
   type NoteEdit,
+  type BoardSeed,
+  ensureBoard,
   createBoardDoc,
   addColumn,
   renameColumn,
@@ -25,6 +27,8 @@ export {
   undoMove,
   readBoard,
   observePlacements,
+  observeNote,
+  type NoteDelta,
   readPlacement,
 } from './board';
 export { BoardError, BoardErrorCode, isBoardError } from './errors';

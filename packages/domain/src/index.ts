@@ -166,6 +166,7 @@ export {
   type WorkflowState,
 } from './workflow/types';
 export { workflow, canTransition, stageOf } from './workflow/decider';
+export { type BoardPermission, type BoardPermissionRequest, boardPermission } from './board/permission';
 
 export {
   CardErrorCode,

@@ -1,7 +1,9 @@
 import {
   createBoardDoc,
+  ensureBoard,
   observePlacements,
   undoMove,
+  type BoardSeed,
   type Placement,
   type PlacementChange,
 } from '@parley/board';
@@ -41,6 +43,10 @@ const RETRY_MS = 1_000;
 /** A client may send this many times `maxUpdateBytes` before its board has loaded. */
 const QUEUE_FACTOR = 4;
 const ALLOWED: MoveVerdict = { allowed: true };
+const VIEW_ONLY = noticeMessage({
+  kind: 'edits-dropped',
+  reason: 'you can view this board but not change it',
+});
 
 /** Mutable counters shared by the rooms of one server. */
 export interface BoardCounters {
@@ -63,6 +69,7 @@ export interface RoomSettings {
   readonly idleUnloadMs: number;
   readonly canMove: BoardServerOptions['canMove'];
   readonly onCardMoved: BoardServerOptions['onCardMoved'];
+  readonly seed: BoardServerOptions['seed'];
   readonly clock: () => EpochMs;
   readonly logger: BoardLogger;
   readonly counters: BoardCounters;
@@ -222,6 +229,7 @@ export class BoardRoom {
   }
 
   private async load(): Promise<void> {
+    let seed: BoardSeed | null = null;
     try {
       const stored = await loadStoredBoard(this.settings.store, this.tenantId, this.boardId);
       for (const update of stored.updates) Y.applyUpdate(this.doc, update);
@@ -235,10 +243,16 @@ export class BoardRoom {
       this.destroy();
       return;
     }
+    try {
+      seed = (await this.settings.seed?.(this.tenantId, this.boardId)) ?? null;
+    } catch (error) {
+      this.log('error', { err: error }, "reading the board's seed failed; it opens as stored");
+    }
     this.shadow = copyOf(this.doc);
     this.doc.on('update', this.onDocUpdate);
     this.awareness.on('update', this.onAwareness);
     this.stopObserving = observePlacements(this.doc, this.onPlacements);
+    if (seed) this.plant(seed);
     this.phase = 'ready';
     for (const connection of this.connections) this.greet(connection);
     // A crash before the last snapshot leaves a long tail: shorten it now, not at the next update.
@@ -246,7 +260,19 @@ export class BoardRoom {
     this.checkIdle();
   }
 
+  /** Adds the seed's missing columns and cards as the server's own (stored) edit. */
+  private plant(seed: BoardSeed): void {
+    try {
+      const added = ensureBoard(this.doc, seed, SERVER);
+      if (added > 0) this.log('info', { added }, 'board seeded from its workflow');
+    } catch (error) {
+      this.log('error', { err: error }, 'seeding the board failed; it opens as stored');
+    }
+  }
+
   private greet(connection: BoardConnection): void {
+    // Told up front, so a viewer's client can stop offering edits before it makes any.
+    if (connection.access.readOnly && connection.firstDroppedEdit()) connection.send(VIEW_ONLY);
     connection.send(syncStep1Message(this.doc));
     const clients = [...this.awareness.getStates().keys()];
     if (clients.length > 0) connection.send(awarenessMessage(this.awareness, clients));
@@ -325,11 +351,7 @@ export class BoardRoom {
     if (connection.access.readOnly) {
       if (isEmptyUpdate(update)) return;
       this.settings.counters.droppedReadOnlyUpdates++;
-      if (connection.firstDroppedEdit()) {
-        connection.send(
-          noticeMessage({ kind: 'edits-dropped', reason: 'you can view this board but not change it' }),
-        );
-      }
+      if (connection.firstDroppedEdit()) connection.send(VIEW_ONLY);
       return;
     }
     try {

@@ -55,6 +55,7 @@ export function attachBoardServer(httpServer: Server, options: BoardServerOption
     idleUnloadMs: options.idleUnloadMs ?? DEFAULTS.idleUnloadMs,
     canMove: options.canMove,
     onCardMoved: options.onCardMoved,
+    seed: options.seed,
     clock: options.clock ?? Date.now,
     logger,
     counters,

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { BoardSeed } from '@parley/board';
 import type { EpochMs, TenantId } from '@parley/domain';
 import type { EventStore } from '../store/types';
 
@@ -76,6 +77,11 @@ export interface BoardServerOptions {
   readonly canMove?: (move: ProposedMove) => MoveVerdict | Promise<MoveVerdict>;
   /** Called once per allowed move, in order per board, so the caller can append a domain event. */
   readonly onCardMoved?: (event: CardMovedEvent) => void | Promise<void>;
+  /**
+   * What a board should hold at least (its workflow's stages and cards), asked each time it loads;
+   * whatever the stored board lacks is added as the server's edit. Null for nothing.
+   */
+  readonly seed?: (tenantId: TenantId, boardId: string) => Promise<BoardSeed | null>;
   readonly clock?: () => EpochMs;
   readonly logger?: BoardLogger;
 }

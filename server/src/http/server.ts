@@ -3,15 +3,24 @@ import type { AddressInfo } from 'node:net';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { createApi, type Api } from '../api/context';
 import { appRouter } from '../api/router';
+import type { BoardServerHandle } from '../boards';
 import type { Services } from '../services';
+import { mountBoards } from './boards';
 import { staticHandler } from './static';
 
-/** One HTTP server: the tRPC API under /trpc, the PWA everywhere else. */
-export function createHttpServer(services: Services, options: { webDir?: string; api?: Api } = {}): Server {
+/** The HTTP server and the board sockets on it: close `boards` first, it holds upgraded sockets. */
+export type ParleyHttpServer = Server & { readonly boards: BoardServerHandle };
+
+/** One HTTP server: the tRPC API under /trpc, board sockets on /boards/<id>, the PWA everywhere else. */
+export function createHttpServer(
+  services: Services,
+  options: { webDir?: string; api?: Api } = {},
+): ParleyHttpServer {
+  const api = options.api ?? createApi(services);
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: '/trpc/',
-    createContext: (options.api ?? createApi(services)).createHttpContext,
+    createContext: api.createHttpContext,
     onError({ error, path }) {
       if (error.code === 'INTERNAL_SERVER_ERROR')
         services.logger.error({ err: error, path }, 'procedure failed');
@@ -32,7 +41,7 @@ export function createHttpServer(services: Services, options: { webDir?: string;
     });
   });
   server.on('listening', () => services.channels.listeningOn(server.address()));
-  return server;
+  return Object.assign(server, { boards: mountBoards(server, services, api.auth) });
 }
 
 export function listen(server: Server, port: number, host: string): Promise<AddressInfo> {

@@ -4,6 +4,7 @@ import { useLiveQuery, useOnline, useSubscribed } from '../lib/hooks';
 import { registerServiceWorker, type Update } from '../lib/pwa';
 import { navigate, useRoute } from '../lib/router';
 import { Session, storedAccount, type Account } from '../lib/session';
+import { BoardScreen } from './Board';
 import { ConversationView } from './ConversationView';
 import { InboxList } from './InboxList';
 import { Settings } from './Settings';
@@ -64,6 +65,15 @@ function AccountBar({ session, onSignedOut }: { session: Session; onSignedOut: (
         }}
       >
         Inbox
+      </a>
+      <a
+        href="/board"
+        onClick={(event) => {
+          event.preventDefault();
+          navigate({ screen: 'board', boardId: null });
+        }}
+      >
+        Boards
       </a>
       {account.agent.role === 'admin' ? (
         <a
@@ -137,12 +147,14 @@ function Shell({ session }: { session: Session }) {
   const replyRef = useRef<HTMLTextAreaElement>(null);
   const ids = useRef<readonly string[]>([]);
   const selectedId = route.screen === 'conversation' ? route.conversationId : null;
+  const onBoard = route.screen === 'board';
 
   useEffect(() => session.onUnauthorized(() => setSignedOut(true)), [session]);
   useEffect(() => {
     function onKey(event: KeyboardEvent) {
       const target = event.target as HTMLElement | null;
-      if (event.ctrlKey || event.metaKey || event.altKey) return;
+      // The board has keys of its own (Shift+arrows on a card).
+      if (onBoard || event.ctrlKey || event.metaKey || event.altKey) return;
       if (target && /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) {
         if (event.key === 'Escape') target.blur();
         return;
@@ -177,7 +189,7 @@ function Shell({ session }: { session: Session }) {
     }
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [selectedId]);
+  }, [selectedId, onBoard]);
 
   return (
     <main id="main" className="app" data-screen={route.screen}>
@@ -195,32 +207,36 @@ function Shell({ session }: { session: Session }) {
           />
         </div>
       ) : null}
-      <div className="panes">
-        <InboxList
-          db={session.db}
-          agentId={session.account.agent.id}
-          selectedId={selectedId}
-          searchRef={searchRef}
-          onRows={(list) => (ids.current = list)}
-        />
-        {route.screen === 'conversation' ? (
-          <ConversationView
-            key={route.conversationId}
-            session={session}
-            conversationId={route.conversationId}
-            online={online}
-            textareaRef={replyRef}
+      {route.screen === 'board' ? (
+        <BoardScreen session={session} boardId={route.boardId} />
+      ) : (
+        <div className="panes">
+          <InboxList
+            db={session.db}
+            agentId={session.account.agent.id}
+            selectedId={selectedId}
+            searchRef={searchRef}
+            onRows={(list) => (ids.current = list)}
           />
-        ) : route.screen === 'settings' && session.account.agent.role === 'admin' ? (
-          <Settings session={session} online={online} />
-        ) : (
-          <section className="pane conversation-pane empty" aria-label="No conversation selected">
-            <p className="muted">
-              Choose a conversation. Shortcuts: / search, j and k move, r reply, Esc back.
-            </p>
-          </section>
-        )}
-      </div>
+          {route.screen === 'conversation' ? (
+            <ConversationView
+              key={route.conversationId}
+              session={session}
+              conversationId={route.conversationId}
+              online={online}
+              textareaRef={replyRef}
+            />
+          ) : route.screen === 'settings' && session.account.agent.role === 'admin' ? (
+            <Settings session={session} online={online} />
+          ) : (
+            <section className="pane conversation-pane empty" aria-label="No conversation selected">
+              <p className="muted">
+                Choose a conversation. Shortcuts: / search, j and k move, r reply, Esc back.
+              </p>
+            </section>
+          )}
+        </div>
+      )}
     </main>
   );
 }

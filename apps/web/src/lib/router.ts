@@ -1,15 +1,18 @@
 import { useSyncExternalStore } from 'react';
 
-/** The app's screens, from the URL: `/`, `/c/<conversationId>`, `/settings`. */
+/** The app's screens, from the URL: `/`, `/c/<conversationId>`, `/settings`, `/board[/<boardId>]`. */
 export type Route =
   | { readonly screen: 'inbox' }
   | { readonly screen: 'conversation'; readonly conversationId: string }
-  | { readonly screen: 'settings' };
+  | { readonly screen: 'settings' }
+  | { readonly screen: 'board'; readonly boardId: string | null };
 
 export function parseRoute(pathname: string): Route {
   const match = /^\/c\/([^/]+)\/?$/.exec(pathname);
   if (match?.[1]) return { screen: 'conversation', conversationId: decodeURIComponent(match[1]) };
   if (pathname === '/settings') return { screen: 'settings' };
+  const board = /^\/board(?:\/([^/]+))?\/?$/.exec(pathname);
+  if (board) return { screen: 'board', boardId: board[1] ? decodeURIComponent(board[1]) : null };
   return { screen: 'inbox' };
 }
 
@@ -21,6 +24,8 @@ export function hrefOf(route: Route): string {
       return `/c/${encodeURIComponent(route.conversationId)}`;
     case 'settings':
       return '/settings';
+    case 'board':
+      return route.boardId === null ? '/board' : `/board/${encodeURIComponent(route.boardId)}`;
     default:
       return route satisfies never;
   }

@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { boardPermission } from './permission';
+
+describe('access to a board', () => {
+  it('[BA1] an admin edits a board whatever the inbox members', () => {
+    expect(boardPermission({ role: 'admin', agentId: 'ada', inboxMembers: ['ana'] })).toBe('edit');
+    expect(boardPermission({ role: 'admin', agentId: 'ada', inboxMembers: null })).toBe('edit');
+  });
+
+  it('[BA2] an agent who is a member of the board’s inbox edits it', () => {
+    expect(boardPermission({ role: 'agent', agentId: 'ana', inboxMembers: ['ben', 'ana'] })).toBe('edit');
+  });
+
+  it('[BA2] an agent outside the board’s inbox, or of a board with no inbox, only views it', () => {
+    expect(boardPermission({ role: 'agent', agentId: 'chloe', inboxMembers: ['ana', 'ben'] })).toBe('view');
+    expect(boardPermission({ role: 'agent', agentId: 'ana', inboxMembers: null })).toBe('view');
+  });
+});

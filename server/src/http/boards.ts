@@ -1,0 +1,114 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { BoardSeed, NewCard } from '@parley/board';
+import { boardPermission, StreamCategory, type TenantId } from '@parley/domain';
+import { aggregateIds } from '../api/tenant-streams';
+import type { Auth } from '../auth/service';
+import { parseCookies, SESSION_COOKIE } from '../auth/cookies';
+import {
+  attachBoardServer,
+  workflowBridge,
+  type AuthorizeBoard,
+  type BoardServerHandle,
+  type BoardServerOptions,
+} from '../boards';
+import type { Services } from '../services';
+
+/** Most cards a board is seeded with on load; later ones still arrive when they move. */
+const MAX_SEEDED_CARDS = 2000;
+
+type BoardGrains = Pick<Services['grains'], 'workflow' | 'inbox' | 'card' | 'conversation'>;
+
+/**
+ * Serves `/boards/<boardId>` on the HTTP server. A board is a workflow: the board id is the
+ * workflow id (and so, by the workflow engine's default, the id of the inbox that feeds it). The
+ * session cookie decides the tenant; the workflow bridge judges and records moves; the board is
+ * seeded with the workflow's stages and cards each time it loads.
+ */
+export function mountBoards(
+  httpServer: Server,
+  services: Pick<Services, 'store' | 'grains' | 'db' | 'logger'>,
+  auth: Pick<Auth, 'resolve'>,
+  overrides: Partial<BoardServerOptions> = {},
+): BoardServerHandle {
+  return attachBoardServer(httpServer, {
+    store: services.store,
+    authorize: boardAuthorizer(auth, services.grains),
+    seed: workflowSeed(services),
+    ...workflowBridge({ grains: services.grains }),
+    logger: services.logger.child({ part: 'boards' }),
+    ...overrides,
+  });
+}
+
+/**
+ * The board upgrade's checks, in order: same-origin (a page of another site cannot open a board
+ * with the agent's cookie), a live session, a workflow of that id in the session's tenant (another
+ * tenant's board answers 404, exactly like one that does not exist), then the agent's permission
+ * (rules BA1, BA2): viewers get a read-only connection.
+ */
+export function boardAuthorizer(
+  auth: Pick<Auth, 'resolve'>,
+  grains: Pick<BoardGrains, 'workflow' | 'inbox'>,
+): AuthorizeBoard {
+  return async (request, boardId) => {
+    if (!sameOrigin(request))
+      return { refuse: 403, reason: 'board connections from other sites are refused' };
+    const session = await auth.resolve(parseCookies(request.headers.cookie).get(SESSION_COOKIE));
+    if (!session) return { refuse: 401, reason: 'sign in to open a board' };
+    const { tenantId, agent } = session;
+    const workflow = await grains.workflow(tenantId, boardId).read();
+    if (workflow.state === null) return { refuse: 404, reason: `there is no board ${boardId}` };
+    const inbox = await grains.inbox(tenantId, boardId).read();
+    const permission = boardPermission({
+      role: agent.role,
+      agentId: agent.id,
+      inboxMembers: inbox.state?.members.map((member) => member.agentId) ?? null,
+    });
+    return { tenantId, agentId: agent.id, readOnly: permission === 'view' };
+  };
+}
+
+/** The workflow's stages as columns and the cards on it, titled with their contact's name. */
+export function workflowSeed(
+  services: Pick<Services, 'grains' | 'db'>,
+): (tenantId: TenantId, boardId: string) => Promise<BoardSeed | null> {
+  const { grains, db } = services;
+  return async (tenantId, boardId) => {
+    const workflow = (await grains.workflow(tenantId, boardId).read()).state;
+    if (workflow === null) return null;
+    const cards: NewCard[] = [];
+    for (const conversationId of await aggregateIds(
+      db.sql,
+      tenantId,
+      StreamCategory.card,
+      MAX_SEEDED_CARDS,
+    )) {
+      const card = (await grains.card(tenantId, conversationId).read()).state;
+      if (card?.workflowId !== workflow.workflowId) continue;
+      const conversation = (await grains.conversation(tenantId, conversationId).read()).state;
+      cards.push({
+        id: conversationId,
+        conversationId,
+        title: conversation?.contact.name ?? conversationId,
+        column: card.stageId,
+        assignee: conversation?.assigneeId ?? null,
+        labels: conversation?.labels ?? [],
+      });
+    }
+    return {
+      columns: workflow.stages.map((stage) => ({ id: stage.id, name: stage.name, wipLimit: stage.wipLimit })),
+      cards,
+    };
+  };
+}
+
+/** True without an Origin header (not a browser) or when it names the host the request came to. */
+function sameOrigin(request: IncomingMessage): boolean {
+  const origin = request.headers.origin;
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host === request.headers.host;
+  } catch {
+    return false;
+  }
+}
