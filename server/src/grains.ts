@@ -54,11 +54,18 @@ export const workflowGrain: Grain<WorkflowCommand, WorkflowState, WorkflowEvent>
   toTopics: (event): Topic[] => [{ kind: 'board', tenantId: event.tenantId, id: idOf(event) }],
 });
 
-/** Each conversation's card (its place on a board) is a grain. */
+/**
+ * Each conversation's card (its place on a board) is a grain. A card entering or moving on a
+ * workflow goes to that workflow's board topic too, which its loaded board follows.
+ */
 export const cardGrain: Grain<CardCommand, CardState, CardEvent> = defineGrain({
   category: StreamCategory.card,
   decider: card,
   codec: structuredCodec<CardState>(),
+  toTopics: (event): Topic[] =>
+    'workflowId' in event.data
+      ? [{ kind: 'board', tenantId: event.tenantId, id: event.data.workflowId }]
+      : [],
 });
 
 /** Typed handles on the four kinds of grain, for the API, the channels and the process manager. */

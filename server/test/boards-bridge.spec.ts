@@ -6,6 +6,7 @@ import {
   BOARD_NOTICE_MESSAGE,
   createBoardDoc,
   moveCard,
+  observePlacements,
   parseBoardNotice,
   readBoard,
   type BoardNotice,
@@ -16,9 +17,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { WebsocketProvider } from 'y-websocket';
 import { createGrainRuntime, createMemorySnapshotStore } from '../src/actors';
-import { attachBoardServer, workflowBridge, type ProposedMove } from '../src/boards';
+import { attachBoardServer, workflowBridge, type BoardServerOptions, type ProposedMove } from '../src/boards';
 import { createLocalBroadcast } from '../src/broadcast';
 import { createGrains } from '../src/grains';
+import { workflowFollow } from '../src/http/boards';
 import { createMemoryEventStore } from '../src/store/memory';
 
 const ACME = tenantId('acme');
@@ -50,10 +52,11 @@ afterEach(async () => {
 /** The real grains on a memory store, with the board's workflow created and two cards entered. */
 async function domain() {
   const store = createMemoryEventStore();
+  const broadcast = createLocalBroadcast();
   const runtime = createGrainRuntime({
     store,
     snapshots: createMemorySnapshotStore(),
-    broadcast: createLocalBroadcast(),
+    broadcast,
     sweepEveryMs: 0,
   });
   cleanups.push(() => runtime.close());
@@ -65,7 +68,7 @@ async function domain() {
       data: { conversationId, cycle: 1, workflow: definition, orderKey: 'a0', by: 'system', at: T0 },
     });
   }
-  return { store, grains };
+  return { store, grains, broadcast };
 }
 
 const move = (from: string, to: string): ProposedMove => ({
@@ -123,38 +126,11 @@ describe('the workflow bridge', () => {
 describe('a board server with the workflow bridge', () => {
   it('undoes a forbidden drag, records an allowed one on the card stream', async () => {
     const { grains, store } = await domain();
-    const http = createServer();
-    const board = attachBoardServer(http, {
+    const { board, doc, provider, notices } = await openBoard({
       store,
-      authorize: () => Promise.resolve({ tenantId: ACME, agentId: 'ada', readOnly: false }),
-      flushMs: 5,
       clock: () => T0 + 10,
       ...workflowBridge({ grains }),
     });
-    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-    cleanups.push(async () => {
-      await board.close();
-      await new Promise((resolve) => http.close(resolve));
-    });
-
-    const doc = createBoardDoc();
-    const provider = new WebsocketProvider(
-      `ws://127.0.0.1:${(http.address() as AddressInfo).port}/boards`,
-      'b1',
-      doc,
-      {
-        WebSocketPolyfill: WebSocket as unknown as NonNullable<
-          ConstructorParameters<typeof WebsocketProvider>[3]
-        >['WebSocketPolyfill'],
-        disableBc: true,
-      },
-    );
-    cleanups.push(() => provider.destroy());
-    const notices: BoardNotice[] = [];
-    provider.messageHandlers[BOARD_NOTICE_MESSAGE] = (_encoder, decoder) => {
-      const notice = parseBoardNotice(decoding.readVarString(decoder));
-      if (notice) notices.push(notice);
-    };
     await until(() => provider.synced);
     for (const stage of definition.stages) addColumn(doc, { id: stage.id, name: stage.name });
     addCard(doc, { id: 'card-1', conversationId: 'conv-1', title: 'Refund', column: 'new' });
@@ -180,6 +156,124 @@ describe('a board server with the workflow bridge', () => {
     });
   });
 });
+
+describe('a board following its workflow while a drag awaits its verdict', () => {
+  it('ends where the domain says, without showing the card anywhere in between', async () => {
+    const { grains, store, broadcast } = await domain();
+    const follow = workflowFollow({ grains, broadcast });
+    // The board's read of a changed card waits at a gate, so a drag can arrive meanwhile.
+    let openGate = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    let reads = 0;
+    const { board, doc, provider } = await openBoard({
+      store,
+      ...workflowBridge({ grains }),
+      seed: (tenantId, boardId) => follow.seedOf(tenantId, boardId, ['conv-1', 'conv-2']),
+      follow: {
+        watch: (tenantId, boardId, onChange) => follow.watch(tenantId, boardId, onChange),
+        async seedOf(tenantId, boardId, cardIds) {
+          reads++;
+          await gate;
+          return follow.seedOf(tenantId, boardId, cardIds);
+        },
+      },
+    });
+    await until(() => provider.synced && columnOf('conv-1') === 'new');
+    const shown: (string | undefined)[] = [];
+    observePlacements(doc, (changes) => {
+      for (const change of changes) if (change.cardId === 'conv-1') shown.push(change.to?.column);
+    });
+
+    // The API takes the card New -> Triage -> Doing -> Done; the board starts reading it.
+    const card = grains.card(ACME, 'conv-1');
+    for (const [index, toStageId] of ['triage', 'doing', 'done'].entries()) {
+      const at = T0 + index;
+      await card.ask({
+        type: 'MoveCard',
+        data: {
+          toStageId,
+          orderKey: 'a0',
+          workflow: definition,
+          targetStageCount: 0,
+          force: true,
+          by: 'api',
+          at,
+        },
+      });
+    }
+    await until(() => reads > 0);
+    // Meanwhile an agent, still seeing it in New, drags it to Triage (Done -> Triage is allowed too).
+    const appended = board.stats().eventsAppended;
+    moveCard(doc, 'conv-1', 'triage');
+    await until(() => board.stats().eventsAppended > appended);
+    openGate();
+
+    await until(async () => (await card.read()).state?.stageId === 'triage');
+    // A later change shown means every earlier one was handled.
+    await grains.card(ACME, 'conv-2').ask({
+      type: 'MoveCard',
+      data: {
+        toStageId: 'triage',
+        orderKey: 'a0',
+        workflow: definition,
+        targetStageCount: 0,
+        force: true,
+        by: 'api',
+        at: T0 + 5,
+      },
+    });
+    await until(() => columnOf('conv-2') === 'triage');
+    expect(columnOf('conv-1')).toBe('triage');
+    expect(shown).toEqual(['triage']);
+    const moves = (await store.readStream(ACME, streamFor('card', 'conv-1'))).filter(
+      (event) => event.type === 'CardMoved',
+    );
+    expect(moves.map((event) => (event.data as { toStageId: string }).toStageId)).toEqual([
+      'triage',
+      'doing',
+      'done',
+      'triage',
+    ]);
+
+    function columnOf(cardId: string): string | undefined {
+      return readBoard(doc).columns.find((column) => column.cards.some((each) => each.id === cardId))?.id;
+    }
+  });
+});
+
+/** A board server on a free port (every agent is Ada, who may edit) and the real client on board b1. */
+async function openBoard(options: Omit<BoardServerOptions, 'authorize'>) {
+  const http = createServer();
+  const board = attachBoardServer(http, {
+    authorize: () => Promise.resolve({ tenantId: ACME, agentId: 'ada', readOnly: false }),
+    flushMs: 5,
+    ...options,
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  cleanups.push(async () => {
+    await board.close();
+    await new Promise((resolve) => http.close(resolve));
+  });
+  const doc = createBoardDoc();
+  const provider = new WebsocketProvider(
+    `ws://127.0.0.1:${(http.address() as AddressInfo).port}/boards`,
+    'b1',
+    doc,
+    {
+      WebSocketPolyfill: WebSocket as unknown as NonNullable<
+        ConstructorParameters<typeof WebsocketProvider>[3]
+      >['WebSocketPolyfill'],
+      disableBc: true,
+    },
+  );
+  cleanups.push(() => provider.destroy());
+  const notices: BoardNotice[] = [];
+  provider.messageHandlers[BOARD_NOTICE_MESSAGE] = (_encoder, decoder) => {
+    const notice = parseBoardNotice(decoding.readVarString(decoder));
+    if (notice) notices.push(notice);
+  };
+  return { board, doc, provider, notices };
+}
 
 async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

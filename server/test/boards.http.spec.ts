@@ -1,22 +1,12 @@
-import {
-  BOARD_NOTICE_MESSAGE,
-  createBoardDoc,
-  editNote,
-  moveCard,
-  parseBoardNotice,
-  readBoard,
-  type BoardNotice,
-} from '@parley/board';
+import { editNote, moveCard, readBoard } from '@parley/board';
 import { streamFor, tenantId } from '@parley/domain';
-import * as decoding from 'lib0/decoding';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { WebsocketProvider } from 'y-websocket';
-import type * as Y from 'yjs';
 import { SESSION_COOKIE } from '../src/auth/cookies';
 import { createAgent } from '../src/auth/accounts';
 import { createHttpServer, listen, type ParleyHttpServer } from '../src/http/server';
 import { openApiHarness, sessionCookieOf, type ApiHarness } from './api.support';
+import { columnOf, connectBoard, readCard, until, type BoardClient } from './boards.support';
 
 const DEMO = tenantId('demo');
 
@@ -92,48 +82,12 @@ describe('boards on the Parley HTTP server', () => {
 
   const withSession = (email: string) => ({ cookie: `${SESSION_COOKIE}=${cookies.get(email)}` });
 
-  interface Client {
-    readonly doc: Y.Doc;
-    readonly provider: WebsocketProvider;
-    readonly notices: BoardNotice[];
-  }
-
   /** The real y-websocket client, sending the agent's session cookie as the browser would. */
-  function connect(boardId: string, email: string): Client {
-    const headers = withSession(email);
-    class SessionSocket extends WebSocket {
-      constructor(address: string | URL, protocols?: string | string[]) {
-        super(address, protocols, { headers });
-      }
-    }
-    const doc = createBoardDoc();
-    type Options = NonNullable<ConstructorParameters<typeof WebsocketProvider>[3]>;
-    const provider = new WebsocketProvider(`ws://${origin}/boards`, boardId, doc, {
-      WebSocketPolyfill: SessionSocket as unknown as Options['WebSocketPolyfill'],
-      disableBc: true,
-      maxBackoffTime: 200,
-    });
-    const client: Client = { doc, provider, notices: [] };
-    provider.messageHandlers[BOARD_NOTICE_MESSAGE] = (_encoder, decoder) => {
-      const notice = parseBoardNotice(decoding.readVarString(decoder));
-      if (notice) client.notices.push(notice);
-    };
-    cleanups.push(() => {
-      provider.destroy();
-      doc.destroy();
-    });
+  function connect(boardId: string, email: string): BoardClient {
+    const client = connectBoard(origin, boardId, cookies.get(email));
+    cleanups.push(() => client.destroy());
     return client;
   }
-
-  async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
-    for (let waited = 0; !(await condition()); waited += 20) {
-      if (waited > 10_000) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-
-  const columnOf = (client: Client, cardId: string) =>
-    readBoard(client.doc).columns.find((column) => column.cards.some((card) => card.id === cardId))?.id;
 
   it('refuses an upgrade without a session cookie, or with one that is not live', async () => {
     expect(await upgradeStatus('support', {})).toBe(401);
@@ -240,12 +194,6 @@ describe('boards on the Parley HTTP server', () => {
     expect(readBoard(again.doc)).toEqual(expected);
     expect(readCard(again, 'demo-1')?.note).toBe('called the courier');
   });
-
-  function readCard(client: Client, cardId: string) {
-    return readBoard(client.doc)
-      .columns.flatMap((column) => column.cards)
-      .find((card) => card.id === cardId);
-  }
 
   /** The moves the card aggregate recorded (its `CardMoved` events). */
   async function movesOf(conversationId: string): Promise<{ toStageId: string; by: string }[]> {

@@ -11,6 +11,7 @@ import {
   observePlacements,
   observeNote,
   readBoard,
+  reconcileBoard,
   removeCard,
   removeColumn,
   renameColumn,
@@ -422,6 +423,59 @@ describe('ensuring a board holds its seed', () => {
     };
     expect(() => ensureBoard(doc, bad)).toThrow(/card id/);
     expect(readBoard(doc)).toEqual({ columns: [], holding: [] });
+  });
+});
+
+describe('reconciling a board with its domain', () => {
+  const seed = {
+    columns: [
+      { id: 'new', name: 'New' },
+      { id: 'done', name: 'Done' },
+    ],
+    cards: [
+      { id: 'c1', conversationId: 'c1', title: 'Maria', column: 'new' },
+      { id: 'c2', conversationId: 'c2', title: 'Tom', column: 'new' },
+    ],
+  };
+  const columnsOf = (doc: Y.Doc) =>
+    readBoard(doc).columns.map((column) => [column.id, column.cards.map((card) => card.id)]);
+
+  it('adds what is missing and moves a card whose column differs from the domain’s, once', () => {
+    const doc = createBoardDoc();
+    expect(reconcileBoard(doc, seed)).toBe(4);
+    moveCard(doc, 'c1', 'done');
+    const moved = { ...seed, cards: [{ ...seed.cards[0]!, column: 'new' }] };
+    const origins: unknown[] = [];
+    observePlacements(doc, (_changes, origin) => origins.push(origin));
+    expect(reconcileBoard(doc, moved, 'server')).toBe(1);
+    expect(columnsOf(doc)).toEqual([
+      ['new', ['c2', 'c1']],
+      ['done', []],
+    ]);
+    expect(origins).toEqual(['server']);
+    const before = Y.encodeStateVector(doc);
+    expect(reconcileBoard(doc, seed)).toBe(0);
+    expect(Y.encodeStateVector(doc)).toEqual(before);
+  });
+
+  it('leaves a card in place when the domain’s column is not on the board', () => {
+    const doc = createBoardDoc();
+    reconcileBoard(doc, seed);
+    expect(reconcileBoard(doc, { columns: [], cards: [{ ...seed.cards[0]!, column: 'gone' }] })).toBe(0);
+    expect(columnsOf(doc)[0]).toEqual(['new', ['c1', 'c2']]);
+  });
+
+  it('refuses a seed with a bad entry and changes nothing', () => {
+    const doc = createBoardDoc();
+    reconcileBoard(doc, seed);
+    moveCard(doc, 'c1', 'done');
+    const before = Y.encodeStateVector(doc);
+    const bad = {
+      columns: [],
+      cards: [seed.cards[0]!, { id: '', conversationId: 'x', title: '', column: 'new' }],
+    };
+    expect(() => reconcileBoard(doc, bad)).toThrow(/card id/);
+    expect(Y.encodeStateVector(doc)).toEqual(before);
   });
 });
 

@@ -291,6 +291,31 @@ export function ensureBoard(doc: Y.Doc, seed: BoardSeed, origin?: unknown): numb
   return addMissing(doc, seed, origin);
 }
 
+/**
+ * Makes the board agree with the domain about the seed's cards: adds what it lacks (as
+ * `ensureBoard`), and moves each seed card whose column differs from the seed's to the end of the
+ * seed's column (when the board has that column). A card already in its column keeps its place, so
+ * a second run changes nothing. One transaction; a bad entry throws and changes nothing. Returns how
+ * many columns and cards it added or moved. The server runs it with the whole seed when a board
+ * loads and with one card's when the domain changes that card.
+ */
+export function reconcileBoard(doc: Y.Doc, seed: BoardSeed, origin?: unknown): number {
+  let changed = 0;
+  doc.transact(() => {
+    changed = ensureBoard(doc, seed, origin);
+    const columns = columnsOf(doc);
+    const cards = cardsOf(doc);
+    for (const card of seed.cards) {
+      const entry = cards.get(card.id);
+      if (!(entry instanceof Y.Map) || !(columns.get(card.column) instanceof Y.Map)) continue;
+      if (readPlacement((entry as Y.Map<unknown>).get('placement'))?.column === card.column) continue;
+      moveCard(doc, card.id, card.column, undefined, origin);
+      changed++;
+    }
+  }, origin);
+  return changed;
+}
+
 function addMissing(doc: Y.Doc, seed: BoardSeed, origin?: unknown): number {
   let added = 0;
   doc.transact(() => {

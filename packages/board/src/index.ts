@@ -10,6 +10,7 @@ export {
   type NoteEdit,
   type BoardSeed,
   ensureBoard,
+  reconcileBoard,
   createBoardDoc,
   addColumn,
   renameColumn,

@@ -10,6 +10,8 @@ export {
   type ProposedMove,
   type MoveVerdict,
   type CardMovedEvent,
+  type BoardFollow,
+  type BoardWatch,
   BoardCloseCode,
 } from './types';
 export {

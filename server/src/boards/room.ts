@@ -1,6 +1,5 @@
 import {
   createBoardDoc,
-  ensureBoard,
   observePlacements,
   undoMove,
   type BoardSeed,
@@ -16,6 +15,7 @@ import * as syncProtocol from 'y-protocols/sync';
 import * as Y from 'yjs';
 import { ConcurrencyError } from '../store/errors';
 import type { EventStore } from '../store/types';
+import { BoardFollower } from './follow';
 import { appendSnapshot, appendUpdate, loadStoredBoard, readUpdatesAfter } from './persistence';
 import {
   awarenessMessage,
@@ -36,7 +36,7 @@ import {
 
 /** Origin of updates another process appended to the board stream: already stored and judged. */
 const FROM_STORE = Symbol('board-store');
-/** Origin of the server's own edits (compensating a refused move). */
+/** Origin of the server's own edits (compensating a refused move, following the domain). */
 const SERVER = Symbol('board-server');
 /** How long a failed append waits before it is tried again. */
 const RETRY_MS = 1_000;
@@ -58,6 +58,7 @@ export interface BoardCounters {
   boardsUnloaded: number;
   movesRecorded: number;
   movesRefused: number;
+  domainEdits: number;
 }
 
 /** What a room needs from its server, with every default resolved. */
@@ -70,6 +71,7 @@ export interface RoomSettings {
   readonly canMove: BoardServerOptions['canMove'];
   readonly onCardMoved: BoardServerOptions['onCardMoved'];
   readonly seed: BoardServerOptions['seed'];
+  readonly follow: BoardServerOptions['follow'];
   readonly clock: () => EpochMs;
   readonly logger: BoardLogger;
   readonly counters: BoardCounters;
@@ -160,6 +162,8 @@ export class BoardRoom {
   private readonly loaded: Promise<void>;
   /** Each card's last placement the workflow accepted: a refused move is judged and undone against it. */
   private readonly accepted = new Map<string, Placement | null>();
+  /** The domain → board direction: the seed at load, then each card the domain changes. */
+  private readonly follower: BoardFollower;
 
   constructor(
     readonly tenantId: TenantId,
@@ -170,6 +174,22 @@ export class BoardRoom {
     this.lastActive = settings.clock();
     // The server is no participant: it relays presence but has none.
     this.awareness.setLocalState(null);
+    this.follower = new BoardFollower(
+      {
+        tenantId,
+        boardId,
+        doc: this.doc,
+        serving: () => this.phase === 'ready',
+        serialize: (task) => {
+          this.judging = this.judging.then(task);
+        },
+        edited: (count) => (settings.counters.domainEdits += count),
+        log: (level, details, message) => this.log(level, details, message),
+      },
+      settings.seed,
+      settings.follow,
+      SERVER,
+    );
     this.loaded = this.load();
   }
 
@@ -230,6 +250,8 @@ export class BoardRoom {
 
   private async load(): Promise<void> {
     let seed: BoardSeed | null = null;
+    // Subscribed before reading, so a change committed meanwhile is heard, not lost.
+    await this.follower.start();
     try {
       const stored = await loadStoredBoard(this.settings.store, this.tenantId, this.boardId);
       for (const update of stored.updates) Y.applyUpdate(this.doc, update);
@@ -252,22 +274,12 @@ export class BoardRoom {
     this.doc.on('update', this.onDocUpdate);
     this.awareness.on('update', this.onAwareness);
     this.stopObserving = observePlacements(this.doc, this.onPlacements);
-    if (seed) this.plant(seed);
+    this.follower.plant(seed);
     this.phase = 'ready';
     for (const connection of this.connections) this.greet(connection);
     // A crash before the last snapshot leaves a long tail: shorten it now, not at the next update.
     if (this.version - this.snapshotVersion >= this.settings.snapshotEvery) void this.flush();
     this.checkIdle();
-  }
-
-  /** Adds the seed's missing columns and cards as the server's own (stored) edit. */
-  private plant(seed: BoardSeed): void {
-    try {
-      const added = ensureBoard(this.doc, seed, SERVER);
-      if (added > 0) this.log('info', { added }, 'board seeded from its workflow');
-    } catch (error) {
-      this.log('error', { err: error }, 'seeding the board failed; it opens as stored');
-    }
   }
 
   private greet(connection: BoardConnection): void {
@@ -410,7 +422,11 @@ export class BoardRoom {
   private readonly onPlacements = (changes: readonly PlacementChange[], origin: unknown): void => {
     for (const change of changes) {
       if (origin instanceof BoardConnection) {
-        this.judging = this.judging.then(() => this.judge(change, origin));
+        const judged = this.follower.awaitVerdict(change.cardId);
+        this.judging = this.judging.then(() => this.judge(change, origin).finally(judged));
+      } else if (origin === SERVER) {
+        // The server's own edit (an undo, or following the domain) stands as accepted.
+        this.accepted.set(change.cardId, change.to);
       } else if (origin === FROM_STORE) {
         // Another process judged it; follow its outcome.
         this.judging = this.judging.then(() => {
@@ -573,6 +589,7 @@ export class BoardRoom {
     clearTimeout(this.flushTimer);
     clearTimeout(this.idleTimer);
     this.stopObserving();
+    this.follower.stop();
     this.awareness.destroy();
     this.doc.destroy();
     this.shadow.destroy();

@@ -45,6 +45,7 @@ export function attachBoardServer(httpServer: Server, options: BoardServerOption
     boardsUnloaded: 0,
     movesRecorded: 0,
     movesRefused: 0,
+    domainEdits: 0,
   };
   const rooms = new Map<string, BoardRoom>();
   const settings: RoomSettings = {
@@ -56,6 +57,7 @@ export function attachBoardServer(httpServer: Server, options: BoardServerOption
     canMove: options.canMove,
     onCardMoved: options.onCardMoved,
     seed: options.seed,
+    follow: options.follow,
     clock: options.clock ?? Date.now,
     logger,
     counters,

@@ -82,8 +82,31 @@ export interface BoardServerOptions {
    * whatever the stored board lacks is added as the server's edit. Null for nothing.
    */
   readonly seed?: (tenantId: TenantId, boardId: string) => Promise<BoardSeed | null>;
+  /**
+   * The domain's changes to a loaded board (cards entering its workflow, moved by the API), applied
+   * as the server's own edits: each changed card is reconciled with `follow.seedOf`, and the whole
+   * board with `seed` when changes may have been missed. Null or absent: the board follows nothing.
+   */
+  readonly follow?: BoardFollow;
   readonly clock?: () => EpochMs;
   readonly logger?: BoardLogger;
+}
+
+/** Where a loaded board hears of the domain's changes and reads the domain's view of some cards. */
+export interface BoardFollow {
+  /**
+   * Calls `onChange` with the id of each card the domain changed on this board (tenant and board
+   * only), or null when changes may have been missed. `ready` resolves once changes are routed here.
+   */
+  watch(tenantId: TenantId, boardId: string, onChange: (cardId: string | null) => void): BoardWatch;
+  /** The board's seed narrowed to these cards: its columns, and those of the cards the domain has on it. */
+  seedOf(tenantId: TenantId, boardId: string, cardIds: readonly string[]): Promise<BoardSeed | null>;
+}
+
+/** A running `BoardFollow.watch`. */
+export interface BoardWatch {
+  readonly ready: Promise<void>;
+  stop(): void;
 }
 
 /** Counters and gauges of one board server, for metrics and tests. */
@@ -98,6 +121,8 @@ export interface BoardServerStats {
   readonly boardsUnloaded: number;
   readonly movesRecorded: number;
   readonly movesRefused: number;
+  /** Cards and columns the server added or moved to follow the domain (seeds included). */
+  readonly domainEdits: number;
 }
 
 /** What `attachBoardServer` returns. */

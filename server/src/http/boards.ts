@@ -1,6 +1,12 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { BoardSeed, NewCard } from '@parley/board';
-import { boardPermission, StreamCategory, type TenantId } from '@parley/domain';
+import {
+  boardPermission,
+  streamCategory,
+  StreamCategory,
+  type TenantId,
+  type WorkflowDefinition,
+} from '@parley/domain';
 import { aggregateIds } from '../api/tenant-streams';
 import type { Auth } from '../auth/service';
 import { parseCookies, SESSION_COOKIE } from '../auth/cookies';
@@ -8,6 +14,7 @@ import {
   attachBoardServer,
   workflowBridge,
   type AuthorizeBoard,
+  type BoardFollow,
   type BoardServerHandle,
   type BoardServerOptions,
 } from '../boards';
@@ -17,16 +24,19 @@ import type { Services } from '../services';
 const MAX_SEEDED_CARDS = 2000;
 
 type BoardGrains = Pick<Services['grains'], 'workflow' | 'inbox' | 'card' | 'conversation'>;
+/** Deliveries a loaded board may have unread before it reconciles all of itself instead. */
+const FOLLOW_BUFFER = 256;
 
 /**
  * Serves `/boards/<boardId>` on the HTTP server. A board is a workflow: the board id is the
  * workflow id (and so, by the workflow engine's default, the id of the inbox that feeds it). The
  * session cookie decides the tenant; the workflow bridge judges and records moves; the board is
- * seeded with the workflow's stages and cards each time it loads.
+ * reconciled with the workflow's stages and cards each time it loads, and with each card the
+ * domain changes while it is loaded.
  */
 export function mountBoards(
   httpServer: Server,
-  services: Pick<Services, 'store' | 'grains' | 'db' | 'logger'>,
+  services: Pick<Services, 'store' | 'grains' | 'db' | 'logger' | 'broadcast'>,
   auth: Pick<Auth, 'resolve'>,
   overrides: Partial<BoardServerOptions> = {},
 ): BoardServerHandle {
@@ -34,6 +44,7 @@ export function mountBoards(
     store: services.store,
     authorize: boardAuthorizer(auth, services.grains),
     seed: workflowSeed(services),
+    follow: workflowFollow(services),
     ...workflowBridge({ grains: services.grains }),
     logger: services.logger.child({ part: 'boards' }),
     ...overrides,
@@ -72,33 +83,81 @@ export function boardAuthorizer(
 export function workflowSeed(
   services: Pick<Services, 'grains' | 'db'>,
 ): (tenantId: TenantId, boardId: string) => Promise<BoardSeed | null> {
-  const { grains, db } = services;
-  return async (tenantId, boardId) => {
-    const workflow = (await grains.workflow(tenantId, boardId).read()).state;
-    if (workflow === null) return null;
-    const cards: NewCard[] = [];
-    for (const conversationId of await aggregateIds(
-      db.sql,
+  const { db } = services;
+  return async (tenantId, boardId) =>
+    seedOf(
+      services,
       tenantId,
-      StreamCategory.card,
-      MAX_SEEDED_CARDS,
-    )) {
-      const card = (await grains.card(tenantId, conversationId).read()).state;
-      if (card?.workflowId !== workflow.workflowId) continue;
-      const conversation = (await grains.conversation(tenantId, conversationId).read()).state;
-      cards.push({
-        id: conversationId,
-        conversationId,
-        title: conversation?.contact.name ?? conversationId,
-        column: card.stageId,
-        assignee: conversation?.assigneeId ?? null,
-        labels: conversation?.labels ?? [],
+      boardId,
+      await aggregateIds(db.sql, tenantId, StreamCategory.card, MAX_SEEDED_CARDS),
+    );
+}
+
+/**
+ * The domain → board direction for loaded boards: a board hears the card events on its board topic
+ * (`card-*` events carry their workflow's board topic; a workflow's own events are on it too), in
+ * its tenant only, and reads the changed cards from their grains. A revised workflow, or deliveries
+ * lost to a full buffer, reconcile the whole board.
+ */
+export function workflowFollow(services: Pick<Services, 'grains' | 'broadcast'>): BoardFollow {
+  return {
+    watch(tenantId, boardId, onChange) {
+      const subscription = services.broadcast.subscribe([{ kind: 'board', tenantId, id: boardId }], {
+        bufferSize: FOLLOW_BUFFER,
       });
-    }
-    return {
-      columns: workflow.stages.map((stage) => ({ id: stage.id, name: stage.name, wipLimit: stage.wipLimit })),
-      cards,
-    };
+      void (async () => {
+        for await (const delivery of subscription) {
+          if (delivery.kind === 'overflow') onChange(null);
+          else if (delivery.event.tenantId !== tenantId) continue;
+          else if (streamCategory(delivery.event.streamId) === StreamCategory.card) {
+            onChange(delivery.event.streamId.slice(StreamCategory.card.length + 1));
+          } else if (streamCategory(delivery.event.streamId) === StreamCategory.workflow) onChange(null);
+        }
+      })();
+      return { ready: subscription.ready, stop: () => subscription.unsubscribe() };
+    },
+    seedOf: (tenantId, boardId, cardIds) => seedOf(services, tenantId, boardId, cardIds),
+  };
+}
+
+/** The workflow's stages as columns, and those of the cards that are on the workflow. */
+async function seedOf(
+  services: Pick<Services, 'grains'>,
+  tenantId: TenantId,
+  boardId: string,
+  conversationIds: readonly string[],
+): Promise<BoardSeed | null> {
+  const { grains } = services;
+  const workflow = (await grains.workflow(tenantId, boardId).read()).state;
+  if (workflow === null) return null;
+  const cards: NewCard[] = [];
+  for (const conversationId of conversationIds) {
+    const card = await cardOf(grains, tenantId, workflow, conversationId);
+    if (card) cards.push(card);
+  }
+  return {
+    columns: workflow.stages.map((stage) => ({ id: stage.id, name: stage.name, wipLimit: stage.wipLimit })),
+    cards,
+  };
+}
+
+/** A conversation's card at its stage, titled with its contact's name; null when it is not on the workflow. */
+async function cardOf(
+  grains: Pick<BoardGrains, 'card' | 'conversation'>,
+  tenantId: TenantId,
+  workflow: WorkflowDefinition,
+  conversationId: string,
+): Promise<NewCard | null> {
+  const card = (await grains.card(tenantId, conversationId).read()).state;
+  if (card?.workflowId !== workflow.workflowId) return null;
+  const conversation = (await grains.conversation(tenantId, conversationId).read()).state;
+  return {
+    id: conversationId,
+    conversationId,
+    title: conversation?.contact.name ?? conversationId,
+    column: card.stageId,
+    assignee: conversation?.assigneeId ?? null,
+    labels: conversation?.labels ?? [],
   };
 }
 
