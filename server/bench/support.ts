@@ -1,15 +1,36 @@
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import pg from 'pg';
-import { openDatabase, type Database } from '../src/db/database';
+import { openDatabase, type Database, type OpenDatabaseOptions } from '../src/db/database';
 import { migrate } from '../src/db/migrator';
 
-/** A scratch database for a benchmark: a new database on DATABASE_URL's server, or PGlite in memory. */
-export async function scratchDatabase(): Promise<{ db: Database; label: string; drop: () => Promise<void> }> {
+/** Where a benchmark's scratch database lives, before anything opens it, and how to remove it. */
+export interface ScratchLocation {
+  readonly options: OpenDatabaseOptions;
+  readonly label: string;
+  /** Removes the database (its directory, or the database on the server); close it first. */
+  drop(): Promise<void>;
+}
+
+/**
+ * A scratch database location: a new database on DATABASE_URL's server, else PGlite in
+ * `pgliteDir` (a directory this benchmark owns and removes) or in memory without one.
+ */
+export async function scratchLocation(pgliteDir?: string): Promise<ScratchLocation> {
   const url = process.env.DATABASE_URL?.trim();
   if (!url) {
-    const db = await openDatabase({ dataDir: 'memory://' });
-    await migrate(db.sql);
-    return { db, label: 'PGlite (embedded, in memory)', drop: () => db.close() };
+    if (!pgliteDir) {
+      return {
+        options: { dataDir: 'memory://' },
+        label: 'PGlite (embedded, in memory)',
+        drop: () => Promise.resolve(),
+      };
+    }
+    return {
+      options: { dataDir: pgliteDir },
+      label: `PGlite (embedded, in ${pgliteDir})`,
+      drop: () => Promise.resolve(rmSync(pgliteDir, { recursive: true, force: true })),
+    };
   }
   const name = `parley_bench_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: url });
@@ -18,17 +39,29 @@ export async function scratchDatabase(): Promise<{ db: Database; label: string; 
   await admin.end();
   const target = new URL(url);
   target.pathname = `/${name}`;
-  const db = await openDatabase({ databaseUrl: target.toString(), poolSize: 34 });
-  await migrate(db.sql);
   return {
-    db,
+    options: { databaseUrl: target.toString(), poolSize: 34 },
     label: `PostgreSQL (${new URL(url).host})`,
     async drop() {
-      await db.close();
       const cleanup = new pg.Client({ connectionString: url });
       await cleanup.connect();
       await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await cleanup.end();
+    },
+  };
+}
+
+/** A scratch database for a benchmark: a new database on DATABASE_URL's server, or PGlite in memory. */
+export async function scratchDatabase(): Promise<{ db: Database; label: string; drop: () => Promise<void> }> {
+  const location = await scratchLocation();
+  const db = await openDatabase(location.options);
+  await migrate(db.sql);
+  return {
+    db,
+    label: location.label,
+    async drop() {
+      await db.close();
+      await location.drop();
     },
   };
 }

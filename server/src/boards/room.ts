@@ -103,10 +103,13 @@ export class BoardConnection {
 
   send(message: Uint8Array): void {
     if (!this.open) return;
-    this.socket.send(message, (error) => {
-      if (error) this.socket.terminate();
-    });
+    this.socket.send(message, this.afterSend);
   }
+
+  /** One callback per connection rather than a closure per message: a board broadcast sends many. */
+  private readonly afterSend = (error?: Error): void => {
+    if (error) this.socket.terminate();
+  };
 
   close(code: BoardCloseCode, reason: string): void {
     if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) {
