@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fork } from 'node:child_process';
+import { setMaxListeners } from 'node:events';
 import { tenantId } from '@parley/domain';
 import pino from 'pino';
 import { createGrainRuntime } from '../src/actors/runtime';
@@ -66,6 +67,8 @@ const now = () => performance.timeOrigin + performance.now();
 const arrived = new Map<string, number>();
 let deliveries = 0;
 const abort = new AbortController();
+// Every subscriber listens on this one signal: 1,000 listeners are expected, not a leak.
+setMaxListeners(SUBSCRIBERS + 10, abort.signal);
 const readers = Array.from({ length: SUBSCRIBERS }, async (_, i) => {
   const subscription = broadcast.subscribe([{ kind: 'tenant', tenantId: tenant }], { signal: abort.signal });
   for await (const delivery of subscription) {
