@@ -1,8 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
-import { ADA, ANA, expectNoAxeViolations, signIn } from './support/app';
+import {
+  expect,
+  request as apiRequest,
+  test,
+  type Browser,
+  type BrowserContext,
+  type Page,
+} from '@playwright/test';
+import { ADA, ANA, expectNoAxeViolations, signIn, signInApi } from './support/app';
 import { OwnServer } from './support/server';
 
 /** A browser of its own whose tabs can only meet through the server: no BroadcastChannel. */
@@ -127,6 +134,62 @@ test('two agents edit one board, one of them offline; both converge and a restar
     await fresh.close();
     await anaContext.close();
     await adaContext.close();
+  } finally {
+    await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('a move the workflow forbids goes back, and the agent who made it is told why', async ({ browser }) => {
+  test.setTimeout(120_000);
+  const dataDir = mkdtempSync(join(tmpdir(), 'parley-e2e-board-rules-'));
+  const server = new OwnServer(Number(process.env.PARLEY_E2E_PORT ?? 3199) - 4, dataDir);
+  try {
+    await server.start();
+    // An admin declares the support workflow's transitions: New may only go to Waiting on customer.
+    const admin = await apiRequest.newContext({ baseURL: server.url });
+    await signInApi(admin, ADA);
+    const listed = await admin.get('/trpc/boards.workflows');
+    expect(listed.ok()).toBe(true);
+    const workflows = ((await listed.json()) as { result: { data: Record<string, unknown>[] } }).result.data;
+    const support = workflows.find((workflow) => workflow.workflowId === 'support')!;
+    const { workflowId, name, stages } = support;
+    const revised = await admin.post('/trpc/admin.workflows.revise', {
+      data: {
+        definition: {
+          workflowId,
+          name,
+          stages,
+          transitions: [
+            { from: 'new', to: 'waiting' },
+            { from: 'waiting', to: 'done' },
+          ],
+        },
+      },
+    });
+    expect(revised.ok()).toBe(true);
+    await admin.dispose();
+
+    const anaContext = await agentContext(browser, server.url);
+    const ana = await anaContext.newPage();
+    await openSupportBoard(ana, ANA);
+    await expect(cardIn(ana, 'new', 'demo-1')).toBeVisible();
+
+    // New -> Working on it is not a declared transition: the server undoes it and says so.
+    await card(ana, 'demo-1').focus();
+    await ana.keyboard.press('Shift+ArrowRight');
+    const refusal = ana.locator('.board-refused');
+    await expect(refusal).toHaveAttribute('role', 'alert');
+    await expect(refusal).toContainText('Maria Lopez went back to New');
+    await expect(cardIn(ana, 'new', 'demo-1')).toBeVisible();
+    await expect(cardIn(ana, 'working', 'demo-1')).toHaveCount(0);
+    await expectNoAxeViolations(ana, 'board with a refused move');
+
+    // The refusal is explained once; dismissing it leaves the board as the workflow allows.
+    await refusal.getByRole('button', { name: 'Dismiss' }).click();
+    await expect(refusal).toHaveCount(0);
+    await expect(cardIn(ana, 'new', 'demo-1')).toBeVisible();
+    await anaContext.close();
   } finally {
     await server.stop();
     rmSync(dataDir, { recursive: true, force: true });
