@@ -3,6 +3,7 @@ import { streamFor, tenantId } from '@parley/domain';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { SESSION_COOKIE } from '../src/auth/cookies';
+import { BoardCloseCode } from '../src/boards';
 import { createAgent } from '../src/auth/accounts';
 import { createHttpServer, listen, type ParleyHttpServer } from '../src/http/server';
 import { openApiHarness, sessionCookieOf, type ApiHarness } from './api.support';
@@ -19,7 +20,8 @@ describe('boards on the Parley HTTP server', () => {
   const cleanups: (() => void)[] = [];
 
   async function serve(): Promise<void> {
-    http = createHttpServer(h.services, { api: h.api });
+    // Sessions are asked again every 50 ms here (60 s by default), so a sign-out shows at once.
+    http = createHttpServer(h.services, { api: h.api, boards: { recheckEveryMs: 50 } });
     const { port } = await listen(http, 0, '127.0.0.1');
     origin = `127.0.0.1:${port}`;
   }
@@ -92,6 +94,26 @@ describe('boards on the Parley HTTP server', () => {
   it('refuses an upgrade without a session cookie, or with one that is not live', async () => {
     expect(await upgradeStatus('support', {})).toBe(401);
     expect(await upgradeStatus('support', { cookie: `${SESSION_COOKIE}=demo.${'x'.repeat(43)}` })).toBe(401);
+  });
+
+  it('closes an open board socket once its session ends, and refuses it the next upgrade', async () => {
+    const ben = await h.signIn('ben@demo.parley.test');
+    const headers = { cookie: `${SESSION_COOKIE}=${ben.cookie}` };
+    const socket = new WebSocket(`ws://${origin}/boards/support`, { headers });
+    cleanups.push(() => socket.terminate());
+    const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
+    await new Promise((resolve, reject) => {
+      socket.once('open', resolve);
+      socket.once('error', reject);
+    });
+    // Several rechecks pass while the session lives: the socket stays open.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(socket.readyState).toBe(WebSocket.OPEN);
+
+    await ben.caller.auth.signOut();
+    expect(await closed).toBe(BoardCloseCode.SESSION_ENDED);
+    expect(await upgradeStatus('support', headers)).toBe(401);
+    expect(http.boards.stats().sessionsEnded).toBeGreaterThanOrEqual(1);
   });
 
   it('refuses a page of another site that carries the agent’s cookie', async () => {

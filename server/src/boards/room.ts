@@ -59,6 +59,7 @@ export interface BoardCounters {
   movesRecorded: number;
   movesRefused: number;
   domainEdits: number;
+  sessionsEnded: number;
 }
 
 /** What a room needs from its server, with every default resolved. */

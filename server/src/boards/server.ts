@@ -3,12 +3,13 @@ import type { Duplex } from 'node:stream';
 import type { TenantId } from '@parley/domain';
 import { WebSocketServer } from 'ws';
 import { BoardRoom, roomKey, type BoardCounters, type RoomSettings } from './room';
-import type {
-  BoardAccess,
-  BoardLogger,
-  BoardServerHandle,
-  BoardServerOptions,
-  BoardServerStats,
+import {
+  BoardCloseCode,
+  type BoardAccess,
+  type BoardLogger,
+  type BoardServerHandle,
+  type BoardServerOptions,
+  type BoardServerStats,
 } from './types';
 
 /** The id part of a board stream (see `streamFor`), so every board id makes a valid stream id. */
@@ -22,6 +23,7 @@ const DEFAULTS = {
   idleUnloadMs: 60_000,
   maxLoadedBoards: 1000,
   pingIntervalMs: 30_000,
+  recheckEveryMs: 60_000,
 } as const;
 
 const silent: BoardLogger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -46,6 +48,7 @@ export function attachBoardServer(httpServer: Server, options: BoardServerOption
     movesRecorded: 0,
     movesRefused: 0,
     domainEdits: 0,
+    sessionsEnded: 0,
   };
   const rooms = new Map<string, BoardRoom>();
   const settings: RoomSettings = {
@@ -82,6 +85,33 @@ export function attachBoardServer(httpServer: Server, options: BoardServerOption
     }
   }, options.pingIntervalMs ?? DEFAULTS.pingIntervalMs);
   heartbeat.unref();
+
+  // A session can end while its socket stays open: ask again, and close the socket once it has.
+  const rechecking = new WeakSet<object>();
+  const recheck = setInterval(() => {
+    for (const room of rooms.values()) {
+      for (const connection of room.connections) {
+        const stillAllowed = connection.access.stillAllowed;
+        if (!stillAllowed || rechecking.has(connection)) continue;
+        rechecking.add(connection);
+        stillAllowed()
+          .then(
+            (allowed) => {
+              if (allowed) return;
+              counters.sessionsEnded++;
+              connection.socket.close(BoardCloseCode.SESSION_ENDED, 'the session ended; sign in again');
+            },
+            (error: unknown) =>
+              logger.warn(
+                { err: error, agentId: connection.access.agentId },
+                'rechecking a board session failed',
+              ),
+          )
+          .finally(() => rechecking.delete(connection));
+      }
+    }
+  }, options.recheckEveryMs ?? DEFAULTS.recheckEveryMs);
+  recheck.unref();
 
   /** The room for a board, loading it if needed; null when the cap is reached and nothing is idle. */
   async function acquire(tenantId: TenantId, boardId: string): Promise<BoardRoom | null> {
@@ -175,6 +205,7 @@ export function attachBoardServer(httpServer: Server, options: BoardServerOption
       closed = true;
       httpServer.off('upgrade', onUpgrade);
       clearInterval(heartbeat);
+      clearInterval(recheck);
       await Promise.all([...rooms.values()].map((room) => room.unload(true)));
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },

@@ -9,6 +9,12 @@ export interface BoardAccess {
   readonly agentId: string;
   /** A read-only agent receives the board and presence; their document updates are dropped. */
   readonly readOnly: boolean;
+  /**
+   * Asked again every `recheckEveryMs` while the socket is open (a session can end after the
+   * upgrade: signed out everywhere, expired). False closes the socket with `SESSION_ENDED`; a
+   * failed check is asked again at the next tick. Absent: the upgrade's answer holds.
+   */
+  readonly stillAllowed?: () => Promise<boolean>;
 }
 
 /** Why an upgrade is refused: the HTTP status written before the socket closes. */
@@ -73,6 +79,8 @@ export interface BoardServerOptions {
   readonly maxLoadedBoards?: number;
   /** Sockets that miss a pong for this long are dropped. Defaults to 30 s. */
   readonly pingIntervalMs?: number;
+  /** How often each connection's `stillAllowed` is asked. Defaults to 60 s. */
+  readonly recheckEveryMs?: number;
   /** Judges a card changing column; refused moves are undone. Defaults to allowing every move. */
   readonly canMove?: (move: ProposedMove) => MoveVerdict | Promise<MoveVerdict>;
   /** Called once per allowed move, in order per board, so the caller can append a domain event. */
@@ -123,6 +131,8 @@ export interface BoardServerStats {
   readonly movesRefused: number;
   /** Cards and columns the server added or moved to follow the domain (seeds included). */
   readonly domainEdits: number;
+  /** Connections closed because their session ended after the upgrade. */
+  readonly sessionsEnded: number;
 }
 
 /** What `attachBoardServer` returns. */
@@ -145,6 +155,8 @@ export const BoardCloseCode = {
   UPDATE_TOO_LARGE: 4413,
   /** The board could not be loaded, or the client sent too much before it was; try again later. */
   UNAVAILABLE: 4503,
+  /** The agent's session ended after the connection opened; sign in again. */
+  SESSION_ENDED: 4401,
   /** The server is shutting down. */
   GOING_AWAY: 1001,
 } as const;

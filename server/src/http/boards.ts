@@ -55,7 +55,8 @@ export function mountBoards(
  * The board upgrade's checks, in order: same-origin (a page of another site cannot open a board
  * with the agent's cookie), a live session, a workflow of that id in the session's tenant (another
  * tenant's board answers 404, exactly like one that does not exist), then the agent's permission
- * (rules BA1, BA2): viewers get a read-only connection.
+ * (rules BA1, BA2): viewers get a read-only connection. The session is asked again while the
+ * socket stays open, so signing out closes the agent's boards too.
  */
 export function boardAuthorizer(
   auth: Pick<Auth, 'resolve'>,
@@ -64,7 +65,8 @@ export function boardAuthorizer(
   return async (request, boardId) => {
     if (!sameOrigin(request))
       return { refuse: 403, reason: 'board connections from other sites are refused' };
-    const session = await auth.resolve(parseCookies(request.headers.cookie).get(SESSION_COOKIE));
+    const cookie = parseCookies(request.headers.cookie).get(SESSION_COOKIE);
+    const session = await auth.resolve(cookie);
     if (!session) return { refuse: 401, reason: 'sign in to open a board' };
     const { tenantId, agent } = session;
     const workflow = await grains.workflow(tenantId, boardId).read();
@@ -75,7 +77,13 @@ export function boardAuthorizer(
       agentId: agent.id,
       inboxMembers: inbox.state?.members.map((member) => member.agentId) ?? null,
     });
-    return { tenantId, agentId: agent.id, readOnly: permission === 'view' };
+    return {
+      tenantId,
+      agentId: agent.id,
+      readOnly: permission === 'view',
+      // Signed out (here or everywhere) or expired since the upgrade: the socket closes.
+      stillAllowed: async () => (await auth.resolve(cookie))?.agent.id === agent.id,
+    };
   };
 }
 

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { createApi, type Api } from '../api/context';
 import { appRouter } from '../api/router';
-import type { BoardServerHandle } from '../boards';
+import type { BoardServerHandle, BoardServerOptions } from '../boards';
 import type { Services } from '../services';
 import { mountBoards } from './boards';
 import { staticHandler } from './static';
@@ -14,7 +14,7 @@ export type ParleyHttpServer = Server & { readonly boards: BoardServerHandle };
 /** One HTTP server: the tRPC API under /trpc, board sockets on /boards/<id>, the PWA everywhere else. */
 export function createHttpServer(
   services: Services,
-  options: { webDir?: string; api?: Api } = {},
+  options: { webDir?: string; api?: Api; boards?: Partial<BoardServerOptions> } = {},
 ): ParleyHttpServer {
   const api = options.api ?? createApi(services);
   const trpc = createHTTPHandler({
@@ -41,7 +41,7 @@ export function createHttpServer(
     });
   });
   server.on('listening', () => services.channels.listeningOn(server.address()));
-  return Object.assign(server, { boards: mountBoards(server, services, api.auth) });
+  return Object.assign(server, { boards: mountBoards(server, services, api.auth, options.boards) });
 }
 
 export function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
