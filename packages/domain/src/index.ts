@@ -104,6 +104,13 @@ export {
 } from './conversation/types';
 export { conversation, checkReplyWindow } from './conversation/decider';
 export { checkInboundContent, contentLine, UNSUPPORTED_MESSAGE } from './conversation/content';
+export {
+  applyToSummary,
+  messagePreview,
+  PREVIEW_LENGTH,
+  type ConversationSummary,
+  type MessagePreview,
+} from './conversation/summary';
 
 export {
   type Presence,

@@ -1,5 +1,5 @@
 import Dexie, { type DexieOptions, type EntityTable } from 'dexie';
-import type { ConversationStatus, MessageTag, Platform, Priority, ReplyContent } from '@parley/domain';
+import type { ConversationSummary, MessageTag, ReplyContent } from '@parley/domain';
 
 /** A committed server event as the PWA keeps it; `(streamId, version)` is its identity. */
 export interface EventRow {
@@ -17,24 +17,11 @@ export interface EventRow {
   readonly provisional?: true;
 }
 
-/** A conversation as the inbox list shows it: the server's list item, kept up to date by sync. */
-export interface ConversationRow {
-  readonly conversationId: string;
-  readonly inboxId: string;
-  readonly platform: Platform;
-  readonly contact: { id: string; name: string; handle: string };
-  readonly status: ConversationStatus['kind'];
-  readonly snoozedUntil: number | null;
-  readonly assigneeId: string | null;
-  readonly labels: readonly string[];
-  readonly priority: Priority;
-  readonly cycle: number;
-  readonly unreadCount: number;
-  readonly lastMessage: { preview: string; at: number; from: 'customer' | 'agent' } | null;
-  readonly lastCustomerMessageAt: number;
-  readonly windowClosesAt: number | null;
-  readonly lastActivityAt: number;
-  readonly version: number;
+/**
+ * A conversation as the inbox list shows it: the domain's summary (the server's list item, kept up
+ * to date by sync with the same fold), plus this device's index keys.
+ */
+export interface ConversationRow extends ConversationSummary {
   /** Lower-case name and handle, for search (schema v2). */
   readonly searchText: string;
   /** `assigneeId ?? ''`, so "unassigned" is an indexable key (schema v2). */

@@ -1,0 +1,87 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { DAY, HOUR, media, queued, received, started, T0, template } from '../testing/fixtures';
+import { applyToSummary, messagePreview, PREVIEW_LENGTH, type ConversationSummary } from './summary';
+import type { ConversationEvent } from './types';
+
+/** ConversationStarted and CycleStarted, without the first message. */
+const opening = started().slice(0, 2);
+
+/** Folds a stream's events, numbered 1, 2, 3... as the store numbers them. */
+function summarise(events: readonly ConversationEvent[]): ConversationSummary | undefined {
+  return events.reduce<ConversationSummary | undefined>(
+    (summary, event, index) => applyToSummary(summary, event, index + 1),
+    undefined,
+  );
+}
+
+describe('the conversation summary', () => {
+  it('starts at ConversationStarted and has nothing before it', () => {
+    expect(applyToSummary(undefined, received('m1', T0), 1)).toBeUndefined();
+    expect(summarise(opening)).toMatchObject({
+      status: 'open',
+      cycle: 1,
+      unreadCount: 0,
+      lastMessage: null,
+      version: 2,
+    });
+  });
+
+  it('counts customer messages until a reply is queued, and previews the latest by its own time', () => {
+    const summary = summarise([...opening, received('m1', T0 + 2), received('m2', T0 + 1)]);
+    expect(summary).toMatchObject({ unreadCount: 2, lastMessage: { at: T0 + 2, from: 'customer' } });
+    const answered = summarise([...opening, received('m1', T0 + 1), queued('r1', T0 + 2)]);
+    expect(answered).toMatchObject({ unreadCount: 0, lastMessage: { at: T0 + 2, from: 'agent' } });
+  });
+
+  it('keeps the WhatsApp window at the latest customer message, even when one arrives late', () => {
+    const summary = summarise([...opening, received('m2', T0 + HOUR), received('m1', T0)]);
+    expect(summary?.lastCustomerMessageAt).toBe(T0 + HOUR);
+    expect(summary?.windowClosesAt).toBe(T0 + HOUR + DAY);
+  });
+
+  it('moves the version on for an event type this build does not know, changing nothing else', () => {
+    const before = summarise([...opening, received('m1', T0)])!;
+    const future = { type: 'ConversationTranslated', data: { at: T0 + 5 } } as unknown as ConversationEvent;
+    const after = applyToSummary(before, future, before.version + 1)!;
+    expect(after).toEqual({ ...before, version: before.version + 1, lastActivityAt: T0 + 5 });
+  });
+
+  it('ignores any event again at or below its version (redelivery changes nothing)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 40 }), { minLength: 1, maxLength: 40 }),
+        fc.array(fc.nat(), { maxLength: 30 }),
+        (gaps, repeats) => {
+          const history = [...opening, ...gaps.map((gap, i) => received(`m${i}`, T0 + gap * HOUR))];
+          const clean = summarise(history);
+          // Deliver the same history with earlier events repeated at random points after they were seen.
+          let summary: ConversationSummary | undefined;
+          history.forEach((event, index) => {
+            summary = applyToSummary(summary, event, index + 1);
+            const again = repeats[index];
+            if (again !== undefined)
+              summary = applyToSummary(summary, history[again % (index + 1)]!, (again % (index + 1)) + 1);
+          });
+          expect(summary).toEqual(clean);
+        },
+      ),
+    );
+  });
+});
+
+describe('a message preview', () => {
+  it('is one line, and a long one is cut to the preview length with an ellipsis, whole characters only', () => {
+    expect(messagePreview({ type: 'text', text: 'two\n  lines ' })).toBe('two lines');
+    const long = messagePreview({ type: 'text', text: '😀'.repeat(PREVIEW_LENGTH + 5) });
+    expect([...long]).toHaveLength(PREVIEW_LENGTH);
+    expect(long.endsWith('😀…')).toBe(true);
+  });
+
+  it('names media by kind with the caption, and templates by name', () => {
+    const image = media('image', 'image/jpeg', 1);
+    expect(messagePreview(image)).toBe('[image]');
+    expect(messagePreview({ ...image, caption: 'my\ncat' } as typeof image)).toBe('[image] my cat');
+    expect(messagePreview(template('order_update', ['42']))).toBe('order_update');
+  });
+});
