@@ -161,9 +161,7 @@ test('a reply queued offline whose window closes before the network returns ends
   }
 });
 
-// FIXME: the changed sw.js is fetched (with its workbox import) but no worker is left waiting, so the
-// prompt never shows; the new worker seems to fail its install behind the proxy. Diagnose first.
-test.fixme('a service-worker update while replies are queued loses nothing', async ({ browser, request }) => {
+test('a service-worker update while replies are queued loses nothing', async ({ browser, request }) => {
   const proxy = new FaultProxy(test.info().project.use.baseURL!);
   const origin = await proxy.start();
   const context = await browser.newContext({ baseURL: origin });
@@ -174,11 +172,14 @@ test.fixme('a service-worker update while replies are queued loses nothing', asy
     await signIn(page, ANA);
     await waitForServiceWorkerControl(page);
     await openConversation(page, 'Maria Lopez');
-    // The server cannot take replies for now: they stay queued.
-    proxy.failPrefix = '/trpc/conversations.reply';
+    await context.setOffline(true);
     await sendReply(page, `${prefix} 1`);
     await sendReply(page, `${prefix} 2`);
     await expect(page.locator('.message.reply[data-state="queued"]')).toHaveCount(2);
+    // Back online, but the server cannot take replies for now: they stay queued while the new
+    // version (a changed sw.js, served by the proxy) is found.
+    proxy.failPrefix = '/trpc/conversations.reply';
+    await context.setOffline(false);
 
     proxy.swVersion = '2';
     await page.evaluate(async () => (await navigator.serviceWorker.getRegistration())?.update());
@@ -188,11 +189,14 @@ test.fixme('a service-worker update while replies are queued loses nothing', asy
     const reloaded = page.waitForEvent('load');
     await prompt.getByRole('button', { name: 'Reload' }).click();
     await reloaded;
+    // The new worker took over and the queued replies are still on this device.
     await expect(page.locator('.message.reply[data-state="queued"]')).toHaveCount(2);
     expect(
       await page.evaluate(async () => (await navigator.serviceWorker.getRegistration())?.waiting ?? null),
     ).toBeNull();
+    expect(await page.evaluate(() => navigator.serviceWorker.controller?.state)).toBe('activated');
 
+    // The server takes replies again; the flusher's next retry sends them.
     proxy.failPrefix = null;
     await outboxDrained(page);
     await expect.poll(() => serverReplies(request, 'demo-1', prefix)).toEqual([`${prefix} 1`, `${prefix} 2`]);

@@ -23,10 +23,11 @@ test('the server restarted in the middle of a flush: nothing lost, nothing twice
     const texts = [1, 2, 3, 4, 5].map((i) => `restart #${i}`);
     for (const text of texts) await sendReply(page, text);
 
-    // The third reply commits; the server goes down before its answer leaves, and comes back.
-    const third = proxy.holdAnswer('/trpc/conversations.reply', 3);
+    // The five go in one batch, which commits; the server goes down before its answer leaves, and
+    // comes back. The resent batch is answered from the stored answers.
+    const batch = proxy.holdAnswer('/trpc/conversations.replyBatch');
     await context.setOffline(false);
-    const answer = await third;
+    const answer = await batch;
     expect(answer.status).toBe(200);
     await server.stop();
     answer.drop();

@@ -94,3 +94,26 @@ test('admins get settings: inboxes with their policy, workflows, templates', asy
   await expect(page.getByText('order_update')).toBeVisible();
   await expectNoAxeViolations(page, 'settings');
 });
+
+test('the contact panel: details, a label added and shown, on a wide screen and as a phone overlay', async ({
+  page,
+}) => {
+  await page.goto('/');
+  await signIn(page, ANA);
+  await openConversation(page, 'Tom Baker');
+  const panel = page.getByRole('complementary', { name: 'Contact' });
+  await expect(panel).toContainText('Reply window');
+  const label = `vip-${Date.now()}`;
+  await panel.getByLabel('New label').fill(label);
+  await panel.getByRole('button', { name: 'Add' }).click();
+  await expect(panel.getByRole('list', { name: 'Labels' })).toContainText(label);
+  await expect(panel.getByRole('button', { name: `Remove label ${label}` })).toBeVisible();
+  await expectNoAxeViolations(page, 'contact panel');
+
+  await page.setViewportSize({ width: 390, height: 800 });
+  await expect(panel).toBeHidden();
+  await page.getByRole('button', { name: 'Contact details' }).click();
+  await expect(panel).toBeVisible();
+  await expect(panel.getByRole('list', { name: 'Labels' })).toContainText(label);
+  await expectNoAxeViolations(page, 'contact panel on a phone');
+});

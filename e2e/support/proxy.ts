@@ -73,30 +73,32 @@ export class FaultProxy {
       }
     }
     const rewriteSw = path === '/sw.js' && this.swVersion !== '';
-    const upstream = forward(
-      `${this.target}${path}`,
-      { method: req.method, headers: { ...req.headers, host: new URL(this.target).host } },
-      (answer) => {
-        if (!hold && !rewriteSw) {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
+    const headers = { ...req.headers, host: new URL(this.target).host };
+    if (rewriteSw) {
+      // The changed worker is another file than the one the browser holds: never "not modified".
+      delete headers['if-none-match'];
+      delete headers['if-modified-since'];
+    }
+    const upstream = forward(`${this.target}${path}`, { method: req.method, headers }, (answer) => {
+      if (!hold && !rewriteSw) {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+        return;
+      }
+      const chunks: Buffer[] = [];
+      answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+      answer.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        if (hold) {
+          hold.resolve({ status: answer.statusCode ?? 0, body, drop: () => res.destroy() });
           return;
         }
-        const chunks: Buffer[] = [];
-        answer.on('data', (chunk: Buffer) => chunks.push(chunk));
-        answer.on('end', () => {
-          const body = Buffer.concat(chunks).toString('utf8');
-          if (hold) {
-            hold.resolve({ status: answer.statusCode ?? 0, body, drop: () => res.destroy() });
-            return;
-          }
-          const changed = `${body}\n// e2e version ${this.swVersion}\n`;
-          const headers = { ...answer.headers, 'content-length': String(Buffer.byteLength(changed)) };
-          delete headers.etag;
-          res.writeHead(answer.statusCode ?? 200, headers).end(changed);
-        });
-      },
-    );
+        const changed = `${body}\n// e2e version ${this.swVersion}\n`;
+        const headers = { ...answer.headers, 'content-length': String(Buffer.byteLength(changed)) };
+        delete headers.etag;
+        res.writeHead(answer.statusCode ?? 200, headers).end(changed);
+      });
+    });
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
   }

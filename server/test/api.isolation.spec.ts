@@ -54,6 +54,15 @@ const MATRIX: Record<string, Case> = {
     ],
     expect: 'NOT_FOUND',
   },
+  'conversations.replyBatch': {
+    inputs: [
+      {
+        clientId: 'spy-batch',
+        replies: [{ conversationId: 'globex-1', sequence: 1, clientMessageId: 'spy-b1', content: text }],
+      },
+    ],
+    expect: 'NOT_FOUND',
+  },
   'conversations.assign': {
     inputs: [
       { conversationId: 'globex-1', agentId: 'ana' },

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, cpSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { streamId, tenantId } from '@parley/domain';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   loadMigrations,
   migrate,
@@ -80,6 +80,41 @@ for (const [name, create, enabled] of backends) {
         const days = await listPartitions(h.test.db.sql);
         const today = utcDay(Date.now());
         for (let i = 0; i <= 7; i++) expect(days).toContain(addDays(today, i));
+      });
+
+      it('a woken subscriber waits for more commits, then reads them all at once', async () => {
+        // A store of its own with a long gathering wait, so the five commits surely fall inside it.
+        const store = await SqlEventStore.open({
+          db: h.test.db,
+          archiveDir: join(h.test.dataDir, 'archive'),
+          gatherMs: 500,
+        });
+        const controller = new AbortController();
+        const received: number[] = [];
+        const reads = vi.spyOn(store as unknown as { readLog: () => unknown }, 'readLog');
+        const following = (async () => {
+          for await (const e of store.subscribe({
+            tenantId: acme,
+            after: START,
+            signal: controller.signal,
+          })) {
+            received.push(e.data.n as number);
+          }
+        })();
+        await vi.waitFor(() => expect(reads).toHaveBeenCalledOnce());
+        await reads.mock.results[0]!.value; // the first page, read before any commit: empty
+        // Five commits 20 ms apart, each its own transaction: without the wait, each is a read.
+        for (const n of [1, 2, 3, 4, 5]) {
+          await store.append(acme, streamId(`run-${n}`), [{ type: 'A', data: { n } }], {
+            expectedVersion: 0,
+          });
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        await vi.waitFor(() => expect(received).toEqual([1, 2, 3, 4, 5]));
+        expect(reads).toHaveBeenCalledTimes(2);
+        controller.abort();
+        await following;
+        await store.close();
       });
 
       it('puts events on both sides of midnight UTC into their own day partitions', async () => {

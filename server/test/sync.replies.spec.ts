@@ -2,6 +2,7 @@ import { streamFor, tenantId, type TenantId } from '@parley/domain';
 import { TRPCError } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '../src/auth/tenant-scope';
+import { MAX_REPLY_BATCH } from '../src/sync/replies';
 import { API_BACKENDS, openApiHarness, type ApiHarness, type Caller } from './api.support';
 
 const demo = tenantId('demo');
@@ -228,4 +229,160 @@ describe.each(API_BACKENDS)('reply sequence numbers on %s', (kind, enabled) => {
       expect(await queued(tenantId('globex'), 'globex-1')).toEqual([]);
     },
   );
+
+  describe('a batch of replies (conversations.replyBatch)', () => {
+    const reply = (
+      conversationId: string,
+      sequence: number,
+      clientMessageId: string,
+      value = clientMessageId,
+    ) => ({
+      conversationId,
+      sequence,
+      clientMessageId,
+      content: text(value),
+    });
+
+    it.skipIf(!enabled)(
+      'applies the replies in order, each with its own answer, as one at a time would',
+      async () => {
+        const [a, b] = [await conversation(), await conversation()];
+        const { answers } = await ana.conversations.replyBatch({
+          clientId: 'batch-1',
+          replies: [reply(a, 1, 'b1-1'), reply(b, 2, 'b1-2'), reply(a, 3, 'b1-3')],
+        });
+        expect(answers.map((answer) => [answer.kind, answer.sequence])).toEqual([
+          ['accepted', 1],
+          ['accepted', 2],
+          ['accepted', 3],
+        ]);
+        expect(answers.every((answer) => answer.kind === 'accepted' && !answer.duplicate)).toBe(true);
+        expect(await queued(demo, a)).toEqual(['b1-1', 'b1-3']);
+        expect(await queued(demo, b)).toEqual(['b1-2']);
+        expect(await lastSequence('batch-1')).toBe(3);
+        // The single mutation continues the same numbering.
+        const next = await ana.conversations.reply({ ...reply(b, 4, 'b1-4'), clientId: 'batch-1' });
+        expect(next).toMatchObject({ kind: 'accepted', sequence: 4 });
+      },
+    );
+
+    it.skipIf(!enabled)(
+      'answers a resent batch with the stored answers (duplicate: true) and applies only what is new',
+      async () => {
+        const id = await conversation();
+        const first = await ana.conversations.replyBatch({
+          clientId: 'batch-2',
+          replies: [reply(id, 1, 'b2-1'), reply(id, 2, 'b2-2')],
+        });
+        const again = await ana.conversations.replyBatch({
+          clientId: 'batch-2',
+          replies: [reply(id, 1, 'b2-1'), reply(id, 2, 'b2-2'), reply(id, 3, 'b2-3')],
+        });
+        expect(again.answers.slice(0, 2)).toEqual(
+          first.answers.map((answer) => ({ ...answer, duplicate: true })),
+        );
+        expect(again.answers[2]).toMatchObject({ kind: 'accepted', sequence: 3, duplicate: false });
+        expect(await queued(demo, id)).toEqual(['b2-1', 'b2-2', 'b2-3']);
+      },
+    );
+
+    it.skipIf(!enabled)(
+      '[WA2] answers a refusal in the middle of a batch, uses its number, and carries on',
+      async () => {
+        const [open, closed] = [await conversation(), await conversation(25 * HOUR)];
+        const { answers } = await ana.conversations.replyBatch({
+          clientId: 'batch-3',
+          replies: [reply(open, 1, 'b3-1'), reply(closed, 2, 'b3-late'), reply(open, 3, 'b3-3')],
+        });
+        expect(answers.map((answer) => answer.kind)).toEqual(['accepted', 'refused', 'accepted']);
+        expect(answers[1]).toMatchObject({ code: 'WINDOW_CLOSED', rule: 'WA2', sequence: 2 });
+        expect(await queued(demo, open)).toEqual(['b3-1', 'b3-3']);
+        expect(await queued(demo, closed)).toEqual([]);
+        expect(await lastSequence('batch-3')).toBe(3);
+      },
+    );
+
+    it.skipIf(!enabled)('stops at the first out-of-order number: nothing after it is applied', async () => {
+      const id = await conversation();
+      const { answers } = await ana.conversations.replyBatch({
+        clientId: 'batch-4',
+        replies: [reply(id, 1, 'b4-1'), reply(id, 3, 'b4-3'), reply(id, 4, 'b4-4')],
+      });
+      expect(answers).toHaveLength(2);
+      expect(answers[0]).toMatchObject({ kind: 'accepted', sequence: 1 });
+      expect(answers[1]).toEqual({ kind: 'out-of-order', sequence: 3, expectedSequence: 2 });
+      expect(await queued(demo, id)).toEqual(['b4-1']);
+      expect(await lastSequence('batch-4')).toBe(1);
+    });
+
+    it.skipIf(!enabled)(
+      "answers up to another tenant's conversation, and NOT_FOUND when the batch starts with it",
+      async () => {
+        const id = await conversation();
+        const partial = await ana.conversations.replyBatch({
+          clientId: 'batch-5',
+          replies: [reply(id, 1, 'b5-1'), reply('globex-1', 2, 'b5-x'), reply(id, 3, 'b5-3')],
+        });
+        expect(partial.answers.map((answer) => [answer.kind, answer.sequence])).toEqual([['accepted', 1]]);
+        const error = await ana.conversations
+          .replyBatch({ clientId: 'batch-5', replies: [reply('globex-1', 2, 'b5-x'), reply(id, 3, 'b5-3')] })
+          .catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(TRPCError);
+        expect(error).toMatchObject({ code: 'NOT_FOUND', cause: { code: 'CONVERSATION_NOT_FOUND' } });
+        expect(await queued(demo, id)).toEqual(['b5-1']);
+        expect(await queued(tenantId('globex'), 'globex-1')).toEqual([]);
+        expect(await lastSequence('batch-5')).toBe(1);
+      },
+    );
+
+    it.skipIf(!enabled)('applies each reply once when a batch races a resend of itself', async () => {
+      const [a, b] = [await conversation(), await conversation()];
+      const batch = {
+        clientId: 'batch-8',
+        replies: [reply(a, 1, 'b8-1'), reply(b, 2, 'b8-2'), reply(a, 3, 'b8-3'), reply(b, 4, 'b8-4')],
+      };
+      const results = await Promise.all([
+        ana.conversations.replyBatch(batch),
+        ana.conversations.replyBatch(batch),
+        ana.conversations.replyBatch(batch),
+      ]);
+      for (const { answers } of results) {
+        expect(answers.map((answer) => [answer.kind, answer.sequence])).toEqual(
+          [1, 2, 3, 4].map((sequence) => ['accepted', sequence]),
+        );
+      }
+      const fresh = results.flatMap(({ answers }) =>
+        answers.filter((answer) => answer.kind === 'accepted' && !answer.duplicate),
+      );
+      expect(fresh.map((answer) => answer.sequence).sort()).toEqual([1, 2, 3, 4]);
+      expect(await queued(demo, a)).toEqual(['b8-1', 'b8-3']);
+      expect(await queued(demo, b)).toEqual(['b8-2', 'b8-4']);
+      expect(await lastSequence('batch-8')).toBe(4);
+    });
+
+    it.skipIf(!enabled)('refuses a batch over the size limit, applying nothing', async () => {
+      const id = await conversation();
+      const replies = Array.from({ length: MAX_REPLY_BATCH + 1 }, (_, i) => reply(id, i + 1, `b6-${i + 1}`));
+      const error = await ana.conversations
+        .replyBatch({ clientId: 'batch-6', replies })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TRPCError);
+      expect(error).toMatchObject({ code: 'BAD_REQUEST' });
+      expect(String((error as Error).message)).toContain(`at most ${MAX_REPLY_BATCH} replies`);
+      expect(await queued(demo, id)).toEqual([]);
+      expect(await lastSequence('batch-6')).toBe(0);
+    });
+
+    it.skipIf(!enabled)(
+      'refuses a batch whose sequence numbers do not increase, applying nothing',
+      async () => {
+        const id = await conversation();
+        const error = await ana.conversations
+          .replyBatch({ clientId: 'batch-7', replies: [reply(id, 2, 'b7-2'), reply(id, 1, 'b7-1')] })
+          .catch((e: unknown) => e);
+        expect(error).toMatchObject({ code: 'BAD_REQUEST' });
+        expect(await queued(demo, id)).toEqual([]);
+      },
+    );
+  });
 });

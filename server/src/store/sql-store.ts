@@ -32,6 +32,8 @@ export interface SqlEventStoreOptions {
   readonly hotTierEvents?: number;
   /** How often a subscriber looks for commits it was not told about (other processes). */
   readonly pollIntervalMs?: number;
+  /** How long a woken subscriber waits for more commits before it reads (one read for several). */
+  readonly gatherMs?: number;
   /** Days of partitions kept ready ahead of today. */
   readonly partitionsAhead?: number;
 }
@@ -96,6 +98,7 @@ export class SqlEventStore implements EventStore {
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
   private readonly pollIntervalMs: number;
+  private readonly gatherMs: number;
   private readonly partitionsAhead: number;
   private readonly queue: PendingAppend[] = [];
   private readonly busyStreams = new Set<string>();
@@ -115,6 +118,7 @@ export class SqlEventStore implements EventStore {
     this.maxBatch = options.maxBatch ?? 256;
     this.maxInFlight = this.kind === 'pglite' ? 1 : (options.maxInFlight ?? 2);
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.gatherMs = options.gatherMs ?? 10;
     this.partitionsAhead = options.partitionsAhead ?? 7;
     this.hot = new HotTier(options.hotTierEvents);
     this.archive = new ArchiveReader(options.db, options.archiveDir);
@@ -279,13 +283,19 @@ export class SqlEventStore implements EventStore {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
-        this.commits.off('commit', done);
+        this.commits.off('commit', woken);
         signal?.removeEventListener('abort', done);
         resolve();
       };
+      // Commits come in runs under load: wait a moment so one read takes several of them.
+      const woken = () => {
+        this.commits.off('commit', woken);
+        clearTimeout(timer);
+        timer = setTimeout(done, this.closed ? 0 : this.gatherMs);
+      };
       // Commits by other processes reach us through NOTIFY (PostgreSQL); the timer is the safety net.
-      const timer = setTimeout(done, this.pollIntervalMs);
-      this.commits.on('commit', done);
+      let timer = setTimeout(done, this.pollIntervalMs);
+      this.commits.on('commit', woken);
       signal?.addEventListener('abort', done, { once: true });
     });
   }

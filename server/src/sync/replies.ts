@@ -78,6 +78,14 @@ class SequenceMovedError extends Error {
   override readonly name = 'SequenceMovedError';
 }
 
+/** What a caller already knows, so a batch reads it once rather than once per reply. */
+interface KnownContext {
+  /** The client's last applied number as the previous reply of the batch left it. */
+  readonly lastSequence?: number | undefined;
+  /** The tenant's templates, read at the start of the batch. */
+  readonly templates?: MessageTemplate[] | undefined;
+}
+
 /** What the reply path needs from the process. */
 export interface ReplyServices {
   readonly db: Database;
@@ -91,12 +99,21 @@ export interface ReplyServices {
  * - a refusal by the rules moves it too, in a transaction of its own, storing the reason;
  * - a number already applied returns the stored answer; one that skips ahead is refused.
  */
-export async function sendReply(services: ReplyServices, request: ReplyRequest): Promise<ReplyAnswer> {
+export async function sendReply(
+  services: ReplyServices,
+  request: ReplyRequest,
+  known: KnownContext = {},
+): Promise<ReplyAnswer> {
   const { db, grains } = services;
   const { tenantId } = request;
   // Two attempts are enough: a lost race means the winner stored its answer, found on the next pass.
   for (let attempt = 1; ; attempt++) {
-    const last = await withTenant(db.sql, tenantId, (tx) => lastSequence(tx, request));
+    // A guess is as good as a read: `advance` checks the number in the reply's own transaction,
+    // and a wrong guess ends in SequenceMovedError and a second pass that reads it.
+    const last =
+      attempt === 1 && known.lastSequence !== undefined
+        ? known.lastSequence
+        : await withTenant(db.sql, tenantId, (tx) => lastSequence(tx, request));
     if (request.sequence <= last) return storedAnswer(db, request);
     if (request.sequence > last + 1) {
       return { kind: 'out-of-order', sequence: request.sequence, expectedSequence: last + 1 };
@@ -106,7 +123,7 @@ export async function sendReply(services: ReplyServices, request: ReplyRequest):
       // Not a refusal of this reply but a wrong id (perhaps another tenant's): nothing is applied.
       throw new DomainError(ConversationErrorCode.CONVERSATION_NOT_FOUND, 'there is no such conversation');
     }
-    const templates = await withTenant(db.sql, tenantId, loadTemplates);
+    const templates = known.templates ?? (await withTenant(db.sql, tenantId, loadTemplates));
     const epoch = await syncEpoch(db);
     const base = {
       sequence: request.sequence,
@@ -165,6 +182,61 @@ export async function sendReply(services: ReplyServices, request: ReplyRequest):
     if (applied) return { ...outcome, duplicate: false };
     if (attempt >= 3) throw new Error('the reply sequence kept moving under this request; retry it');
   }
+}
+
+/** The most replies one `replyBatch` request may carry (docs/decisions/0012-batched-reply-flush.md). */
+export const MAX_REPLY_BATCH = 100;
+
+/** One reply of a batch: what differs from reply to reply. */
+export type BatchedReply = Pick<
+  ReplyRequest,
+  'sequence' | 'clientMessageId' | 'conversationId' | 'content' | 'tag'
+>;
+
+/** A run of one client's numbered replies, in increasing sequence order. */
+export interface ReplyBatchRequest extends Omit<ReplyRequest, keyof BatchedReply> {
+  readonly replies: readonly BatchedReply[];
+}
+
+/**
+ * The answers of a batch, one per reply in order, up to the first `out-of-order` answer (which is
+ * the last one) or the first error (the replies from there on are not answered: resend them).
+ */
+export interface ReplyBatchAnswer {
+  readonly answers: readonly ReplyAnswer[];
+}
+
+/**
+ * Applies a batch reply by reply, each exactly as `sendReply` would (its own transaction, its own
+ * stored answer), and stops at the first `out-of-order` answer or error. An error at the first
+ * reply is thrown, as `conversations.reply` would throw it; a later one ends the batch early so
+ * the answers for the replies already applied still reach the client, and is passed to `onStop`.
+ */
+export async function sendReplyBatch(
+  services: ReplyServices,
+  batch: ReplyBatchRequest,
+  onStop: (error: unknown, reply: BatchedReply) => void = () => undefined,
+): Promise<ReplyBatchAnswer> {
+  const { replies, ...common } = batch;
+  const templates = await withTenant(services.db.sql, batch.tenantId, loadTemplates);
+  const answers: ReplyAnswer[] = [];
+  for (const reply of replies) {
+    const previous = answers.at(-1);
+    // After a reply this batch applied (not a duplicate), the number stands at that reply's.
+    const lastSequence =
+      previous && previous.kind !== 'out-of-order' && !previous.duplicate ? previous.sequence : undefined;
+    let answer: ReplyAnswer;
+    try {
+      answer = await sendReply(services, { ...common, ...reply }, { lastSequence, templates });
+    } catch (error) {
+      if (answers.length === 0) throw error;
+      onStop(error, reply);
+      break;
+    }
+    answers.push(answer);
+    if (answer.kind === 'out-of-order') break;
+  }
+  return { answers };
 }
 
 type ClientKey = Pick<ReplyRequest, 'tenantId' | 'agentId' | 'clientId'>;

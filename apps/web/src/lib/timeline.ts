@@ -55,7 +55,7 @@ export const contentText = contentLine;
 export function buildTimeline(
   events: readonly EventRow[],
   outbox: readonly OutboxRow[],
-  inFlight: string | null,
+  inFlight: readonly string[],
 ): { readonly state: Conversation | null; readonly items: TimelineItem[] } {
   const sorted = [...events].sort((a, b) => a.version - b.version);
   const domainEvents = sorted.map(
@@ -109,6 +109,7 @@ export function buildTimeline(
         break;
     }
   }
+  const sending = new Set(inFlight);
   const local = [...outbox]
     .filter((row) => !seen.has(row.clientMessageId))
     .sort(
@@ -123,7 +124,7 @@ export function buildTimeline(
       clientMessageId: row.clientMessageId,
       text: contentText(row.content),
       at: row.createdAt,
-      state: row.refusal ? 'refused' : row.clientMessageId === inFlight ? 'sending' : 'queued',
+      state: row.refusal ? 'refused' : sending.has(row.clientMessageId) ? 'sending' : 'queued',
       reason: row.refusal?.code ?? null,
       refusal: row.refusal,
       local: row.refusal !== null || row.attempts === 0,

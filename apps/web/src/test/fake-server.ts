@@ -1,4 +1,4 @@
-import type { ReplyAnswer, ReplyRequest } from '../lib/outbox/flusher';
+import type { ReplyAnswer, ReplyBatchAnswer, ReplyBatchRequest, ReplyRequest } from '../lib/outbox/flusher';
 
 /** A transport failure as the flusher's classifier sees it in tests. */
 export class FakeNetworkError extends Error {
@@ -19,13 +19,17 @@ export class FakeSequenceReusedError extends Error {
 
 /**
  * The server's reply path (server/src/sync/replies.ts) in memory: per-client sequence numbers,
- * stored answers for resends, "out of order" for gaps, refusals that advance the number, and
- * a clientMessageId queued once per conversation.
+ * stored answers for resends, "out of order" for gaps, refusals that advance the number, a
+ * clientMessageId queued once per conversation, and batches that stop at the first out-of-order
+ * answer or error (an error at the first reply is thrown).
  */
 export class FakeReplyServer {
   /** Replies queued, in the order the server applied them. */
   readonly applied: { conversationId: string; clientMessageId: string; text: string }[] = [];
+  /** Every reply the server was asked to apply, batch by batch, in order. */
   readonly requests: ReplyRequest[] = [];
+  /** How many replies each request carried. */
+  readonly batchSizes: number[] = [];
   private readonly last = new Map<string, number>();
   private readonly stored = new Map<string, { clientMessageId: string; answer: ReplyAnswer }>();
   private versions = new Map<string, number>();
@@ -37,22 +41,40 @@ export class FakeReplyServer {
   failBefore = 0;
   /** The next n requests are applied, then the answer is lost. */
   loseAnswer = 0;
+  /** The next request is applied up to this many replies, then the connection drops. */
+  dropAfter: number | null = null;
   /** Resolve to hold the next request before the server handles it. */
   gate: Promise<void> | null = null;
 
-  readonly send = async (request: ReplyRequest): Promise<ReplyAnswer> => {
-    this.requests.push(request);
+  readonly send = async (batch: ReplyBatchRequest): Promise<ReplyBatchAnswer> => {
+    const requests = batch.replies.map((reply) => ({ ...reply, clientId: batch.clientId }));
+    this.requests.push(...requests);
+    this.batchSizes.push(requests.length);
     if (this.gate) await this.gate;
     if (this.failBefore > 0) {
       this.failBefore -= 1;
       throw new FakeNetworkError('fetch failed');
     }
-    const answer = this.handle(request);
+    const dropAfter = this.dropAfter;
+    this.dropAfter = null;
+    const answers: ReplyAnswer[] = [];
+    for (const request of requests) {
+      if (answers.length === dropAfter) throw new FakeNetworkError('connection reset mid-batch');
+      let answer: ReplyAnswer;
+      try {
+        answer = this.handle(request);
+      } catch (error) {
+        if (answers.length === 0) throw error;
+        break;
+      }
+      answers.push(answer);
+      if (answer.kind === 'out-of-order') break;
+    }
     if (this.loseAnswer > 0) {
       this.loseAnswer -= 1;
       throw new FakeNetworkError('connection reset after commit');
     }
-    return answer;
+    return { answers };
   };
 
   private handle(request: ReplyRequest): ReplyAnswer {

@@ -11,7 +11,7 @@ import {
 import { AccountErrorCode, listAgents, requireAgent, requireTeam } from '../../auth/accounts';
 import { withTenant } from '../../auth/tenant-scope';
 import { toSyncEvent } from '../../sync/events';
-import { sendReply } from '../../sync/replies';
+import { MAX_REPLY_BATCH, sendReply, sendReplyBatch } from '../../sync/replies';
 import { syncEpoch } from '../../sync/start';
 import { listConversations } from '../conversation-list';
 import { commandId, conversationStatus, epochMs, id, replyContent } from '../schemas';
@@ -29,6 +29,23 @@ async function ask(ctx: Authed, conversationId: string, command: ConversationCom
 
 const target = { conversationId: id, commandId };
 const now = (ctx: Authed) => ctx.auth.clock();
+
+/** One numbered reply of the outbox, alone (`reply`) or in a batch (`replyBatch`). */
+const numberedReply = {
+  conversationId: id,
+  sequence: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+  clientMessageId: id,
+  content: replyContent,
+  tag: z.literal('HUMAN_AGENT').nullable().default(null),
+};
+
+/** Who sends a reply, and when, as the reply path records it. */
+const replier = (ctx: Authed) => ({
+  tenantId: ctx.tenantId,
+  agentId: ctx.agent.id,
+  now: now(ctx),
+  metadata: actorMetadata(ctx.agent),
+});
 
 /** The inbox list, one conversation, and the commands agents give conversations. */
 export const conversationsRouter = router({
@@ -96,23 +113,34 @@ export const conversationsRouter = router({
    * see docs/sync-protocol.md for the answers (accepted, refused, out-of-order) and what to do.
    */
   reply: authedProcedure
+    .input(z.object({ clientId: id, ...numberedReply }))
+    .mutation(({ ctx, input }) => sendReply(ctx.services, { ...input, ...replier(ctx) })),
+
+  /**
+   * Queues a run of the outbox's replies (at most `MAX_REPLY_BATCH`, sequence numbers increasing),
+   * each with the same rules and answer as `reply`, in order; the answers stop at the first
+   * out-of-order answer or error (docs/sync-protocol.md, "Replies").
+   */
+  replyBatch: authedProcedure
     .input(
       z.object({
-        conversationId: id,
         clientId: id,
-        sequence: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
-        clientMessageId: id,
-        content: replyContent,
-        tag: z.literal('HUMAN_AGENT').nullable().default(null),
+        replies: z
+          .array(z.object(numberedReply))
+          .min(1)
+          .max(MAX_REPLY_BATCH, `a batch carries at most ${MAX_REPLY_BATCH} replies`)
+          .refine(
+            (replies) => replies.every((reply, i) => i === 0 || reply.sequence > replies[i - 1]!.sequence),
+            {
+              message: 'the sequence numbers of a batch must increase',
+            },
+          ),
       }),
     )
     .mutation(({ ctx, input }) =>
-      sendReply(ctx.services, {
-        ...input,
-        tenantId: ctx.tenantId,
-        agentId: ctx.agent.id,
-        now: now(ctx),
-        metadata: actorMetadata(ctx.agent),
+      sendReplyBatch(ctx.services, { ...input, ...replier(ctx) }, (error, reply) => {
+        // The client resends this reply first in its next request, where the error reaches it.
+        ctx.services.logger.warn({ err: error, sequence: reply.sequence }, 'a reply batch stopped early');
       }),
     ),
 

@@ -29,15 +29,18 @@ export function createClient(baseUrl = '/trpc') {
 
 export type Client = ReturnType<typeof createClient>;
 
-/** How long one reply request may take before it is abandoned and retried. */
-const REPLY_TIMEOUT_MS = 15_000;
+/** How long one batch of replies may take before it is abandoned and resent (which is safe). */
+const REPLY_BATCH_TIMEOUT_MS = 30_000;
 
-/** Sends one numbered reply. */
+/** Sends a batch of numbered replies. */
 export function replyTransport(client: Client): ReplyTransport {
-  return (request, signal) =>
-    client.conversations.reply.mutate(request, {
-      signal: AbortSignal.any([signal, AbortSignal.timeout(REPLY_TIMEOUT_MS)]),
-    });
+  return (batch, signal) =>
+    client.conversations.replyBatch.mutate(
+      { clientId: batch.clientId, replies: [...batch.replies] },
+      {
+        signal: AbortSignal.any([signal, AbortSignal.timeout(REPLY_BATCH_TIMEOUT_MS)]),
+      },
+    );
 }
 
 interface ErrorData {

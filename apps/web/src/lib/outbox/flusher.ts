@@ -4,7 +4,7 @@ import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff';
 import type { Locks } from './locks';
 import { COUNTER_KEY, readCounter, type OutboxCounter } from './queue';
 
-/** One numbered reply as `conversations.reply` takes it. */
+/** One numbered reply as `conversations.reply` takes it, and as each reply of a batch. */
 export interface ReplyRequest {
   readonly conversationId: string;
   readonly clientId: string;
@@ -12,6 +12,12 @@ export interface ReplyRequest {
   readonly clientMessageId: string;
   readonly content: ReplyContent;
   readonly tag: MessageTag | null;
+}
+
+/** A run of one client's replies as `conversations.replyBatch` takes it: sequence numbers increasing. */
+export interface ReplyBatchRequest {
+  readonly clientId: string;
+  readonly replies: readonly Omit<ReplyRequest, 'clientId'>[];
 }
 
 /** The server's answers (docs/sync-protocol.md, "Replies"). */
@@ -34,8 +40,16 @@ export type ReplyAnswer =
     } & Refusal)
   | { readonly kind: 'out-of-order'; readonly sequence: number; readonly expectedSequence: number };
 
-/** Sends one reply; throws on anything but an answer. */
-export type ReplyTransport = (request: ReplyRequest, signal: AbortSignal) => Promise<ReplyAnswer>;
+/**
+ * A batch's answers: one per reply, in order, up to the first out-of-order answer (the last) or
+ * the first error (the replies after the answered ones were not applied and are sent again).
+ */
+export interface ReplyBatchAnswer {
+  readonly answers: readonly ReplyAnswer[];
+}
+
+/** Sends one batch; throws on anything but an answer (an error then concerns the batch's first reply). */
+export type ReplyTransport = (batch: ReplyBatchRequest, signal: AbortSignal) => Promise<ReplyBatchAnswer>;
 
 /** What a failed request means for the outbox. */
 export type Failure =
@@ -51,12 +65,22 @@ export type Failure =
 /** What the flusher is doing, for the offline banner and the message states. */
 export interface FlusherState {
   readonly phase: 'idle' | 'flushing' | 'waiting' | 'unauthorized' | 'stopped';
-  /** The reply a request is carrying now, in this tab. */
-  readonly inFlight: string | null;
+  /** The replies the request in flight carries, in this tab. */
+  readonly inFlight: readonly string[];
   /** When the next retry is due, while waiting. */
   readonly retryAt: number | null;
   readonly lastError: string | null;
 }
+
+/** How much one request carries (docs/decisions/0012-batched-reply-flush.md). */
+export interface BatchLimits {
+  /** Replies per request; the server takes at most 100 (`MAX_REPLY_BATCH`). */
+  readonly replies: number;
+  /** Characters of content per request (one reply over it still goes, alone). */
+  readonly contentChars: number;
+}
+
+export const DEFAULT_BATCH: BatchLimits = { replies: 100, contentChars: 256_000 };
 
 export interface FlusherOptions {
   readonly db: ParleyDb;
@@ -68,6 +92,7 @@ export interface FlusherOptions {
   readonly clock?: () => number;
   readonly random?: () => number;
   readonly backoff?: BackoffPolicy;
+  readonly batch?: BatchLimits;
   /** A new client id when the server says the numbering is lost. */
   readonly newClientId: () => string;
 }
@@ -75,17 +100,26 @@ export interface FlusherOptions {
 /** Consecutive "out of order" answers tolerated before the flusher backs off instead of renumbering. */
 const MAX_RENUMBERS = 3;
 
+const NOTHING_IN_FLIGHT: readonly string[] = [];
+
 /**
- * Sends the outbox's replies one at a time, in sequence order, holding a Web Lock so that exactly
- * one tab sends. A row leaves the outbox only once the server has answered for it. Network errors
- * and 5xx back off with jitter and release the lock meanwhile, so any tab (or this one, on its
- * timer, on `online`, on becoming visible or on reconnect) can take over.
+ * Sends the outbox's replies in sequence order, a batch per request and one request at a time,
+ * holding a Web Lock so that exactly one tab sends. A row leaves the outbox only once the server
+ * has answered for it. Network errors and 5xx back off with jitter and release the lock meanwhile,
+ * so any tab (or this one, on its timer, on `online`, on becoming visible or on reconnect) can
+ * take over; a resend carries the same numbers and message ids, answered as duplicates.
  */
 export class OutboxFlusher {
   private readonly clock: () => number;
   private readonly random: () => number;
   private readonly policy: BackoffPolicy;
-  private state: FlusherState = { phase: 'idle', inFlight: null, retryAt: null, lastError: null };
+  private readonly limits: BatchLimits;
+  private state: FlusherState = {
+    phase: 'idle',
+    inFlight: NOTHING_IN_FLIGHT,
+    retryAt: null,
+    lastError: null,
+  };
   private readonly listeners = new Set<() => void>();
   private running: Promise<void> | null = null;
   private again = false;
@@ -97,6 +131,7 @@ export class OutboxFlusher {
     this.clock = options.clock ?? Date.now;
     this.random = options.random ?? Math.random;
     this.policy = options.backoff ?? DEFAULT_BACKOFF;
+    this.limits = options.batch ?? DEFAULT_BATCH;
   }
 
   get current(): FlusherState {
@@ -144,7 +179,7 @@ export class OutboxFlusher {
   stop(): void {
     clearTimeout(this.timer);
     this.abort.abort();
-    this.set({ phase: 'stopped', inFlight: null, retryAt: null });
+    this.set({ phase: 'stopped', inFlight: NOTHING_IN_FLIGHT, retryAt: null });
   }
 
   private stopped(): boolean {
@@ -159,86 +194,111 @@ export class OutboxFlusher {
   private async drain(): Promise<void> {
     const { db } = this.options;
     let renumbers = 0;
+    let batch: Batch | null = await db.transaction('rw', db.outbox, db.meta, () => this.claimNext());
     for (;;) {
-      if (this.state.phase === 'stopped') return;
-      const row = await db.outbox.orderBy('sequence').first();
-      if (!row || row.sequence === undefined) {
-        this.set({ phase: 'idle', inFlight: null, retryAt: null, lastError: null });
+      if (this.stopped()) return;
+      if (!batch) {
+        this.set({ phase: 'idle', inFlight: NOTHING_IN_FLIGHT, retryAt: null, lastError: null });
         return;
       }
-      const counter = await db.transaction('rw', db.outbox, db.meta, async () => {
-        // Counted before the request leaves, so "discard" knows the server may have seen it.
-        const current = await db.outbox.get(row.clientMessageId);
-        if (!current || current.sequence !== row.sequence) return undefined;
-        await db.outbox.update(row.clientMessageId, { attempts: current.attempts + 1 });
-        return readCounter(db);
-      });
-      if (!counter) continue;
-      this.set({ phase: 'flushing', inFlight: row.clientMessageId, retryAt: null });
-      let answer: ReplyAnswer;
+      const { rows, clientId } = batch;
+      this.set({ phase: 'flushing', inFlight: rows.map((row) => row.clientMessageId), retryAt: null });
+      let answers: readonly ReplyAnswer[];
       try {
-        answer = await this.options.send(
+        ({ answers } = await this.options.send(
           {
-            conversationId: row.conversationId,
-            clientId: counter.clientId,
-            sequence: row.sequence,
-            clientMessageId: row.clientMessageId,
-            content: row.content,
-            tag: row.tag,
+            clientId,
+            replies: rows.map((row) => ({
+              conversationId: row.conversationId,
+              sequence: row.sequence!,
+              clientMessageId: row.clientMessageId,
+              content: row.content,
+              tag: row.tag,
+            })),
           },
           this.abort.signal,
-        );
+        ));
       } catch (error) {
         if (this.stopped()) return;
+        // An error answers the batch's first reply; nothing after it was applied by this request.
+        const first = rows[0]!;
         const failure = this.options.classify(error);
         switch (failure.kind) {
           case 'retry':
-            await db.outbox.update(row.clientMessageId, { lastError: failure.message });
+            await db.outbox.update(first.clientMessageId, { lastError: failure.message });
             this.scheduleRetry(failure.message);
             return;
           case 'unauthorized':
-            this.set({ phase: 'unauthorized', inFlight: null, retryAt: null, lastError: 'signed out' });
+            this.set({
+              phase: 'unauthorized',
+              inFlight: NOTHING_IN_FLIGHT,
+              retryAt: null,
+              lastError: 'signed out',
+            });
             return;
           case 'rejected':
-            await this.refuse(row, failure.refusal);
+            batch = await this.record([
+              { row: first, answer: { kind: 'rejected', refusal: failure.refusal } },
+            ]);
             continue;
           case 'sequence-reused':
             await this.restartNumbering();
+            batch = await db.transaction('rw', db.outbox, db.meta, () => this.claimNext());
             continue;
           default:
             return failure satisfies never;
         }
       }
-      // A stopped flusher writes nothing more: the row is resent, and answered as a duplicate.
+      // A stopped flusher writes nothing more: the rows are resent, and answered as duplicates.
       if (this.stopped()) return;
       this.failures = 0;
-      switch (answer.kind) {
-        case 'accepted':
-          renumbers = 0;
-          await this.acknowledge(row, answer);
-          break;
-        case 'refused':
-          renumbers = 0;
-          await this.refuse(row, answer);
-          break;
-        case 'out-of-order':
-          if (++renumbers > MAX_RENUMBERS) {
-            this.scheduleRetry(`the server expects reply ${answer.expectedSequence}`);
-            return;
-          }
-          await this.renumberFrom(answer.expectedSequence);
-          break;
-        default:
-          return answer satisfies never;
+      const results = pairAnswers(rows, answers);
+      if (results.length === 0) {
+        // A correct server answers at least the first reply or throws: try again later.
+        this.scheduleRetry('the server answered none of the batch');
+        return;
       }
+      const last = results.at(-1)?.answer;
+      if (results.some((result) => result.answer.kind !== 'out-of-order')) renumbers = 0;
+      if (last?.kind !== 'out-of-order') {
+        batch = await this.record(results);
+        continue;
+      }
+      await this.record(results, { claimNext: false });
+      if (++renumbers > MAX_RENUMBERS) {
+        this.scheduleRetry(`the server expects reply ${last.expectedSequence}`);
+        return;
+      }
+      await this.renumberFrom(last.expectedSequence);
+      batch = await db.transaction('rw', db.outbox, db.meta, () => this.claimNext());
     }
+  }
+
+  /**
+   * Inside a transaction on `outbox` and `meta`: the next batch in sequence order, counted as
+   * carried (`attempts`) before the request leaves so "discard" knows the server may have seen it.
+   * Null when nothing waits.
+   */
+  private async claimNext(): Promise<Batch | null> {
+    const { db } = this.options;
+    const waiting = await db.outbox.orderBy('sequence').limit(this.limits.replies).toArray();
+    const rows: OutboxRow[] = [];
+    let chars = 0;
+    for (const row of waiting) {
+      chars += contentSize(row);
+      if (rows.length > 0 && chars > this.limits.contentChars) break;
+      rows.push({ ...row, attempts: row.attempts + 1 });
+    }
+    if (rows.length === 0) return null;
+    await db.outbox.bulkPut(rows);
+    return { rows, clientId: (await readCounter(db)).clientId };
   }
 
   private scheduleRetry(message: string): void {
     this.failures += 1;
     const delay = backoffDelay(this.failures, this.random, this.policy);
     const retryAt = this.clock() + delay;
-    this.set({ phase: 'waiting', inFlight: null, retryAt, lastError: message });
+    this.set({ phase: 'waiting', inFlight: NOTHING_IN_FLIGHT, retryAt, lastError: message });
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
@@ -246,53 +306,83 @@ export class OutboxFlusher {
     }, delay);
   }
 
-  /** The server has the reply: it leaves the outbox, and its event shows until sync brings the real one. */
+  /**
+   * Writes a batch's answers and claims the next batch in one transaction, so the screens' queries
+   * run once per batch and the next request leaves after one write: an accepted reply leaves the
+   * outbox and shows as a provisional event until sync brings the real one; a refused one keeps its
+   * reason and leaves the sending order. Returns the next batch (null when none waits or when
+   * `claimNext` is false).
+   */
+  private async record(
+    results: readonly BatchResult[],
+    options: { claimNext?: boolean } = {},
+  ): Promise<Batch | null> {
+    const { db } = this.options;
+    const next = await db.transaction('rw', db.outbox, db.events, db.meta, async () => {
+      for (const { row, answer } of results) {
+        switch (answer.kind) {
+          case 'accepted':
+            await this.acknowledge(row, answer);
+            break;
+          case 'refused':
+            await this.refuse(row, answer);
+            break;
+          case 'rejected':
+            await this.refuse(row, answer.refusal);
+            break;
+          case 'out-of-order':
+            break;
+          default:
+            return answer satisfies never;
+        }
+      }
+      return options.claimNext === false ? null : this.claimNext();
+    });
+    this.set({ inFlight: NOTHING_IN_FLIGHT });
+    return next;
+  }
+
+  /** The server has the reply (inside `record`'s transaction). */
   private async acknowledge(row: OutboxRow, answer: Extract<ReplyAnswer, { kind: 'accepted' }>) {
     const { db } = this.options;
     const streamId = `conversation-${row.conversationId}`;
-    await db.transaction('rw', db.outbox, db.events, async () => {
-      await db.outbox.delete(row.clientMessageId);
-      if (answer.cursor === null) return; // queued before (a resend): its event is already on its way
-      const existing = await db.events.get([streamId, answer.version]);
-      if (existing) return;
-      const event: EventRow = {
-        streamId,
-        version: answer.version,
-        conversationId: row.conversationId,
-        id: `provisional-${row.clientMessageId}`,
-        type: 'ReplyQueued',
-        data: {
-          clientMessageId: row.clientMessageId,
-          agentId: row.agentId,
-          content: row.content,
-          tag: row.tag,
-          queuedAt: row.createdAt,
-        },
-        metadata: {},
-        recordedAt: this.clock(),
-        cursor: answer.cursor,
-        provisional: true,
-      };
-      await db.events.put(event);
-    });
-    this.set({ inFlight: null });
+    await db.outbox.delete(row.clientMessageId);
+    if (answer.cursor === null) return; // queued before (a resend): its event is already on its way
+    const existing = await db.events.get([streamId, answer.version]);
+    if (existing) return;
+    const event: EventRow = {
+      streamId,
+      version: answer.version,
+      conversationId: row.conversationId,
+      id: `provisional-${row.clientMessageId}`,
+      type: 'ReplyQueued',
+      data: {
+        clientMessageId: row.clientMessageId,
+        agentId: row.agentId,
+        content: row.content,
+        tag: row.tag,
+        queuedAt: row.createdAt,
+      },
+      metadata: {},
+      recordedAt: this.clock(),
+      cursor: answer.cursor,
+      provisional: true,
+    };
+    await db.events.put(event);
   }
 
-  /** A refusal for good: the reply keeps its reason and leaves the sending order. */
+  /** A refusal for good (inside `record`'s transaction). */
   private async refuse(row: OutboxRow, refusal: Refusal): Promise<void> {
     const { db } = this.options;
     const { code, rule, message, hint } = refusal;
-    await db.transaction('rw', db.outbox, async () => {
-      const current = await db.outbox.get(row.clientMessageId);
-      if (!current) return;
-      const { sequence, ...rest } = current;
-      await db.outbox.put({
-        ...rest,
-        ...(sequence === undefined ? {} : { refusedSequence: sequence }),
-        refusal: { code, rule, message, hint },
-      });
+    const current = await db.outbox.get(row.clientMessageId);
+    if (!current) return;
+    const { sequence, ...rest } = current;
+    await db.outbox.put({
+      ...rest,
+      ...(sequence === undefined ? {} : { refusedSequence: sequence }),
+      refusal: { code, rule, message, hint },
     });
-    this.set({ inFlight: null });
   }
 
   /** Numbers the waiting replies `first`, `first + 1`, ... in their order (the server said where it stands). */
@@ -315,4 +405,37 @@ export class OutboxFlusher {
     });
     await this.renumberFrom(1);
   }
+}
+
+/** The rows one request carries, and the client id they are numbered under. */
+interface Batch {
+  readonly rows: readonly OutboxRow[];
+  readonly clientId: string;
+}
+
+/** A row and what the server (or, for a request it can never take, this device) said about it. */
+type BatchResult = {
+  readonly row: OutboxRow;
+  readonly answer: ReplyAnswer | { readonly kind: 'rejected'; readonly refusal: Refusal };
+};
+
+/**
+ * Matches answers to the rows sent, in order. An answer that names another reply than the row at
+ * its place (which a correct server never sends) ends the match: those rows stay and are resent.
+ */
+function pairAnswers(rows: readonly OutboxRow[], answers: readonly ReplyAnswer[]): BatchResult[] {
+  const results: BatchResult[] = [];
+  for (const [index, answer] of answers.entries()) {
+    const row = rows[index];
+    if (!row || answer.sequence !== row.sequence) break;
+    if (answer.kind !== 'out-of-order' && answer.clientMessageId !== row.clientMessageId) break;
+    results.push({ row, answer });
+    if (answer.kind === 'out-of-order') break;
+  }
+  return results;
+}
+
+/** A rough size of a reply's content, to keep one request's body bounded. */
+function contentSize(row: OutboxRow): number {
+  return JSON.stringify(row.content).length;
 }

@@ -7,7 +7,7 @@ import {
   FakeUnauthorizedError,
 } from '../../test/fake-server';
 import { backoffDelay } from './backoff';
-import { OutboxFlusher, type Failure } from './flusher';
+import { OutboxFlusher, type BatchLimits, type Failure } from './flusher';
 import { memoryLocks, type Locks } from './locks';
 import { pendingReplies, queueReply, takeBack } from './queue';
 
@@ -65,7 +65,12 @@ function classify(error: unknown): Failure {
 }
 
 let ids = 0;
-function flusherFor(db: ParleyDb, server: FakeReplyServer, locks: Locks = memoryLocks()) {
+function flusherFor(
+  db: ParleyDb,
+  server: FakeReplyServer,
+  locks: Locks = memoryLocks(),
+  batch?: BatchLimits,
+) {
   return new OutboxFlusher({
     db,
     send: server.send,
@@ -75,6 +80,7 @@ function flusherFor(db: ParleyDb, server: FakeReplyServer, locks: Locks = memory
     clock: () => NOW,
     random: () => 0.5,
     backoff: { baseMs: 1_000, maxMs: 8_000 },
+    ...(batch ? { batch } : {}),
     newClientId: () => `client-${++ids}`,
   });
 }
@@ -169,7 +175,7 @@ describe('flushing the outbox', () => {
     expect(await db.outbox.count()).toBe(2);
     await flusher.flush({ resetBackoff: true });
     expect(server.applied.map((reply) => reply.text)).toEqual(['a', 'b']);
-    expect(server.requests.map((request) => request.sequence)).toEqual([1, 1, 2]);
+    expect(server.requests.map((request) => request.sequence)).toEqual([1, 2, 1, 2]);
     expect(await db.outbox.count()).toBe(0);
   });
 
@@ -248,7 +254,8 @@ describe('flushing the outbox', () => {
     await flusherFor(db, server).flush();
     expect(server.applied.map((reply) => reply.text)).toEqual(['x', 'y']);
     expect((await db.outbox.get(gone.clientMessageId))?.refusal?.code).toBe('CONVERSATION_NOT_FOUND');
-    expect(server.requests.map((request) => request.sequence)).toEqual([1, 2, 1, 2]);
+    // 1-3: NOT_FOUND for the first; 2-3: out of order (1 expected); then renumbered 1-2.
+    expect(server.requests.map((request) => request.sequence)).toEqual([1, 2, 3, 2, 3, 1, 2]);
     const next = await queueText(db, 'z');
     expect(next.sequence).toBe(3);
   });
@@ -318,5 +325,109 @@ describe('flushing the outbox', () => {
     await Promise.all([tab(db1).flush(), tab(db2).flush(), tab(db1).flush()]);
     expect(most).toBe(1);
     expect(server.applied.map((reply) => reply.text)).toEqual(['r0', 'r1', 'r2', 'r3', 'r4', 'r5']);
+  });
+});
+
+describe('flushing in batches', () => {
+  const texts = (server: FakeReplyServer) => server.applied.map((reply) => reply.text);
+  const sequences = (server: FakeReplyServer) => server.requests.map((request) => request.sequence);
+
+  it('sends a run of replies per request, in sequence order, up to the batch size', async () => {
+    const db = openDb();
+    const server = new FakeReplyServer();
+    for (let i = 1; i <= 7; i++) await queueText(db, `r${i}`, i % 2 ? 'c1' : 'c2');
+    await flusherFor(db, server, memoryLocks(), { replies: 3, contentChars: 10_000 }).flush();
+    expect(server.batchSizes).toEqual([3, 3, 1]);
+    expect(sequences(server)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(texts(server)).toEqual(['r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7']);
+    expect(await db.outbox.count()).toBe(0);
+  });
+
+  it('keeps a request under its content limit, yet sends a reply larger than the limit alone', async () => {
+    const db = openDb();
+    const server = new FakeReplyServer();
+    await queueText(db, 'x'.repeat(300));
+    await queueText(db, 'small');
+    await queueText(db, 'also small');
+    await flusherFor(db, server, memoryLocks(), { replies: 50, contentChars: 200 }).flush();
+    expect(server.batchSizes).toEqual([1, 2]);
+    expect(await db.outbox.count()).toBe(0);
+  });
+
+  it('resends a batch the network cut off halfway: the applied part is answered as duplicates, nothing twice', async () => {
+    const db = openDb();
+    const server = new FakeReplyServer();
+    for (let i = 1; i <= 5; i++) await queueText(db, `r${i}`);
+    server.dropAfter = 2;
+    const flusher = flusherFor(db, server);
+    await flusher.flush();
+    // Two were applied, but no answer came back: all five stay, counted as carried.
+    expect(flusher.current.phase).toBe('waiting');
+    expect(await db.outbox.count()).toBe(5);
+    expect((await pendingReplies(db)).map((row) => row.attempts)).toEqual([1, 1, 1, 1, 1]);
+    await flusher.flush({ resetBackoff: true });
+    expect(sequences(server)).toEqual([1, 2, 3, 4, 5, 1, 2, 3, 4, 5]);
+    expect(texts(server)).toEqual(['r1', 'r2', 'r3', 'r4', 'r5']);
+    expect(await db.outbox.count()).toBe(0);
+  });
+
+  it('records each answer of a batch: a refusal in the middle keeps its reason, the rest are sent', async () => {
+    const db = openDb();
+    const server = new FakeReplyServer();
+    server.refuseTextPrefix = 'late';
+    await queueText(db, 'first');
+    const refused = await queueText(db, 'late one');
+    await queueText(db, 'third');
+    await flusherFor(db, server).flush();
+    expect(server.batchSizes).toEqual([3]);
+    expect(texts(server)).toEqual(['first', 'third']);
+    expect(await db.outbox.get(refused.clientMessageId)).toMatchObject({
+      refusal: { code: 'WINDOW_CLOSED' },
+      refusedSequence: 2,
+    });
+    expect(await pendingReplies(db)).toEqual([]);
+  });
+
+  it('keeps what a batch applied before an error, and meets the error with the next request', async () => {
+    const db = openDb();
+    const server = new FakeReplyServer();
+    await queueText(db, 'a');
+    const gone = await queueText(db, 'to nowhere', 'gone');
+    await queueText(db, 'b');
+    await flusherFor(db, server).flush();
+    // [1 2 3] stops before 2 (NOT_FOUND); [2 3] throws it; [3] is out of order; renumbered [2].
+    expect(sequences(server)).toEqual([1, 2, 3, 2, 3, 3, 2]);
+    expect(texts(server)).toEqual(['a', 'b']);
+    expect((await db.outbox.get(gone.clientMessageId))?.refusal?.code).toBe('CONVERSATION_NOT_FOUND');
+    expect(await pendingReplies(db)).toEqual([]);
+  });
+
+  it('renumbers from the out-of-order answer that ends a batch and sends the rest in order', async () => {
+    const db = openDb();
+    const server = new FakeReplyServer();
+    await queueText(db, 'a');
+    const discarded = await queueText(db, 'never mind');
+    await queueText(db, 'b');
+    await queueText(db, 'c');
+    await takeBack(db, discarded.clientMessageId);
+    await flusherFor(db, server).flush();
+    // [1 3 4]: 1 applied, 3 out of order (2 expected); then [2 3].
+    expect(sequences(server)).toEqual([1, 3, 4, 2, 3]);
+    expect(texts(server)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('marks every reply of the request in flight as sending, and none once answered', async () => {
+    const db = openDb();
+    const server = new FakeReplyServer();
+    const rows = [await queueText(db, 'a'), await queueText(db, 'b')];
+    let release!: () => void;
+    server.gate = new Promise((resolve) => (release = resolve));
+    const flusher = flusherFor(db, server);
+    const flushing = flusher.flush();
+    await vi.waitFor(() => expect(server.requests).toHaveLength(2));
+    expect(flusher.current.inFlight).toEqual(rows.map((row) => row.clientMessageId));
+    release();
+    await flushing;
+    expect(flusher.current.inFlight).toEqual([]);
   });
 });

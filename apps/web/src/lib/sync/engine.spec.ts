@@ -1,6 +1,13 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ParleyDb } from '../db/schema';
-import { SyncEngine, type CatchUpAnswer, type LiveHandlers, type SyncApi, type SyncEvent } from './engine';
+import {
+  SyncEngine,
+  type BurstLimits,
+  type CatchUpAnswer,
+  type LiveHandlers,
+  type SyncApi,
+  type SyncEvent,
+} from './engine';
 
 const T0 = 1_800_000_000_000;
 let db: ParleyDb;
@@ -114,9 +121,17 @@ class FakeSyncApi implements SyncApi {
   }
 }
 
-function engineFor(api: FakeSyncApi, onCaughtUp = vi.fn()) {
+function engineFor(api: FakeSyncApi, onCaughtUp = vi.fn(), burst?: BurstLimits) {
   db = new ParleyDb(`sync-${Math.random()}`);
-  return new SyncEngine({ db, api, onCaughtUp, pageSize: 2, clock: () => T0, retryMs: () => 10 });
+  return new SyncEngine({
+    db,
+    api,
+    onCaughtUp,
+    pageSize: 2,
+    clock: () => T0,
+    retryMs: () => 10,
+    ...(burst ? { burst } : {}),
+  });
 }
 
 describe('catching up', () => {
@@ -221,6 +236,60 @@ describe('the live stream', () => {
     await engine.start();
     expect(engine.phase).toBe('offline');
     await vi.waitFor(() => expect(onCaughtUp).toHaveBeenCalledOnce());
+    engine.stop();
+  });
+});
+
+describe('live events in bursts', () => {
+  it('writes events that arrive together in one transaction, in order, with the last cursor', async () => {
+    const api = new FakeSyncApi();
+    api.log = [started('c1')];
+    const engine = engineFor(api);
+    await engine.start();
+    const pages = vi.spyOn(engine, 'applyPage');
+    const live = [inbound('c1', 2, 'one'), inbound('c1', 3, 'two'), inbound('c1', 4, 'three')];
+    for (const event of live) api.handlers!.onEvent(event);
+    await vi.waitFor(async () => expect((await db.cursors.get('events'))?.cursor).toBe(live[2]!.cursor));
+    expect(pages).toHaveBeenCalledOnce();
+    expect(pages).toHaveBeenCalledWith(live, live[2]!.cursor);
+    expect(await db.conversations.get('c1')).toMatchObject({ unreadCount: 3, version: 4 });
+    engine.stop();
+  });
+
+  it('writes at most the burst size per transaction, the rest in the next, order kept', async () => {
+    const api = new FakeSyncApi();
+    api.log = [started('c1')];
+    const engine = engineFor(api, vi.fn(), { waitMs: 1, events: 2 });
+    await engine.start();
+    const pages = vi.spyOn(engine, 'applyPage');
+    const live = [2, 3, 4, 5, 6].map((version) => inbound('c1', version, `m${version}`));
+    for (const event of live) api.handlers!.onEvent(event);
+    await vi.waitFor(() => expect(pages).toHaveBeenCalledTimes(3));
+    expect(pages.mock.calls.map(([events]) => events.map((event) => event.version))).toEqual([
+      [2, 3],
+      [4, 5],
+      [6],
+    ]);
+    expect((await db.conversations.get('c1'))?.version).toBe(6);
+    engine.stop();
+  });
+
+  it('drops the unwritten events of a lost stream: catch-up brings them from the stored cursor', async () => {
+    const api = new FakeSyncApi();
+    api.log = [started('c1')];
+    const onCaughtUp = vi.fn();
+    const engine = engineFor(api, onCaughtUp, { waitMs: 50, events: 500 });
+    await engine.start();
+    const pages = vi.spyOn(engine, 'applyPage');
+    const live = inbound('c1', 2, 'in the air');
+    api.log.push(live);
+    api.handlers!.onEvent(live);
+    api.handlers!.onLost(new Error('network'));
+    await vi.waitFor(() => expect(onCaughtUp).toHaveBeenCalledTimes(2));
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    // Written once, by the catch-up page, never by the lost stream's burst.
+    expect(pages).toHaveBeenCalledOnce();
+    expect((await db.conversations.get('c1'))?.unreadCount).toBe(1);
     engine.stop();
   });
 });

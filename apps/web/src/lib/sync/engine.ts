@@ -59,7 +59,17 @@ export interface SyncEngineOptions {
   readonly clock?: () => number;
   /** Delay before reconnecting after a lost stream or failed catch-up. */
   readonly retryMs?: (attempt: number) => number;
+  /** How live events are gathered into one write (docs/decisions/0012-batched-reply-flush.md). */
+  readonly burst?: BurstLimits;
 }
+
+/** Live events wait up to `waitMs` for company, and one write takes at most `events` of them. */
+export interface BurstLimits {
+  readonly waitMs: number;
+  readonly events: number;
+}
+
+export const DEFAULT_BURST: BurstLimits = { waitMs: 8, events: 500 };
 
 /**
  * Keeps the local copy in step with the server: catch-up pages (each page and its cursor in one
@@ -215,9 +225,34 @@ export class SyncEngine {
     });
   }
 
+  /**
+   * Listens from `cursor`. Live events are written in bursts: the first of a burst waits a few
+   * milliseconds, and everything that arrived by the time the previous write finished goes into
+   * the next one (events, list rows and cursor in one transaction, as a catch-up page), so the
+   * screens' queries re-run once per burst rather than once per event.
+   */
   private listen(cursor: string): void {
     if (this.phaseValue === 'stopped') return;
-    let lastCursor = cursor;
+    const limits = this.options.burst ?? DEFAULT_BURST;
+    const pending: SyncEvent[] = [];
+    let scheduled = false;
+    const writeBurst = () => {
+      this.liveQueue = this.liveQueue
+        .then(async () => {
+          scheduled = false;
+          // A lost stream's unwritten events are dropped: catch-up resumes from the stored cursor.
+          if (this.subscription !== subscription) return;
+          const events = pending.splice(0, limits.events);
+          if (pending.length > 0) schedule();
+          if (events.length > 0) await this.applyPage(events, events.at(-1)!.cursor);
+        })
+        .catch(() => this.lose(subscription));
+    };
+    const schedule = () => {
+      if (scheduled) return;
+      scheduled = true;
+      setTimeout(writeBurst, limits.waitMs);
+    };
     const subscription = this.options.api.live(cursor, {
       onOpen: () => {
         if (this.subscription === subscription) this.setPhase('live');
@@ -225,14 +260,12 @@ export class SyncEngine {
       onEvent: (event) => {
         if (this.subscription !== subscription) return;
         this.setPhase('live');
-        lastCursor = event.cursor;
-        const at = lastCursor;
-        this.liveQueue = this.liveQueue
-          .then(() => this.applyPage([event], at))
-          .catch(() => this.lose(subscription));
+        pending.push(event);
+        schedule();
       },
       onResync: (answer) => {
         if (this.subscription !== subscription) return;
+        pending.length = 0;
         this.liveQueue = this.liveQueue.then(async () => {
           await this.resync(answer);
           this.lose(subscription);
