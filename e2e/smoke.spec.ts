@@ -4,6 +4,7 @@ import {
   ANA,
   expectNoAxeViolations,
   openConversation,
+  sendReply,
   signIn,
   waitForServiceWorkerControl,
 } from './support/app';
@@ -116,4 +117,18 @@ test('the contact panel: details, a label added and shown, on a wide screen and 
   await expect(panel).toBeVisible();
   await expect(panel.getByRole('list', { name: 'Labels' })).toContainText(label);
   await expectNoAxeViolations(page, 'contact panel on a phone');
+});
+
+test('a reply to a demo conversation goes out on the simulated WhatsApp channel and is read', async ({
+  page,
+}) => {
+  const text = `On its way ${Date.now()}`;
+  await page.goto('/');
+  await signIn(page, ANA);
+  await openConversation(page, 'Yuki Tanaka');
+  await sendReply(page, text);
+  // The simulator answers the send, then posts delivered and read receipts, as WhatsApp does.
+  await expect(page.locator('.message.reply', { hasText: text })).toHaveAttribute('data-state', 'read', {
+    timeout: 20_000,
+  });
 });

@@ -9,6 +9,7 @@ import {
   type Role,
 } from './auth/accounts';
 import { withTenant } from './auth/tenant-scope';
+import { routeReplies } from './channels/routes';
 import type { Database } from './db/database';
 import type { Grains } from './grains';
 
@@ -79,6 +80,9 @@ export interface SeedServices {
   readonly db: Database;
   readonly grains: Grains;
 }
+
+/** The demo inboxes' WhatsApp channel, as the channels' demo seed names it. */
+const DEMO_CHANNEL_ID = 'whatsapp';
 
 interface DemoConversation {
   readonly id: string;
@@ -195,6 +199,32 @@ export async function seedDemo(services: SeedServices, now: number = Date.now())
   }
 }
 
+/**
+ * Routes the demo conversations' replies through their workspace's demo WhatsApp channel, where it
+ * exists (the simulators' seed makes it: server/src/channels/seed.ts). A webhook writes this route
+ * for a real conversation; the seeded ones never had one, and a reply to them would fail with
+ * NO_ROUTE. The customer's WhatsApp id is their number's digits. Idempotent, like the rest.
+ */
+export async function routeDemoConversations(services: Pick<SeedServices, 'db'>): Promise<number> {
+  let routed = 0;
+  for (const tenant of TENANTS) {
+    const tenantId = toTenantId(tenant.id);
+    await withTenant(services.db.sql, tenantId, async (tx) => {
+      const channel = await tx.query(
+        "SELECT 1 FROM channels WHERE tenant_id = $1 AND channel_id = $2 AND platform = 'whatsapp'",
+        [tenantId, DEMO_CHANNEL_ID],
+      );
+      if (channel.length === 0) return;
+      for (const conversation of tenant.conversations) {
+        const waId = conversation.contact.handle.replace(/\D/g, '');
+        await routeReplies(tx, tenantId, conversation.id, DEMO_CHANNEL_ID, waId);
+        routed += 1;
+      }
+    });
+  }
+  return routed;
+}
+
 async function ensureAgent(db: Database, tenantId: TenantId, account: DemoAccount): Promise<void> {
   // Looked up first, so a restart does not pay for hashing passwords it will not store.
   const existing = await withTenant(db.sql, tenantId, (tx) => findAgentForSignIn(tx, account.email));
@@ -221,7 +251,7 @@ async function seedInbox(
           inboxId: tenant.inbox.id,
           name: tenant.inbox.name,
           // The channel the channels' demo seed points at this inbox (server/src/channels/seed.ts).
-          channel: { platform: 'whatsapp', channelId: 'whatsapp' },
+          channel: { platform: 'whatsapp', channelId: DEMO_CHANNEL_ID },
           policy: 'round-robin',
           at,
         },

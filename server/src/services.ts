@@ -12,7 +12,7 @@ import type { Logger } from './logger';
 import { agentLoadProjection, type AgentLoadState } from './projections/agent-load';
 import { inboxListProjection, type InboxListState } from './projections/inbox-list';
 import { createProjectionRunner, type ProjectionRunner } from './projections/projection';
-import { seedDemo } from './seed';
+import { routeDemoConversations, seedDemo } from './seed';
 import { SqlEventStore } from './store/sql-store';
 import { startWorkflowEngine, type WorkflowEngine } from './workflow-engine';
 
@@ -76,7 +76,10 @@ export async function openServices(config: Config, logger: Logger): Promise<Serv
     const channels = await startChannels({ sql: db.sql, grains, logger, broadcast }, channelsConfig);
     closers.push(() => channels.close());
     if (channelsConfig.simulators) await seedDemoChannels({ channels });
-    if (!config.databaseUrl) await seedDemo({ db, grains }); // the embedded default's demo tenants (README)
+    if (!config.databaseUrl) {
+      await seedDemo({ db, grains }); // the embedded default's demo tenants (README)
+      await routeDemoConversations({ db }); // replies to them go out on the demo channel, if there is one
+    }
     return {
       config,
       logger,

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tenantId } from '@parley/domain';
 import { seedDemoChannels } from '../src/channels';
+import { routeDemoConversations, seedDemo } from '../src/seed';
 import { eventually, FAST, openHarness, type Harness } from './fixtures/channels/harness';
 
 describe('the developer endpoints and the customer simulator', () => {
@@ -64,5 +66,35 @@ describe('the developer endpoints and the customer simulator', () => {
       async () => (await h.count('webhook_inbox', "status IN ('pending', 'processing')")) === 0,
     );
     expect(await h.count('webhook_inbox', "status = 'dead'")).toBe(0);
+  });
+
+  it('[SIM1] replies to the seeded demo conversations go out on the demo WhatsApp channel', async () => {
+    const demo = tenantId('demo');
+    await seedDemoChannels({ channels: h.channels }, { tenant: 'demo' });
+    await seedDemo({ db: h.database.db, grains: h.grains });
+    // Only the workspace with a demo channel is routed: globex has none, and its replies stay unrouted.
+    expect(await routeDemoConversations({ db: h.database.db })).toBe(4);
+    expect(await routeDemoConversations({ db: h.database.db })).toBe(4); // idempotent
+    expect(await h.count('channel_contacts', "conversation_id LIKE 'demo-%'")).toBe(4);
+    expect(await h.count('channel_contacts', "tenant_id = 'globex'")).toBe(0);
+
+    await h.channels.queueReply(demo, 'demo-1', {
+      type: 'QueueReply',
+      data: {
+        clientMessageId: 'seeded-reply',
+        agentId: 'ana',
+        content: { type: 'text', text: 'Let me check on order #1042.' },
+        tag: null,
+        now: Date.now(),
+        templates: [],
+      },
+    });
+    const status = async () =>
+      (await h.grains.conversation(demo, 'demo-1').read()).state?.replies.get('seeded-reply')?.status;
+    // Sent, then the simulator's receipts: they name the message, which settles its conversation
+    // (the customer's WhatsApp id alone would point at a conversation the seed never made).
+    await eventually(async () => (await status()) === 'read');
+    const sent = h.channels.simulators.whatsapp!.accepted().find((each) => each.to === '34600111222');
+    expect(sent).toBeDefined();
   });
 });

@@ -32,6 +32,7 @@ import type { ChannelRecord } from './types';
 import { createWebchatRoutes } from './webchat/routes';
 
 export { seedDemoChannels } from './seed';
+export { routeReplies } from './routes';
 export { writeOutboxRows } from './outbound/queue-reply';
 export type { ConversationPort } from './ports';
 

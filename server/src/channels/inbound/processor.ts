@@ -1,4 +1,4 @@
-import { ConversationErrorCode, isDomainError, type JsonObject, type TenantId } from '@parley/domain';
+import { ConversationErrorCode, isDomainError, type JsonObject } from '@parley/domain';
 import type { SqlQueryable } from '../../db/driver';
 import type { Logger } from '../../logger';
 import { conversationIdFor } from '../conversation-id';
@@ -9,6 +9,7 @@ import { OutboxStore } from '../outbound/outbox-store';
 import { parseDelivery, type InboundItem, type InboundMessageItem, type ReceiptItem } from '../parse';
 import type { ConversationPort } from '../ports';
 import type { ChannelRepository } from '../repository';
+import { routeReplies } from '../routes';
 import type { ChannelRecord } from '../types';
 import { InboxStore, type InboxRow } from './inbox-store';
 
@@ -295,7 +296,7 @@ export class InboundProcessor {
         // The reply route commits with the conversation's first events, so a reply never lacks one.
         withinTransaction: this.routed.has(key)
           ? undefined
-          : (tx) => writeRoute(tx, channel.tenantId, conversationId, channel.channelId, item.contact.id),
+          : (tx) => routeReplies(tx, channel.tenantId, conversationId, channel.channelId, item.contact.id),
       },
     );
     this.routed.add(key);
@@ -304,16 +305,18 @@ export class InboundProcessor {
   private async receipt(routed: Routed, item: ReceiptItem): Promise<void> {
     const { channel, conversationId } = routed;
     const tenantId = channel.tenantId;
-    const grain = this.deps.grains.conversation(tenantId, conversationId);
     const ids =
       item.platformMessageIds.length > 0 || item.watermark === null
         ? item.platformMessageIds
         : await this.outbox.sentUpTo(tenantId, conversationId, item.watermark);
+    // The message a receipt names settles its conversation; the recipient's id is the fallback.
+    const owners = await this.outbox.conversationsOf(tenantId, ids);
     const metadata: JsonObject = {
       actor: { kind: 'system', id: `${channel.platform}-webhook` },
       webhookId: routed.row.id,
     };
     for (const platformMessageId of ids) {
+      const grain = this.deps.grains.conversation(tenantId, owners.get(platformMessageId) ?? conversationId);
       switch (item.status) {
         case 'sent':
           break; // the send's own answer already recorded it, with the same id
@@ -370,21 +373,6 @@ export class InboundProcessor {
     );
     await this.inbox.retryAt(row.id, now + delay, code, message);
   }
-}
-
-/** Routes replies of a conversation to its channel and contact; the first route wins. */
-async function writeRoute(
-  tx: SqlQueryable,
-  tenantId: TenantId,
-  conversationId: string,
-  channelId: string,
-  contactId: string,
-): Promise<void> {
-  await tx.query(
-    `INSERT INTO channel_contacts (tenant_id, conversation_id, channel_id, contact_id)
-     VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, conversation_id) DO NOTHING`,
-    [tenantId, conversationId, channelId, contactId],
-  );
 }
 
 /** A receipt that outruns our record of the send is retried, as platforms retry theirs (DS5). */

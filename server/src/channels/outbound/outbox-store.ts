@@ -150,6 +150,24 @@ export class OutboxStore {
     );
   }
 
+  /**
+   * The conversation each of these sent replies belongs to, by the platform's message id: a receipt
+   * names the message it is about, which settles the conversation even where the recipient's id
+   * would not (a conversation made without a webhook, such as the demo seed's).
+   */
+  async conversationsOf(
+    tenantId: string,
+    platformMessageIds: readonly string[],
+  ): Promise<Map<string, string>> {
+    if (platformMessageIds.length === 0) return new Map();
+    const rows = await this.sql.query<{ platform_message_id: string; conversation_id: string }>(
+      `SELECT platform_message_id, conversation_id FROM channel_outbox
+        WHERE tenant_id = $1 AND platform_message_id = ANY($2::text[])`,
+      [tenantId, [...platformMessageIds]],
+    );
+    return new Map(rows.map((row) => [row.platform_message_id, row.conversation_id]));
+  }
+
   /** Platform ids of a conversation's replies sent up to a watermark (Messenger's receipts). */
   async sentUpTo(tenantId: string, conversationId: string, watermark: number): Promise<string[]> {
     const rows = await this.sql.query<{ platform_message_id: string }>(
