@@ -152,8 +152,21 @@ describe('admin.channels: dead letters, secret rotation and the fault panel, per
       errorCode: 'CHANNEL_NOT_FOUND',
     });
     expect(JSON.parse(letter.body)).toMatchObject({ object: 'whatsapp_business_account' });
-    // A reply on a conversation with no route fails at once: a dead letter of the outbox, with its content.
-    await queueReply('demo-1', 'no-route-1', 'nowhere to go');
+    // A reply on a conversation with no route (made without a webhook or the demo seed's routing)
+    // fails at once: a dead letter of the outbox, with its content.
+    await h.services.grains.conversation(demo, 'unrouted-1').ask({
+      type: 'ReceiveInboundMessage',
+      data: {
+        conversationId: 'unrouted-1',
+        inboxId: 'support',
+        platform: 'whatsapp',
+        externalMessageId: 'unrouted-1-m1',
+        contact: { id: 'c-unrouted', name: 'Nobody', handle: '+1 555 0000' },
+        content: { type: 'text', text: 'hello?' },
+        sentAt: Date.now(),
+      },
+    });
+    await queueReply('unrouted-1', 'no-route-1', 'nowhere to go');
     const outbound = await eventually(
       async () =>
         (await ada.admin.channels.deadLetters({})).outbound.find((l) => l.clientMessageId === 'no-route-1'),
