@@ -6,9 +6,6 @@ import type {
   TenantId,
 } from '@parley/domain';
 
-/** The list's preview length and shape are the domain's: the PWA folds the same events. */
-export { PREVIEW_LENGTH, type MessagePreview } from '@parley/domain';
-
 /** Every conversation event type; the `Record` makes a new domain event a compile error here. */
 const EVENT_TYPES: Readonly<Record<ConversationEvent['type'], true>> = {
   ConversationStarted: true,

@@ -1,7 +1,7 @@
 export { agentLoad, agentLoadProjection } from './agent-load';
 export type { AgentLoadState } from './agent-load';
-export { applyConversationEvent, isConversationEvent, PREVIEW_LENGTH } from './conversation-events';
-export type { ConversationRecordedEvent, ConversationSummary, MessagePreview } from './conversation-events';
+export { applyConversationEvent, isConversationEvent } from './conversation-events';
+export type { ConversationRecordedEvent, ConversationSummary } from './conversation-events';
 export { inboxListProjection, listInbox } from './inbox-list';
 export type { InboxListState } from './inbox-list';
 export { createProjectionRunner } from './projection';

@@ -45,6 +45,11 @@ describe('the conversation summary', () => {
     const future = { type: 'ConversationTranslated', data: { at: T0 + 5 } } as unknown as ConversationEvent;
     const after = applyToSummary(before, future, before.version + 1)!;
     expect(after).toEqual({ ...before, version: before.version + 1, lastActivityAt: T0 + 5 });
+    const timeless = { type: 'ConversationTranslated', data: {} } as unknown as ConversationEvent;
+    expect(applyToSummary(after, timeless, after.version + 1)).toEqual({
+      ...after,
+      version: after.version + 1,
+    });
   });
 
   it('ignores any event again at or below its version (redelivery changes nothing)', () => {

@@ -186,32 +186,11 @@ function occurredAt(event: ConversationEvent): EpochMs {
       return event.data.sentAt;
     case 'ReplyQueued':
       return event.data.queuedAt;
-    case 'ConversationStarted':
-    case 'CycleStarted':
-    case 'CycleEnded':
-    case 'ReplySending':
-    case 'ReplySent':
-    case 'ReplyFailed':
-    case 'ReplyDelivered':
-    case 'ReplyRead':
-    case 'NoteAdded':
-    case 'LabelAdded':
-    case 'LabelRemoved':
-    case 'ConversationAssigned':
-    case 'ConversationUnassigned':
-    case 'StatusChanged':
-    case 'PriorityChanged':
-      return event.data.at;
     default:
-      // A type this build does not know: its time, if it has one in the usual place.
-      event satisfies never;
-      return unknownEventTime(event);
+      // Every other event says when in `at` (a compile error otherwise); one this build does not
+      // know may not, and must not make the list's sort key NaN.
+      return Number.isFinite(event.data.at) ? event.data.at : 0;
   }
-}
-
-function unknownEventTime(event: unknown): EpochMs {
-  const at = (event as { data?: { at?: unknown } } | null)?.data?.at;
-  return typeof at === 'number' ? at : 0;
 }
 
 /** The later of two messages; on a tie the one folded in last, so a reply follows the message it answers. */

@@ -309,8 +309,14 @@ export class InboundProcessor {
       item.platformMessageIds.length > 0 || item.watermark === null
         ? item.platformMessageIds
         : await this.outbox.sentUpTo(tenantId, conversationId, item.watermark);
-    // The message a receipt names settles its conversation; the recipient's id is the fallback.
-    const owners = await this.outbox.conversationsOf(tenantId, ids);
+    // The message a receipt names settles its conversation. Usually that is the recipient's own
+    // (in memory once active); the outbox is asked only for messages it does not know.
+    const known = (await this.deps.grains.conversation(tenantId, conversationId).read()).state
+      ?.platformMessageIds;
+    const owners = await this.outbox.conversationsOf(
+      tenantId,
+      ids.filter((id) => !known?.has(id)),
+    );
     const metadata: JsonObject = {
       actor: { kind: 'system', id: `${channel.platform}-webhook` },
       webhookId: routed.row.id,
