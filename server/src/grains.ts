@@ -21,7 +21,7 @@ import {
 } from '@parley/domain';
 import { structuredCodec } from './actors/codec';
 import { defineGrain, type Grain } from './actors/grain';
-import type { GrainRef, GrainRuntime } from './actors/runtime';
+import type { GrainRef, GrainRuntime, JointAsk, JointAskOptions, JointResult } from './actors/runtime';
 import type { Topic } from './broadcast/topics';
 
 /** The id part of an aggregate's stream id (`conversation-42` -> `42`). */
@@ -77,6 +77,12 @@ export interface Grains {
   inbox(tenantId: TenantId, inboxId: string): GrainRef<InboxCommand, InboxState, InboxEvent>;
   workflow(tenantId: TenantId, workflowId: string): GrainRef<WorkflowCommand, WorkflowState, WorkflowEvent>;
   card(tenantId: TenantId, conversationId: string): GrainRef<CardCommand, CardState, CardEvent>;
+  /** Commands to several conversations that commit as one (`GrainRuntime.askTogether`). */
+  conversationsTogether(
+    tenantId: TenantId,
+    asks: readonly JointAsk<ConversationCommand>[],
+    options?: JointAskOptions<ConversationState, ConversationEvent>,
+  ): Promise<JointResult<ConversationState, ConversationEvent>[]>;
 }
 
 export function createGrains(runtime: GrainRuntime): Grains {
@@ -85,5 +91,7 @@ export function createGrains(runtime: GrainRuntime): Grains {
     inbox: (tenantId, id) => runtime.get(inboxGrain, tenantId, id),
     workflow: (tenantId, id) => runtime.get(workflowGrain, tenantId, id),
     card: (tenantId, id) => runtime.get(cardGrain, tenantId, id),
+    conversationsTogether: (tenantId, asks, options) =>
+      runtime.askTogether(conversationGrain, tenantId, asks, options),
   };
 }

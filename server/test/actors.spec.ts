@@ -361,3 +361,110 @@ describe('grain runtime: closing', () => {
     expect(runtime.stats().active).toBe(0);
   });
 });
+
+describe('grain runtime: commands to several instances at once (askTogether)', () => {
+  it("decides each instance's commands in order on the state the previous one left, and commits them together", async () => {
+    const { runtime, store } = harness();
+    await runtime.get(ledger, acme, 'a').ask(deposit('a', 5));
+
+    const results = await runtime.askTogether(ledger, acme, [
+      { id: 'a', commands: [deposit('a', 10), withdraw('a', 12), withdraw('a', 10)] },
+      { id: 'b', commands: [deposit('b', 1)] },
+    ]);
+
+    expect(results.map((result) => [result.id, result.baseVersion, result.version])).toEqual([
+      ['a', 1, 3],
+      ['b', 0, 1],
+    ]);
+    const [a] = results;
+    expect(
+      a!.outcomes.map((outcome) => (outcome.ok ? outcome.events.map((e) => e.version) : 'refused')),
+    ).toEqual([[2], [3], 'refused']);
+    const refusal = a!.outcomes[2]!;
+    expect(refusal.ok ? null : refusal.error).toMatchObject({ code: 'INSUFFICIENT_FUNDS' });
+    expect(a!.state).toEqual({ balance: 3, entries: 3 });
+    // The activations moved on with what was written: the next command sees it.
+    expect((await runtime.get(ledger, acme, 'a').ask(deposit('a', 1))).version).toBe(4);
+    const log = (await store.inner.readAll(acme, '0:0' as never, 100)).events.map((e) => e.streamId);
+    expect(log).toEqual([stream('a'), stream('a'), stream('a'), stream('b'), stream('a')]);
+  });
+
+  it('writes nothing, and leaves every activation as the store has it, when one stream keeps moving elsewhere', async () => {
+    const { runtime, store } = harness();
+    await runtime.get(ledger, acme, 'a').ask(deposit('a', 10));
+    await runtime.get(ledger, acme, 'b').ask(deposit('b', 10));
+    let moves = 0;
+    store.beforeAppend = async (id) => {
+      // Another process writes b before every attempt: the joint append cannot win.
+      if (id !== stream('b')) return;
+      moves += 1;
+      await store.inner.append(acme, id, [{ type: 'Deposited', data: { amount: 1 } }], {
+        expectedVersion: 'any',
+      });
+    };
+
+    const joint = runtime.askTogether(ledger, acme, [
+      { id: 'a', commands: [withdraw('a', 10)] },
+      { id: 'b', commands: [withdraw('b', 10)] },
+    ]);
+
+    await expect(joint).rejects.toBeInstanceOf(GrainConflictError);
+    expect(moves).toBe(2);
+    store.beforeAppend = undefined;
+    expect(await store.inner.streamVersion(acme, stream('a'))).toBe(1);
+    expect((await runtime.read(ledger, acme, 'a')).state).toEqual({ balance: 10, entries: 1 });
+    expect((await runtime.read(ledger, acme, 'b')).state).toEqual({ balance: 12, entries: 3 });
+  });
+
+  it("holds every instance's turn until the commit: a command sent meanwhile runs after it and sees it", async () => {
+    const { runtime, store } = harness();
+    await runtime.get(ledger, acme, 'a').ask(deposit('a', 10));
+    const release = store.hold(stream('b'));
+    const joint = runtime.askTogether(ledger, acme, [
+      { id: 'a', commands: [withdraw('a', 10)] },
+      { id: 'b', commands: [deposit('b', 1)] },
+    ]);
+    await tick(5);
+    const meanwhile = runtime.get(ledger, acme, 'a').ask(withdraw('a', 1));
+    release();
+
+    await joint;
+    await expect(meanwhile).rejects.toMatchObject({ code: 'INSUFFICIENT_FUNDS' });
+  });
+
+  it('never deadlocks: joint asks naming the same instances in opposite orders all finish', async () => {
+    const { runtime, store } = harness();
+    store.afterAppend = () => tick(Math.random() * 2);
+    const asks = Array.from({ length: 12 }, (_, i) => {
+      const ids = i % 2 === 0 ? ['x', 'y', 'z'] : ['z', 'y', 'x'];
+      return runtime.askTogether(
+        ledger,
+        acme,
+        ids.map((id) => ({ id, commands: [deposit(id, 1)] })),
+      );
+    });
+    const single = Array.from({ length: 12 }, (_, i) =>
+      runtime.get(ledger, acme, ['x', 'y', 'z'][i % 3]!).ask(deposit('x', 1)),
+    );
+
+    await Promise.all([...asks, ...single]);
+    for (const id of ['x', 'y', 'z']) {
+      expect((await runtime.read(ledger, acme, id)).state.balance).toBe(16);
+    }
+  });
+
+  it('appends nothing when no command decides anything, and refuses an instance named twice', async () => {
+    const { runtime, store } = harness();
+    const results = await runtime.askTogether(ledger, acme, [
+      { id: 'a', commands: [{ type: 'Audit', account: 'a' }, withdraw('a', 1)] },
+    ]);
+    expect(results[0]!.outcomes.map((outcome) => outcome.ok)).toEqual([true, false]);
+    expect(await store.inner.streamVersion(acme, stream('a'))).toBe(0);
+    await expect(
+      runtime.askTogether(ledger, acme, [
+        { id: 'a', commands: [deposit('a', 1)] },
+        { id: 'a', commands: [deposit('a', 2)] },
+      ]),
+    ).rejects.toThrow(/twice/);
+  });
+});

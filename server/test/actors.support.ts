@@ -118,6 +118,15 @@ export function instrument(inner: EventStore): InstrumentedStore {
       await store.afterAppend?.(streamId);
       return result;
     },
+    async appendAtomically(appends, options) {
+      for (const { streamId } of appends) {
+        await holds.get(streamId);
+        await store.beforeAppend?.(streamId);
+      }
+      const results = await inner.appendAtomically(appends, options);
+      for (const { streamId } of appends) await store.afterAppend?.(streamId);
+      return results;
+    },
     readStream(tenant, streamId, options) {
       store.reads.push(`${streamId}@${options?.fromVersion ?? 1}`);
       return inner.readStream(tenant, streamId, options);

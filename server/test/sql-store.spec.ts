@@ -167,6 +167,45 @@ for (const [name, create, enabled] of backends) {
         ]);
       });
 
+      it('an atomic append commits its withinTransaction writes with every stream, or nothing at all', async () => {
+        await h.test.db.sql.exec('CREATE TABLE atomic_probe (stream_id text, version int)');
+        const appends = (suffix: string) =>
+          ['one', 'two'].map((name) => ({
+            tenantId: acme,
+            streamId: streamId(`joint-${name}-${suffix}`),
+            events: [{ type: 'A', data: {} }],
+            expectedVersion: 0 as const,
+          }));
+        const probe =
+          (fail: boolean) => async (tx: SqlQueryable, appended: readonly TransactionalAppend[]) => {
+            for (const append of appended)
+              await tx.query('INSERT INTO atomic_probe VALUES ($1, $2)', [
+                append.streamId,
+                append.events[0]!.version,
+              ]);
+            if (fail) throw new Error('the sequence moved');
+          };
+        await expect(
+          h.store.appendAtomically(appends('bad'), { withinTransaction: probe(true) }),
+        ).rejects.toThrow('the sequence moved');
+        const results = await h.store.appendAtomically(appends('ok'), { withinTransaction: probe(false) });
+        expect(await h.store.streamVersion(acme, streamId('joint-one-bad'))).toBe(0);
+        expect(await h.store.streamVersion(acme, streamId('joint-two-bad'))).toBe(0);
+        expect(
+          await h.test.db.sql.query('SELECT stream_id, version FROM atomic_probe ORDER BY stream_id'),
+        ).toEqual([
+          { stream_id: 'joint-one-ok', version: 1 },
+          { stream_id: 'joint-two-ok', version: 1 },
+        ]);
+        // One transaction: both streams' events carry the same transaction id in their checkpoints.
+        const txOf = (checkpoint: string) => checkpoint.split(':')[0];
+        expect(txOf(results[0]!.checkpoint)).toBe(txOf(results[1]!.checkpoint));
+        // The hot tier learned both, so reading them back needs no query.
+        const before = h.sqlStore.hot.hits;
+        await h.store.readStream(acme, streamId('joint-two-ok'));
+        expect(h.sqlStore.hot.hits).toBe(before + 1);
+      });
+
       it('serves recent reads from the hot tier without the database', async () => {
         const s = streamId('hot-1');
         await h.store.append(

@@ -154,6 +154,89 @@ export function eventStoreContract(name: string, create: () => Promise<StoreHarn
       });
     });
 
+    describe('atomic appends across streams', () => {
+      it("commits every stream's events together, in the order given, visible to readers at once", async () => {
+        const a = streamId('conversation-a');
+        const b = streamId('conversation-b');
+        await store.append(acme, a, [event(0)], { expectedVersion: 0 });
+        const results = await store.appendAtomically([
+          { tenantId: acme, streamId: a, events: [event(1), event(2)], expectedVersion: 1 },
+          { tenantId: acme, streamId: b, events: [event(3)], expectedVersion: 'no_stream' },
+        ]);
+        expect(results.map((r) => [r.streamId, r.firstVersion, r.nextExpectedVersion])).toEqual([
+          [a, 2, 3],
+          [b, 1, 1],
+        ]);
+        expect((await store.readStream(acme, a)).map((e) => e.version)).toEqual([1, 2, 3]);
+        expect((await store.readStream(acme, b)).map((e) => e.data)).toEqual([{ n: 3 }]);
+        const log = (await store.readAll(acme, START, 100)).events.map((e) => (e.data as { n: number }).n);
+        expect(log).toEqual([0, 1, 2, 3]);
+      });
+
+      it('writes nothing on any stream when one of them is not at its expected version', async () => {
+        const a = streamId('conversation-c');
+        const b = streamId('conversation-d');
+        await store.append(acme, b, [event(1)], { expectedVersion: 0 });
+        await expect(
+          store.appendAtomically([
+            { tenantId: acme, streamId: a, events: [event(2)], expectedVersion: 0 },
+            { tenantId: acme, streamId: b, events: [event(3)], expectedVersion: 0 },
+          ]),
+        ).rejects.toBeInstanceOf(ConcurrencyError);
+        expect(await store.streamVersion(acme, a)).toBe(0);
+        expect(await store.streamVersion(acme, b)).toBe(1);
+        expect((await store.readAll(acme, START, 100)).events).toHaveLength(1);
+        // The streams are still writable at the versions they really have.
+        await store.appendAtomically([
+          { tenantId: acme, streamId: a, events: [event(2)], expectedVersion: 0 },
+          { tenantId: acme, streamId: b, events: [event(3)], expectedVersion: 1 },
+        ]);
+        expect(await store.streamVersion(acme, b)).toBe(2);
+      });
+
+      it('one of two racing atomic appends over a shared stream wins whole, the other writes nothing', async () => {
+        const shared = streamId('conversation-shared');
+        const [first, second] = await Promise.allSettled([
+          store.appendAtomically([
+            { tenantId: acme, streamId: shared, events: [event(1)], expectedVersion: 0 },
+            { tenantId: acme, streamId: streamId('conversation-x'), events: [event(2)], expectedVersion: 0 },
+          ]),
+          store.appendAtomically([
+            { tenantId: acme, streamId: streamId('conversation-y'), events: [event(3)], expectedVersion: 0 },
+            { tenantId: acme, streamId: shared, events: [event(4)], expectedVersion: 0 },
+          ]),
+        ]);
+        expect([first.status, second.status].sort()).toEqual(['fulfilled', 'rejected']);
+        const written = (await store.readAll(acme, START, 100)).events.map(
+          (e) => (e.data as { n: number }).n,
+        );
+        expect(written.sort()).toEqual(first.status === 'fulfilled' ? [1, 2] : [3, 4]);
+      });
+
+      it('refuses a stream named twice, an empty list and an unchecked version, writing nothing', async () => {
+        const a = streamId('conversation-e');
+        await expect(
+          store.appendAtomically([
+            { tenantId: acme, streamId: a, events: [event(1)], expectedVersion: 0 },
+            { tenantId: acme, streamId: a, events: [event(2)], expectedVersion: 1 },
+          ]),
+        ).rejects.toThrow(/twice/);
+        await expect(store.appendAtomically([])).rejects.toBeInstanceOf(InvalidAppendError);
+        await expect(
+          store.appendAtomically([
+            { tenantId: acme, streamId: a, events: [event(1)], expectedVersion: 'any' as never },
+          ]),
+        ).rejects.toThrow(/expected version/);
+        await expect(
+          store.appendAtomically([
+            { tenantId: acme, streamId: streamId('conversation-f'), events: [event(1)], expectedVersion: 0 },
+            { tenantId: acme, streamId: a, events: [], expectedVersion: 0 },
+          ]),
+        ).rejects.toBeInstanceOf(InvalidAppendError);
+        expect((await store.readAll(acme, START, 100)).events).toHaveLength(0);
+      });
+    });
+
     describe('bad input', () => {
       const refused = async (promise: Promise<unknown>, message: RegExp) => {
         await expect(promise).rejects.toBeInstanceOf(InvalidAppendError);

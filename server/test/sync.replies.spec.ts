@@ -1,5 +1,6 @@
 import { streamFor, tenantId, type TenantId } from '@parley/domain';
 import { TRPCError } from '@trpc/server';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '../src/auth/tenant-scope';
 import { MAX_REPLY_BATCH } from '../src/sync/replies';
@@ -359,6 +360,112 @@ describe.each(API_BACKENDS)('reply sequence numbers on %s', (kind, enabled) => {
       expect(await queued(demo, b)).toEqual(['b8-2', 'b8-4']);
       expect(await lastSequence('batch-8')).toBe(4);
     });
+
+    it.skipIf(!enabled)(
+      "commits a batch's run in ONE transaction, outbox rows in each conversation's order",
+      async () => {
+        const [a, b, c] = [await conversation(), await conversation(), await conversation()];
+        const replies = Array.from({ length: 12 }, (_, i) => reply([a, b, c][i % 3]!, i + 1, `b9-${i + 1}`));
+        const { answers } = await ana.conversations.replyBatch({ clientId: 'batch-9', replies });
+        expect(answers.map((answer) => [answer.kind, answer.sequence])).toEqual(
+          replies.map((r) => ['accepted', r.sequence]),
+        );
+        const events = (
+          await Promise.all(
+            [a, b, c].map((id) => h.services.store.readStream(demo, streamFor('conversation', id))),
+          )
+        )
+          .flat()
+          .filter((event) => event.type === 'ReplyQueued');
+        expect(events).toHaveLength(12);
+        // A checkpoint is `<transaction id>:<position>`: one transaction id for the whole run.
+        expect(new Set(events.map((event) => event.checkpoint.split(':')[0])).size).toBe(1);
+        // Each answer points at its own event.
+        for (const answer of answers) {
+          if (answer.kind !== 'accepted') continue;
+          const event = events.find((e) => e.data.clientMessageId === answer.clientMessageId)!;
+          expect(answer.version).toBe(event.version);
+        }
+        const rows = await withTenant(h.services.db.sql, demo, (tx) =>
+          tx.query<{ conversation_id: string; client_message_id: string }>(
+            `SELECT conversation_id, client_message_id FROM channel_outbox
+              WHERE client_message_id LIKE 'b9-%' ORDER BY id`,
+          ),
+        );
+        for (const id of [a, b, c]) {
+          expect(
+            rows.filter((row) => row.conversation_id === id).map((row) => row.client_message_id),
+          ).toEqual(replies.filter((r) => r.conversationId === id).map((r) => r.clientMessageId));
+        }
+      },
+    );
+
+    it.skipIf(!enabled)(
+      'answers any mix of replies exactly as sending them one at a time would (property)',
+      async () => {
+        // A step: a reply to one of three conversations (one with its window closed), a resend of
+        // an earlier message id under a new number, or a number that skips ahead.
+        const step = fc.oneof(
+          {
+            weight: 6,
+            arbitrary: fc.record({ kind: fc.constant('reply' as const), to: fc.integer({ min: 0, max: 2 }) }),
+          },
+          { weight: 1, arbitrary: fc.record({ kind: fc.constant('resend' as const), of: fc.nat() }) },
+          { weight: 1, arbitrary: fc.constant({ kind: 'gap' as const }) },
+        );
+        let run = 0;
+        await fc.assert(
+          fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 14 }), async (steps) => {
+            run += 1;
+            // The same script twice, on conversations of its own: once in one batch, once reply by reply.
+            const outcome = async (mode: 'batch' | 'single') => {
+              const targets = [await conversation(), await conversation(), await conversation(25 * HOUR)];
+              const messages: { id: string; to: number }[] = [];
+              let gaps = 0;
+              const replies = steps.map((s, i) => {
+                let message = { id: `p${run}-${mode}-${i}`, to: s.kind === 'reply' ? s.to : 0 };
+                // A resend keeps its conversation: the same message id to another one is another message.
+                if (s.kind === 'resend' && messages.length > 0) message = messages[s.of % messages.length]!;
+                messages.push(message);
+                if (s.kind === 'gap') gaps += 1;
+                return reply(targets[message.to]!, i + 1 + gaps, message.id);
+              });
+              const clientId = `prop-${run}-${mode}`;
+              const answers: unknown[] = [];
+              if (mode === 'batch') {
+                const result = await ana.conversations.replyBatch({ clientId, replies });
+                answers.push(...result.answers);
+              } else {
+                for (const r of replies) {
+                  const answer = await ana.conversations.reply({ ...r, clientId });
+                  answers.push(answer);
+                  if (answer.kind === 'out-of-order') break;
+                }
+              }
+              const normalise = (answer: unknown) => {
+                const a = answer as Record<string, unknown>;
+                const name = (id: unknown) => (typeof id === 'string' ? id.replace(`-${mode}-`, '-') : id);
+                return {
+                  kind: a.kind,
+                  sequence: a.sequence,
+                  code: a.code,
+                  duplicate: a.duplicate,
+                  clientMessageId: name(a.clientMessageId),
+                  conversation: targets.indexOf(a.conversationId as string),
+                  queuedBefore: a.kind === 'accepted' ? a.cursor === null : undefined,
+                };
+              };
+              const stored = await Promise.all(
+                targets.map(async (id) => (await queued(demo, id)).map((m) => m.replace(`-${mode}-`, '-'))),
+              );
+              return { answers: answers.map(normalise), stored, last: await lastSequence(clientId) };
+            };
+            expect(await outcome('batch')).toEqual(await outcome('single'));
+          }),
+          { numRuns: 12 },
+        );
+      },
+    );
 
     it.skipIf(!enabled)('refuses a batch over the size limit, applying nothing', async () => {
       const id = await conversation();

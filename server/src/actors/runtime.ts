@@ -3,6 +3,7 @@ import type { DomainEvent, JsonObject, JsonValue, RecordedEvent, StreamId, Tenan
 import type { BroadcastChannel } from '../broadcast/channel';
 import type { Topic } from '../broadcast/topics';
 import { ConcurrencyError } from '../store/errors';
+import type { SqlQueryable } from '../db/driver';
 import type { AppendOptions, AppendResult, EventStore } from '../store/types';
 import { GrainConflictError, GrainRuntimeClosedError } from './errors';
 import type { Grain } from './grain';
@@ -68,6 +69,41 @@ export interface GrainRef<Command, State, Event extends DomainEvent> {
   read(): Promise<GrainView<State>>;
 }
 
+/** One instance's part of `askTogether`: its id and its commands, in order. */
+export interface JointAsk<Command> {
+  readonly id: string;
+  readonly commands: readonly Command[];
+}
+
+/** What one command of a joint ask did: its events (none when it changed nothing), or what its decider threw. */
+export type CommandOutcome<Event extends DomainEvent> =
+  | { readonly ok: true; readonly events: readonly RecordedEvent<Event>[] }
+  | { readonly ok: false; readonly error: unknown };
+
+/** One instance's answer to a joint ask. */
+export interface JointResult<State, Event extends DomainEvent> extends GrainView<State> {
+  readonly id: string;
+  readonly streamId: StreamId;
+  /** The stream version before the joint ask's events. */
+  readonly baseVersion: number;
+  /** One per command, in order. */
+  readonly outcomes: readonly CommandOutcome<Event>[];
+}
+
+/** Per-call options of `askTogether`. */
+export interface JointAskOptions<State, Event extends DomainEvent> {
+  /** Stored with every event the commands produce. */
+  readonly metadata?: JsonObject;
+  /**
+   * Writes that must commit with all the instances' events, given every instance's outcomes (SQL
+   * stores only). It runs only when some command produced events; throwing aborts them all.
+   */
+  readonly withinTransaction?: (
+    tx: SqlQueryable,
+    results: readonly JointResult<State, Event>[],
+  ) => Promise<void>;
+}
+
 /** Counters for tests and the benchmark. */
 export interface GrainRuntimeStats {
   /** Activations in memory now. */
@@ -90,6 +126,20 @@ export interface GrainRuntime {
     tenantId: TenantId,
     id: string,
   ): GrainRef<Command, State, Event>;
+  /**
+   * Runs commands on several instances of one grain as one unit: each instance decides its
+   * commands in order, each on the state the previous one left, exactly as if asked one by one
+   * with nothing in between; then all their events commit in one transaction, or none do. A
+   * command whose decider throws records nothing and the others go on; its outcome carries the
+   * error. The instances' turns are taken in a fixed order (by stream), so two joint asks never
+   * wait on each other.
+   */
+  askTogether<Command, State, Event extends DomainEvent>(
+    grain: Grain<Command, State, Event>,
+    tenantId: TenantId,
+    asks: readonly JointAsk<Command>[],
+    options?: JointAskOptions<State, Event>,
+  ): Promise<JointResult<State, Event>[]>;
   /** Shorthand for `get(grain, tenantId, id).read()`. */
   read<Command, State, Event extends DomainEvent>(
     grain: Grain<Command, State, Event>,
@@ -121,6 +171,23 @@ interface Activation<Command, State, Event extends DomainEvent> {
 }
 
 type AnyActivation = Activation<unknown, unknown, DomainEvent>;
+
+/** One instance of a joint ask, with its activation. */
+interface JointMember<Command, State, Event extends DomainEvent> {
+  readonly ask: JointAsk<Command>;
+  readonly activation: Activation<Command, State, Event>;
+}
+
+/** What an instance decided in its turn, before anything is written. */
+interface JointPlan<Command, State, Event extends DomainEvent> extends JointMember<Command, State, Event> {
+  readonly baseVersion: number;
+  /** Every command's events, in order: the instance's append. */
+  readonly events: readonly Event[];
+  /** Per command: how many of `events` it produced, or what its decider threw. */
+  readonly produced: readonly (number | { readonly error: unknown })[];
+  /** The state after all of them (not yet the activation's). */
+  readonly state: State;
+}
 
 /** Creates a grain runtime over an event store, a snapshot store and a broadcast channel. */
 export function createGrainRuntime(options: GrainRuntimeOptions): GrainRuntime {
@@ -326,6 +393,135 @@ export function createGrainRuntime(options: GrainRuntimeOptions): GrainRuntime {
     }
   }
 
+  async function askTogether<Command, State, Event extends DomainEvent>(
+    grain: Grain<Command, State, Event>,
+    tenantId: TenantId,
+    asks: readonly JointAsk<Command>[],
+    jointOptions: JointAskOptions<State, Event> = {},
+  ): Promise<JointResult<State, Event>[]> {
+    const members = asks.map((ask): JointMember<Command, State, Event> => ({
+      ask,
+      activation: activate(grain, tenantId, streamFor(grain.category, ask.id)),
+    }));
+    const keys = new Set(members.map((member) => member.activation.key));
+    if (keys.size !== members.length)
+      throw new TypeError('askTogether names an instance twice; merge its commands');
+    // Turns are taken one after the other in stream order: the only order two joint asks agree on.
+    const ordered = [...members].sort((a, b) => (a.activation.key < b.activation.key ? -1 : 1));
+    const releases: (() => void)[] = [];
+    try {
+      for (const { activation } of ordered) releases.push(await holdTurn(activation));
+      return await decideAndAppend(members, jointOptions);
+    } finally {
+      for (const release of releases) release();
+    }
+  }
+
+  /** Waits for the activation's turn and keeps it until the returned release is called. */
+  function holdTurn<Command, State, Event extends DomainEvent>(
+    activation: Activation<Command, State, Event>,
+  ): Promise<() => void> {
+    return new Promise((entered) => {
+      void enqueue(activation, () => new Promise<void>((released) => entered(() => released())));
+    });
+  }
+
+  async function decideAndAppend<Command, State, Event extends DomainEvent>(
+    members: readonly JointMember<Command, State, Event>[],
+    jointOptions: JointAskOptions<State, Event>,
+  ): Promise<JointResult<State, Event>[]> {
+    for (let attempt = 1; ; attempt += 1) {
+      for (const { activation } of members) {
+        if (!activation.loaded || activation.stale) await catchUp(activation);
+      }
+      const plans = members.map((member) => decideInTurn(member));
+      const writing = plans.filter((plan) => plan.events.length > 0);
+      if (writing.length === 0) return plans.map((plan) => jointResult(plan, []));
+      const { withinTransaction } = jointOptions;
+      let appended: AppendResult[];
+      try {
+        appended = await store.appendAtomically(
+          writing.map(({ activation, events }) => ({
+            tenantId: activation.tenantId,
+            streamId: activation.streamId,
+            events: events.map((event) => ({
+              type: event.type,
+              data: event.data,
+              metadata: jointOptions.metadata,
+            })),
+            expectedVersion: activation.version,
+          })),
+          {
+            withinTransaction:
+              withinTransaction &&
+              ((tx, written) =>
+                withinTransaction(
+                  tx,
+                  plans.map((plan) => jointResult(plan, written[writing.indexOf(plan)]?.events ?? [])),
+                )),
+          },
+        );
+      } catch (error) {
+        // Any failure may hide a commit (a timeout after the write): look again before the next command.
+        for (const { activation } of members) activation.stale = true;
+        if (!(error instanceof ConcurrencyError)) throw error;
+        counters.conflicts += 1;
+        if (attempt === 2) throw new GrainConflictError(error.tenantId, error.streamId, { cause: error });
+        continue;
+      }
+      const results = plans.map((plan) => jointResult(plan, appended[writing.indexOf(plan)]?.events ?? []));
+      for (const [i, { activation }] of writing.entries()) {
+        evolve(activation, appended[i]!.events);
+        await publish(activation, appended[i]!.events);
+        maybeSnapshot(activation);
+      }
+      return results;
+    }
+  }
+
+  /** Decides an instance's commands one after the other, each on the state the previous one left. */
+  function decideInTurn<Command, State, Event extends DomainEvent>(
+    member: JointMember<Command, State, Event>,
+  ): JointPlan<Command, State, Event> {
+    const { decider } = member.activation.grain;
+    let state = member.activation.state;
+    const events: Event[] = [];
+    const produced: (number | { readonly error: unknown })[] = [];
+    for (const command of member.ask.commands) {
+      try {
+        const decided = decider.decide(command, state);
+        state = fold(decider, state, decided);
+        events.push(...decided);
+        produced.push(decided.length);
+      } catch (error) {
+        produced.push({ error });
+      }
+    }
+    return { ...member, baseVersion: member.activation.version, events, produced, state };
+  }
+
+  /** An instance's answer, its recorded events split among the commands that produced them. */
+  function jointResult<Command, State, Event extends DomainEvent>(
+    plan: JointPlan<Command, State, Event>,
+    recorded: readonly RecordedEvent[],
+  ): JointResult<State, Event> {
+    let next = 0;
+    const outcomes = plan.produced.map((count): CommandOutcome<Event> => {
+      if (typeof count !== 'number') return { ok: false, error: count.error };
+      const events = recorded.slice(next, next + count) as unknown as readonly RecordedEvent<Event>[];
+      next += count;
+      return { ok: true, events };
+    });
+    return {
+      id: plan.ask.id,
+      streamId: plan.activation.streamId,
+      baseVersion: plan.baseVersion,
+      outcomes,
+      state: plan.state,
+      version: plan.baseVersion + recorded.length,
+    };
+  }
+
   async function publish<Command, State, Event extends DomainEvent>(
     activation: Activation<Command, State, Event>,
     events: readonly RecordedEvent[],
@@ -405,6 +601,7 @@ export function createGrainRuntime(options: GrainRuntimeOptions): GrainRuntime {
 
   return {
     get,
+    askTogether,
     read: (grain, tenantId, id) => get(grain, tenantId, id).read(),
     passivateIdle,
     stats: () => ({ active: activations.size, ...counters }),

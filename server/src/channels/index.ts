@@ -262,7 +262,7 @@ export async function startChannels(deps: ChannelsDeps, options: ChannelsOptions
     handle,
     async queueReply(tenantId, conversationId, command, askOptions) {
       const result = await queueReply(deps.grains, tenantId, conversationId, command, askOptions);
-      if (result.events.length > 0) dispatcher.wake();
+      if (result.events.length > 0) dispatcher.wake({ tenantId, conversationId });
       return result;
     },
     async simulateCustomer(tenantId, channelId) {
@@ -300,6 +300,10 @@ async function wakeOnReplies(
   signal: AbortSignal,
 ): Promise<void> {
   for await (const delivery of broadcast.subscribe('all', { signal })) {
-    if (delivery.kind === 'overflow' || delivery.event.type === 'ReplyQueued') dispatcher.wake();
+    if (delivery.kind === 'overflow') dispatcher.wake();
+    else if (delivery.event.type === 'ReplyQueued') {
+      const { tenantId, streamId } = delivery.event;
+      dispatcher.wake({ tenantId, conversationId: streamId.slice(streamId.indexOf('-') + 1) });
+    }
   }
 }

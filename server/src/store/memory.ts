@@ -4,13 +4,15 @@ import { ConcurrencyError } from './errors';
 import type {
   AppendOptions,
   AppendResult,
+  AtomicAppendOptions,
   EventStore,
   NewEvent,
   ReadAllResult,
   ReadStreamOptions,
+  StreamAppend,
   SubscribeOptions,
 } from './types';
-import { assertStreamId, assertTenantId, prepareAppend } from './validation';
+import { assertStreamId, assertTenantId, prepareAppend, prepareAtomicAppend } from './validation';
 import { InvalidAppendError } from './errors';
 
 /** Options of the in-memory event store. */
@@ -56,6 +58,30 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
     appendOptions: AppendOptions,
   ): Promise<AppendResult> {
     return settle(() => appendNow(tenantId, streamId, events, appendOptions));
+  }
+
+  function appendAtomically(
+    appends: readonly StreamAppend[],
+    atomicOptions: AtomicAppendOptions = {},
+  ): Promise<AppendResult[]> {
+    return settle(() => {
+      assertOpen();
+      if (atomicOptions.withinTransaction) {
+        throw new InvalidAppendError(
+          'withinTransaction needs a SQL event store; the memory store has no transaction',
+        );
+      }
+      prepareAtomicAppend(appends);
+      // Every check before the first write, so a refusal leaves every stream as it was.
+      for (const { tenantId, streamId, expectedVersion } of appends) {
+        const current = streams.get(`${tenantId}/${streamId}`)?.events.length ?? 0;
+        const expected = expectedVersion === 'no_stream' ? 0 : expectedVersion;
+        if (expected !== current) throw new ConcurrencyError(tenantId, streamId, expectedVersion, current);
+      }
+      return appends.map(({ tenantId, streamId, events, expectedVersion }) =>
+        appendNow(tenantId, streamId, events, { expectedVersion }),
+      );
+    });
   }
 
   function appendNow(
@@ -194,6 +220,7 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
   return {
     kind: 'memory',
     append,
+    appendAtomically,
     readStream: (tenantId, streamId, options) => settle(() => readStreamNow(tenantId, streamId, options)),
     streamVersion: (tenantId, streamId) =>
       settle(() => {

@@ -10,13 +10,21 @@ import { HotTier } from './hot-tier';
 import type {
   AppendOptions,
   AppendResult,
+  AtomicAppendOptions,
   EventStore,
   NewEvent,
   ReadAllResult,
   ReadStreamOptions,
+  StreamAppend,
   SubscribeOptions,
 } from './types';
-import { assertStreamId, assertTenantId, prepareAppend, type PreparedEvent } from './validation';
+import {
+  assertStreamId,
+  assertTenantId,
+  prepareAppend,
+  prepareAtomicAppend,
+  type PreparedEvent,
+} from './validation';
 
 export interface SqlEventStoreOptions {
   readonly db: Database;
@@ -162,6 +170,46 @@ export class SqlEventStore implements EventStore {
       });
       this.pump();
     });
+  }
+
+  /**
+   * One transaction of its own, beside the group-commit queue: the streams' version checks, their
+   * events and the caller's writes commit together. Another writer of one of the streams (in the
+   * queue or in another process) meets the same version checks, so exactly one of them wins.
+   */
+  async appendAtomically(
+    appends: readonly StreamAppend[],
+    options: AtomicAppendOptions = {},
+  ): Promise<AppendResult[]> {
+    if (this.closed) throw new Error('the event store is closed');
+    const prepared = prepareAtomicAppend(appends);
+    const requests = appends.map((append, i): PendingAppend => ({
+      tenantId: append.tenantId,
+      streamId: append.streamId,
+      key: streamKey(append.tenantId, append.streamId),
+      events: prepared[i]!,
+      options: { expectedVersion: append.expectedVersion },
+      resolve: () => undefined,
+      reject: () => undefined,
+    }));
+    this.inFlight++; // `close` waits for it like for a group commit
+    try {
+      const results = await this.writeAtomically(requests, options);
+      this.stats.batches++;
+      for (const [i, result] of results.entries()) {
+        this.stats.appends++;
+        this.stats.events += result.events.length;
+        this.hot.appended(requests[i]!.key, result.events);
+      }
+      this.announceCommit();
+      return results;
+    } catch (error) {
+      if (error instanceof ConcurrencyError) this.hot.invalidate(streamKey(error.tenantId, error.streamId));
+      throw error;
+    } finally {
+      this.inFlight--;
+      this.pump();
+    }
   }
 
   async readStream(
@@ -411,6 +459,40 @@ export class SqlEventStore implements EventStore {
       }
     }
     if (wrote) this.announceCommit();
+  }
+
+  private async writeAtomically(
+    requests: PendingAppend[],
+    options: AtomicAppendOptions,
+  ): Promise<AppendResult[]> {
+    for (let attempt = 1; ; attempt++) {
+      const recordedAt = new Date(this.clock());
+      try {
+        return await this.db.sql.transaction(async (tx) => {
+          const outcomes = await writeBatch(tx, requests, recordedAt, this.kind);
+          const results = outcomes.map((outcome) => {
+            if (outcome.kind === 'written') return outcome.result;
+            // No idempotency keys here, so anything else is a version conflict: it aborts them all.
+            const { request } = outcome;
+            const expected = request.options.expectedVersion as number | 'no_stream';
+            throw new ConcurrencyError(
+              request.tenantId,
+              request.streamId,
+              expected,
+              outcome.kind === 'conflict' ? outcome.actualVersion : undefined,
+            );
+          });
+          await options.withinTransaction?.(tx, results);
+          return results;
+        });
+      } catch (error) {
+        const reason = retryReason(error);
+        if (reason === undefined || attempt >= 5) throw error;
+        if (reason === 'missing-partition') {
+          await ensurePartitions(this.db.sql, addDays(utcDay(recordedAt.getTime()), 0), 1);
+        }
+      }
+    }
   }
 
   private async writeWithRetries(batch: PendingAppend[]): Promise<Outcome[]> {

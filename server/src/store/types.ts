@@ -34,6 +34,23 @@ export interface TransactionalAppend {
   readonly events: readonly RecordedEvent[];
 }
 
+/** One stream's part of an atomic append across streams (`EventStore.appendAtomically`). */
+export interface StreamAppend {
+  readonly tenantId: TenantId;
+  readonly streamId: StreamId;
+  readonly events: readonly NewEvent[];
+  /** A number (0 = no stream yet) or `'no_stream'`: an atomic append always checks its streams. */
+  readonly expectedVersion: Exclude<ExpectedVersion, 'any'>;
+}
+
+export interface AtomicAppendOptions {
+  /**
+   * More writes that must commit with all the streams' events, run inside the transaction once
+   * they are written (SQL stores only). Throwing aborts the whole append.
+   */
+  readonly withinTransaction?: (tx: SqlQueryable, appended: readonly TransactionalAppend[]) => Promise<void>;
+}
+
 export interface AppendResult {
   readonly tenantId: TenantId;
   readonly streamId: StreamId;
@@ -80,6 +97,12 @@ export interface EventStore {
     events: readonly NewEvent[],
     options: AppendOptions,
   ): Promise<AppendResult>;
+  /**
+   * Appends to several distinct streams in one transaction: every stream's events commit, or none
+   * do. A stream not at its expected version fails the whole append with a `ConcurrencyError`.
+   * Results come in the order of `appends`.
+   */
+  appendAtomically(appends: readonly StreamAppend[], options?: AtomicAppendOptions): Promise<AppendResult[]>;
   readStream(tenantId: TenantId, streamId: StreamId, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   /** The stream's current version, 0 when it has no events. */
   streamVersion(tenantId: TenantId, streamId: StreamId): Promise<number>;

@@ -9,7 +9,7 @@ import {
   type TenantId,
 } from '@parley/domain';
 import { InvalidAppendError } from './errors';
-import type { AppendOptions, ExpectedVersion, NewEvent } from './types';
+import type { AppendOptions, ExpectedVersion, NewEvent, StreamAppend } from './types';
 
 /** The largest event the store accepts: its data and metadata as UTF-8 JSON. */
 export const MAX_EVENT_BYTES = 256 * 1024;
@@ -70,6 +70,37 @@ export function prepareAppend(
     );
   }
   return events.map((event: NewEvent, index) => prepareEvent(streamId, event, index));
+}
+
+/**
+ * Checks an atomic append across streams and prepares each stream's events: at least one stream,
+ * each stream once, the same checks as `prepareAppend` for each.
+ */
+export function prepareAtomicAppend(appends: readonly StreamAppend[]): PreparedEvent[][] {
+  if (!isList(appends) || appends.length === 0) {
+    throw new InvalidAppendError('an atomic append needs at least one stream');
+  }
+  const seen = new Set<string>();
+  return appends.map((append) => {
+    const key = `${String(append.tenantId)}/${String(append.streamId)}`;
+    if (seen.has(key)) {
+      throw new InvalidAppendError(
+        `${String(append.streamId)} appears twice in one atomic append; merge its events`,
+      );
+    }
+    seen.add(key);
+    if ((append.expectedVersion as unknown) === 'any') {
+      throw new InvalidAppendError('an atomic append checks every stream: give each an expected version');
+    }
+    return prepareAppend(append.tenantId, append.streamId, append.events, {
+      expectedVersion: append.expectedVersion,
+    });
+  });
+}
+
+/** `Array.isArray` without narrowing a typed array to `any[]`. */
+function isList(value: unknown): boolean {
+  return Array.isArray(value);
 }
 
 function prepareEvent(streamId: string, event: NewEvent, index: number): PreparedEvent {

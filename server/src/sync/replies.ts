@@ -2,17 +2,22 @@ import {
   DomainError,
   isDomainError,
   ConversationErrorCode,
+  type ConversationCommand,
+  type ConversationEvent,
+  type ConversationState,
   type JsonObject,
   type MessageTag,
   type MessageTemplate,
   type ReplyContent,
   type TenantId,
 } from '@parley/domain';
+import type { JointResult } from '../actors/runtime';
 import { withTenant } from '../auth/tenant-scope';
 import { writeOutboxRows } from '../channels';
 import type { Database } from '../db/database';
 import type { SqlQueryable } from '../db/driver';
 import type { Grains } from '../grains';
+import type { Logger } from '../logger';
 import { encodeCursor } from './cursor';
 import { syncEpoch } from './start';
 
@@ -90,6 +95,8 @@ interface KnownContext {
 export interface ReplyServices {
   readonly db: Database;
   readonly grains: Grains;
+  /** Hears when a batch's run falls back to one reply at a time. */
+  readonly logger?: Pick<Logger, 'debug' | 'warn'>;
 }
 
 /**
@@ -169,14 +176,7 @@ export async function sendReply(
     } catch (error) {
       if (error instanceof SequenceMovedError && attempt < 3) continue;
       if (!isDomainError(error)) throw error;
-      outcome = {
-        kind: 'refused',
-        ...base,
-        code: error.code,
-        rule: error.details.rule ?? null,
-        message: error.message,
-        hint: error.details.hint ?? null,
-      };
+      outcome = refusal(base, error);
     }
     const applied = await withTenant(db.sql, tenantId, (tx) => advance(tx, request, outcome));
     if (applied) return { ...outcome, duplicate: false };
@@ -219,8 +219,8 @@ export async function sendReplyBatch(
 ): Promise<ReplyBatchAnswer> {
   const { replies, ...common } = batch;
   const templates = await withTenant(services.db.sql, batch.tenantId, loadTemplates);
-  const answers: ReplyAnswer[] = [];
-  for (const reply of replies) {
+  const answers: ReplyAnswer[] = await sendRunTogether(services, batch, templates);
+  for (const reply of replies.slice(answers.length)) {
     const previous = answers.at(-1);
     // After a reply this batch applied (not a duplicate), the number stands at that reply's.
     const lastSequence =
@@ -239,6 +239,147 @@ export async function sendReplyBatch(
   return { answers };
 }
 
+/**
+ * The fast path of a batch: the replies that follow the client's last applied number without a
+ * gap, to conversations that exist, applied as ONE unit. Every conversation decides its replies in
+ * order in its own turn (`conversationsTogether`), and their events, their outbox rows, the
+ * client's number moved over the whole run and each reply's stored answer commit in one
+ * transaction, or nothing does. The answers are the ones `sendReply` would give one by one.
+ * Returns them, or none when the batch does not start with such a run or the unit could not be
+ * applied (the number moved under it, a conflict): `sendReply` then takes every reply, and answers
+ * anything this unit committed from the stored answers.
+ */
+async function sendRunTogether(
+  services: ReplyServices,
+  batch: ReplyBatchRequest,
+  templates: MessageTemplate[],
+): Promise<ReplyAnswer[]> {
+  const { db, grains } = services;
+  const { tenantId } = batch;
+  const last = await withTenant(db.sql, tenantId, (tx) => lastSequence(tx, batch));
+  const run: BatchedReply[] = [];
+  const exists = new Map<string, boolean>();
+  for (const reply of batch.replies) {
+    if (reply.sequence !== last + 1 + run.length) break;
+    let known = exists.get(reply.conversationId);
+    if (known === undefined) {
+      known = (await grains.conversation(tenantId, reply.conversationId).read()).state !== null;
+      exists.set(reply.conversationId, known);
+    }
+    // A conversation that does not exist is `sendReply`'s to refuse, as it would alone.
+    if (!known) break;
+    run.push(reply);
+  }
+  if (run.length < 2) return [];
+
+  const byConversation = new Map<string, BatchedReply[]>();
+  for (const reply of run) {
+    const replies = byConversation.get(reply.conversationId) ?? [];
+    replies.push(reply);
+    byConversation.set(reply.conversationId, replies);
+  }
+  const epoch = await syncEpoch(db);
+  const outcomesOf = (results: readonly JointResult<ConversationState, ConversationEvent>[]) => {
+    const outcomes = new Map<BatchedReply, ReplyOutcome>();
+    for (const result of results) {
+      let version = result.baseVersion;
+      byConversation.get(result.id)!.forEach((reply, i) => {
+        const outcome = result.outcomes[i]!;
+        const base = {
+          sequence: reply.sequence,
+          clientMessageId: reply.clientMessageId,
+          conversationId: reply.conversationId,
+        };
+        if (!outcome.ok) {
+          // Only the rules' refusals are answers; anything else stops the unit (and `sendReply` says it).
+          if (!isDomainError(outcome.error)) throw outcome.error;
+          outcomes.set(reply, refusal(base, outcome.error));
+          return;
+        }
+        const lastEvent = outcome.events.at(-1);
+        // No events: this message id was queued before, so there is no new event to point at.
+        if (lastEvent) version = lastEvent.version;
+        outcomes.set(reply, {
+          kind: 'accepted',
+          ...base,
+          version,
+          cursor: lastEvent ? encodeCursor(epoch, lastEvent.checkpoint) : null,
+        });
+      });
+    }
+    return run.map((reply) => ({ clientMessageId: reply.clientMessageId, outcome: outcomes.get(reply)! }));
+  };
+
+  let answered: { clientMessageId: string; outcome: ReplyOutcome }[] | undefined;
+  try {
+    const results = await grains.conversationsTogether(
+      tenantId,
+      [...byConversation].map(([id, replies]) => ({
+        id,
+        commands: replies.map((reply): ConversationCommand => ({
+          type: 'QueueReply',
+          data: {
+            clientMessageId: reply.clientMessageId,
+            agentId: batch.agentId,
+            content: reply.content,
+            tag: reply.tag,
+            now: batch.now,
+            templates,
+          },
+        })),
+      })),
+      {
+        metadata: batch.metadata,
+        withinTransaction: async (tx, written) => {
+          const outcomes = outcomesOf(written);
+          // Throwing aborts the unit: the replies, their outbox rows and the numbers commit together.
+          if (!(await advanceRun(tx, batch, outcomes))) throw new SequenceMovedError();
+          await writeOutboxRows(
+            tx,
+            written.map(({ streamId, outcomes: done }) => ({
+              tenantId,
+              streamId,
+              events: done.flatMap((outcome) => (outcome.ok ? outcome.events : [])),
+            })),
+          );
+          answered = outcomes;
+        },
+      },
+    );
+    if (!answered) {
+      // Nothing to append (every reply refused, or queued before): the numbers move on their own.
+      const outcomes = outcomesOf(results);
+      if (!(await withTenant(db.sql, tenantId, (tx) => advanceRun(tx, batch, outcomes)))) return [];
+      answered = outcomes;
+    }
+  } catch (error) {
+    // Nothing of the unit committed (or it did and the stored answers say so): one by one instead.
+    // A resend racing its own batch moves the number first; anything else is worth a look.
+    const raced = error instanceof SequenceMovedError;
+    services.logger?.[raced ? 'debug' : 'warn'](
+      { err: error, clientId: batch.clientId, replies: run.length },
+      'a batch of replies is applied one by one: its run could not commit as one unit',
+    );
+    return [];
+  }
+  return answered.map(({ outcome }) => ({ ...outcome, duplicate: false }));
+}
+
+/** The answer for a reply the rules refused. */
+function refusal(
+  base: Pick<ReplyRefused, 'sequence' | 'clientMessageId' | 'conversationId'>,
+  error: DomainError,
+): ReplyRefused {
+  return {
+    kind: 'refused',
+    ...base,
+    code: error.code,
+    rule: error.details.rule ?? null,
+    message: error.message,
+    hint: error.details.hint ?? null,
+  };
+}
+
 type ClientKey = Pick<ReplyRequest, 'tenantId' | 'agentId' | 'clientId'>;
 
 async function lastSequence(tx: SqlQueryable, key: ClientKey): Promise<number> {
@@ -254,26 +395,51 @@ async function lastSequence(tx: SqlQueryable, key: ClientKey): Promise<number> {
  * Moves the client's last applied number from `sequence - 1` to `sequence` and stores the answer;
  * false (and no change) when the number has already moved.
  */
-async function advance(tx: SqlQueryable, request: ReplyRequest, outcome: ReplyOutcome): Promise<boolean> {
-  const key = [request.tenantId, request.agentId, request.clientId, request.sequence];
+function advance(tx: SqlQueryable, request: ReplyRequest, outcome: ReplyOutcome): Promise<boolean> {
+  return advanceRun(tx, request, [{ clientMessageId: request.clientMessageId, outcome }]);
+}
+
+/**
+ * Moves the client's last applied number over a run of consecutive numbers, from the first one's
+ * predecessor to the last one, and stores each answer; false (and no change) when the number is no
+ * longer where the run starts.
+ */
+async function advanceRun(
+  tx: SqlQueryable,
+  key: ClientKey,
+  run: readonly { readonly clientMessageId: string; readonly outcome: ReplyOutcome }[],
+): Promise<boolean> {
+  const first = run[0]!.outcome.sequence;
+  const last = first + run.length - 1;
+  const client = [key.tenantId, key.agentId, key.clientId];
   const moved =
-    request.sequence === 1
+    first === 1
       ? await tx.query(
           `INSERT INTO client_sequences (tenant_id, agent_id, client_id, last_sequence)
            VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING 1`,
-          key,
+          [...client, last],
         )
       : await tx.query(
           `UPDATE client_sequences SET last_sequence = $4, updated_at = now()
-            WHERE tenant_id = $1 AND agent_id = $2 AND client_id = $3 AND last_sequence = $4::bigint - 1
+            WHERE tenant_id = $1 AND agent_id = $2 AND client_id = $3 AND last_sequence = $5::bigint
           RETURNING 1`,
-          key,
+          [...client, last, first - 1],
         );
   if (moved.length === 0) return false;
   await tx.query(
     `INSERT INTO client_replies (tenant_id, agent_id, client_id, sequence, client_message_id, outcome)
-     VALUES ($1, $2, $3, $4, $5, $6::jsonb)`,
-    [...key, request.clientMessageId, JSON.stringify(outcome)],
+     SELECT $1, $2, $3, x.sequence, x.message, x.outcome
+       FROM jsonb_to_recordset($4::jsonb) AS x(sequence bigint, message text, outcome jsonb)`,
+    [
+      ...client,
+      JSON.stringify(
+        run.map(({ clientMessageId, outcome }) => ({
+          sequence: outcome.sequence,
+          message: clientMessageId,
+          outcome,
+        })),
+      ),
+    ],
   );
   return true;
 }

@@ -2,7 +2,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import Dexie from 'dexie';
 import { useEffect, useRef, useState, type Ref } from 'react';
 import type { ConversationRow, ParleyDb } from '../lib/db/schema';
-import { useLiveQuery } from '../lib/hooks';
+import { useThrottledTableQuery } from '../lib/hooks';
 import { hrefOf, navigate } from '../lib/router';
 
 export type Whose = 'mine' | 'unassigned' | 'all';
@@ -79,11 +79,16 @@ export function InboxList({
   const [whose, setWhose] = useState<Whose>('all');
   const [status, setStatus] = useState<StatusTab>('open');
   const [search, setSearch] = useState('');
-  const rows = useLiveQuery(async () => {
-    const found = await queryConversations(db, { whose, status, search, agentId });
-    onRows?.(found.map((row) => row.conversationId));
-    return found;
-  }, [db, whose, status, search, agentId]);
+  const rows = useThrottledTableQuery(
+    db,
+    ['conversations'],
+    async () => {
+      const found = await queryConversations(db, { whose, status, search, agentId });
+      onRows?.(found.map((row) => row.conversationId));
+      return found;
+    },
+    [whose, status, search, agentId],
+  );
   const loaded = rows !== undefined;
   useEffect(() => {
     // For the benchmark (server/bench/pwa.bench.ts): when the list first showed rows from this device.

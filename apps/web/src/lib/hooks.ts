@@ -1,4 +1,4 @@
-import { liveQuery } from 'dexie';
+import Dexie, { liveQuery, type ObservabilitySet } from 'dexie';
 import { useEffect, useState, useSyncExternalStore } from 'react';
 
 function subscribeToConnectivity(onChange: () => void): () => void {
@@ -32,6 +32,70 @@ export function useLiveQuery<T>(query: () => Promise<T> | T, deps: readonly unkn
     });
     return () => subscription.unsubscribe();
   }, deps);
+  return value;
+}
+
+/**
+ * Like `useLiveQuery`, for a query that reads a whole table's worth of rows (the inbox list): it
+ * re-runs when one of `tables` changes (in this tab or another), but never sooner after its last
+ * run than three times that run took, nor than `minGapMs`. A burst of synced events then costs a
+ * few re-reads rather than one per write, which would keep the main thread busy with the list.
+ */
+export function useThrottledTableQuery<T>(
+  db: Dexie,
+  tables: readonly string[],
+  query: () => Promise<T>,
+  deps: readonly unknown[],
+  minGapMs = 150,
+): T | undefined {
+  const [value, setValue] = useState<T | undefined>(undefined);
+  useEffect(() => {
+    const prefixes = tables.map((table) => `idb://${db.name}/${table}/`);
+    let stopped = false;
+    let running = false;
+    let dirty = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let notBefore = 0;
+    const run = async (): Promise<void> => {
+      if (stopped) return;
+      if (running) {
+        dirty = true;
+        return;
+      }
+      const wait = notBefore - performance.now();
+      if (wait > 0) {
+        timer ??= setTimeout(() => {
+          timer = undefined;
+          void run();
+        }, wait);
+        return;
+      }
+      running = true;
+      dirty = false;
+      const started = performance.now();
+      try {
+        const result = await query();
+        if (!stopped) setValue(() => result);
+      } catch (error) {
+        console.error('Parley: a local query failed', error);
+      } finally {
+        running = false;
+        const took = performance.now() - started;
+        notBefore = performance.now() + Math.max(minGapMs, 3 * took);
+        if (dirty) void run();
+      }
+    };
+    const onMutated = (parts: ObservabilitySet): void => {
+      if (Object.keys(parts).some((part) => prefixes.some((prefix) => part.startsWith(prefix)))) void run();
+    };
+    Dexie.on('storagemutated', onMutated);
+    void run();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+      Dexie.on.storagemutated.unsubscribe(onMutated);
+    };
+  }, [db, ...deps]);
   return value;
 }
 

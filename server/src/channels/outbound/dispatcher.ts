@@ -69,6 +69,8 @@ export class Dispatcher {
   private readonly clock: () => number;
   private readonly random: () => number;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Conversations with a send in flight (`tenant/conversation`): their next row waits for it. */
+  private readonly sending = new Map<string, number>();
   private readonly loop: WorkerLoop;
 
   constructor(
@@ -90,8 +92,12 @@ export class Dispatcher {
     this.loop.start();
   }
 
-  /** Looks for work now: a reply was queued. */
-  wake(): void {
+  /**
+   * Looks for work now: a reply was queued. A reply to a conversation with a send in flight cannot
+   * go before that send ends, and its end wakes the loop anyway, so it does not cost a claim.
+   */
+  wake(queuedIn?: { readonly tenantId: string; readonly conversationId: string }): void {
+    if (queuedIn && this.sending.has(conversationKey(queuedIn.tenantId, queuedIn.conversationId))) return;
     this.loop.wake();
   }
 
@@ -108,6 +114,8 @@ export class Dispatcher {
     const now = this.clock();
     const rows = await this.outbox.claim(room, now, this.options.leaseMs, this.breakers.blocked(now));
     for (const row of rows) {
+      const conversation = conversationKey(row.tenantId, row.conversationId);
+      this.sending.set(conversation, (this.sending.get(conversation) ?? 0) + 1);
       const sending: Promise<void> = this.deliver(row)
         .catch((error: unknown) => {
           // The row keeps its lease and is taken again when it runs out: nothing is lost.
@@ -118,6 +126,9 @@ export class Dispatcher {
         })
         .finally(() => {
           this.inFlight.delete(sending);
+          const left = (this.sending.get(conversation) ?? 1) - 1;
+          if (left > 0) this.sending.set(conversation, left);
+          else this.sending.delete(conversation);
           this.loop.wake();
         });
       this.inFlight.add(sending);
@@ -288,4 +299,8 @@ export class Dispatcher {
       `circuit breaker ${transition.to === 'closed' ? 'closed' : transition.to === 'open' ? 'opened' : 'half-open'}`,
     );
   }
+}
+
+function conversationKey(tenantId: string, conversationId: string): string {
+  return `${tenantId}/${conversationId}`;
 }

@@ -58,21 +58,58 @@ export function channelKey(tenantId: string, channelId: string): string {
 }
 
 /**
- * Writes a reply's outbox row inside the transaction of its `ReplyQueued` event, routed by the
- * conversation's `channel_contacts` row (a conversation without one gets a row with no channel,
- * which the dispatcher fails visibly rather than dropping).
+ * The ids of each conversation's earliest unfinished (pending or sending) row: a walk down the
+ * `channel_outbox_open` index that jumps from one conversation to the next, so it costs one index
+ * descent per conversation with open rows however many rows queue behind each head.
  */
-export async function insertOutboxRow(
-  tx: SqlQueryable,
-  row: { tenantId: TenantId; conversationId: string; clientMessageId: string; reply: OutboxReply },
-): Promise<void> {
+const OPEN_HEADS = `
+  WITH RECURSIVE heads AS (
+    (SELECT tenant_id, conversation_id, id FROM channel_outbox
+      WHERE status IN ('pending', 'sending')
+      ORDER BY tenant_id, conversation_id, id LIMIT 1)
+    UNION ALL
+    SELECT next.tenant_id, next.conversation_id, next.id
+      FROM heads h CROSS JOIN LATERAL (
+        SELECT tenant_id, conversation_id, id FROM channel_outbox
+         WHERE status IN ('pending', 'sending')
+           AND (tenant_id, conversation_id) > (h.tenant_id, h.conversation_id)
+         ORDER BY tenant_id, conversation_id, id LIMIT 1) AS next
+  )
+  SELECT id FROM heads`;
+
+/** A reply to write to the outbox. */
+export interface NewOutboxRow {
+  readonly tenantId: TenantId;
+  readonly conversationId: string;
+  readonly clientMessageId: string;
+  readonly reply: OutboxReply;
+}
+
+/**
+ * Writes replies' outbox rows inside the transaction of their `ReplyQueued` events, in one
+ * statement, routed by each conversation's `channel_contacts` row (a conversation without one gets
+ * a row with no channel, which the dispatcher fails visibly rather than dropping). Rows are
+ * numbered in the order given, which is the order the dispatcher sends a conversation's replies.
+ */
+export async function insertOutboxRows(tx: SqlQueryable, rows: readonly NewOutboxRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const document = JSON.stringify(
+    rows.map((row, o) => ({
+      o,
+      t: row.tenantId,
+      c: row.conversationId,
+      m: row.clientMessageId,
+      r: row.reply,
+    })),
+  );
   await tx.query(
     `INSERT INTO channel_outbox (tenant_id, conversation_id, client_message_id, channel_id, recipient, reply)
-     SELECT $1, $2, $3, c.channel_id, c.contact_id, $4::jsonb
-       FROM (SELECT 1) AS one
-       LEFT JOIN channel_contacts c ON c.tenant_id = $1 AND c.conversation_id = $2
+     SELECT x.t, x.c, x.m, c.channel_id, c.contact_id, x.r
+       FROM jsonb_to_recordset($1::jsonb) AS x(o int, t text, c text, m text, r jsonb)
+       LEFT JOIN channel_contacts c ON c.tenant_id = x.t AND c.conversation_id = x.c
+      ORDER BY x.o
      ON CONFLICT (tenant_id, conversation_id, client_message_id) DO NOTHING`,
-    [row.tenantId, row.conversationId, row.clientMessageId, JSON.stringify(row.reply)],
+    [document],
   );
 }
 
@@ -83,19 +120,18 @@ export class OutboxStore {
   /**
    * Claims up to `limit` rows that may be sent now: due, on a channel not in `blocked`, and the
    * earliest unfinished row of their conversation, so a later reply always waits for an earlier one.
+   * Only the conversations' first open rows are looked at (`OPEN_HEADS`), so a long queue behind a
+   * reply in flight costs nothing here.
    */
   async claim(limit: number, now: number, leaseMs: number, blocked: readonly string[]): Promise<OutboxRow[]> {
     const rows = await this.sql.query<Row>(
       `UPDATE channel_outbox SET status = 'sending', attempts = attempts + 1, locked_until = $3
         WHERE id IN (
           SELECT o.id FROM channel_outbox o
-           WHERE ((o.status = 'pending' AND o.next_attempt_at <= $2)
+           WHERE o.id = ANY(ARRAY(${OPEN_HEADS}))
+             AND ((o.status = 'pending' AND o.next_attempt_at <= $2)
                OR (o.status = 'sending' AND o.locked_until < $2))
              AND NOT (coalesce(o.tenant_id || '/' || o.channel_id, '') = ANY($4::text[]))
-             AND NOT EXISTS (
-               SELECT 1 FROM channel_outbox e
-                WHERE e.tenant_id = o.tenant_id AND e.conversation_id = o.conversation_id
-                  AND e.id < o.id AND e.status IN ('pending', 'sending'))
            ORDER BY o.id LIMIT $1 FOR UPDATE SKIP LOCKED)
         RETURNING id::text AS id, tenant_id, conversation_id, client_message_id, channel_id,
                   recipient, reply, attempts`,
@@ -179,12 +215,12 @@ export class OutboxStore {
     return rows.map((r) => r.platform_message_id);
   }
 
-  /** Milliseconds until the earliest pending row is due (0 if one is due), or undefined when none waits. */
+  /** Milliseconds until the first conversation head is due (0 if one is due), or undefined when none waits. */
   async nextDueIn(now: number): Promise<number | undefined> {
     const rows = await this.sql.query<{ at: Date | null }>(
       `SELECT min(least(CASE WHEN status = 'pending' THEN next_attempt_at END,
                         CASE WHEN status = 'sending' THEN locked_until END)) AS at
-         FROM channel_outbox WHERE status IN ('pending', 'sending')`,
+         FROM channel_outbox WHERE id = ANY(ARRAY(${OPEN_HEADS}))`,
     );
     const at = rows[0]?.at;
     return at ? Math.max(0, at.getTime() - now) : undefined;

@@ -10,27 +10,31 @@ import type { AskResult } from '../../actors/runtime';
 import type { SqlQueryable } from '../../db/driver';
 import type { TransactionalAppend } from '../../store/types';
 import type { ConversationPort } from '../ports';
-import { insertOutboxRow } from './outbox-store';
+import { insertOutboxRows, type NewOutboxRow } from './outbox-store';
 
 /**
- * Writes an outbox row for every `ReplyQueued` of an append, inside its transaction. Pass it as
- * (or call it from) `withinTransaction` of any command that may queue a reply.
+ * Writes an outbox row for every `ReplyQueued` of one or more appends, inside their transaction, in
+ * one statement. Pass it as (or call it from) `withinTransaction` of any command that may queue a
+ * reply.
  */
-export async function writeOutboxRows(tx: SqlQueryable, appended: TransactionalAppend): Promise<void> {
-  const conversationId = appended.streamId.slice(appended.streamId.indexOf('-') + 1);
-  for (const event of appended.events as readonly RecordedEvent<ConversationEvent>[]) {
-    if (event.type !== 'ReplyQueued') continue;
-    const { clientMessageId, content, tag } = event.data as Extract<
-      ConversationEvent,
-      { type: 'ReplyQueued' }
-    >['data'];
-    await insertOutboxRow(tx, {
-      tenantId: appended.tenantId,
-      conversationId,
-      clientMessageId,
-      reply: { content, tag },
-    });
+export async function writeOutboxRows(
+  tx: SqlQueryable,
+  appended: TransactionalAppend | readonly TransactionalAppend[],
+): Promise<void> {
+  const rows: NewOutboxRow[] = [];
+  const appends: readonly TransactionalAppend[] = 'streamId' in appended ? [appended] : appended;
+  for (const append of appends) {
+    const conversationId = append.streamId.slice(append.streamId.indexOf('-') + 1);
+    for (const event of append.events as readonly RecordedEvent<ConversationEvent>[]) {
+      if (event.type !== 'ReplyQueued') continue;
+      const { clientMessageId, content, tag } = event.data as Extract<
+        ConversationEvent,
+        { type: 'ReplyQueued' }
+      >['data'];
+      rows.push({ tenantId: append.tenantId, conversationId, clientMessageId, reply: { content, tag } });
+    }
   }
+  await insertOutboxRows(tx, rows);
 }
 
 /**

@@ -319,10 +319,11 @@ export class OutboxFlusher {
   ): Promise<Batch | null> {
     const { db } = this.options;
     const next = await db.transaction('rw', db.outbox, db.events, db.meta, async () => {
+      const accepted: Acknowledged[] = [];
       for (const { row, answer } of results) {
         switch (answer.kind) {
           case 'accepted':
-            await this.acknowledge(row, answer);
+            accepted.push({ row, answer });
             break;
           case 'refused':
             await this.refuse(row, answer);
@@ -336,39 +337,50 @@ export class OutboxFlusher {
             return answer satisfies never;
         }
       }
+      await this.acknowledge(accepted);
       return options.claimNext === false ? null : this.claimNext();
     });
     this.set({ inFlight: NOTHING_IN_FLIGHT });
     return next;
   }
 
-  /** The server has the reply (inside `record`'s transaction). */
-  private async acknowledge(row: OutboxRow, answer: Extract<ReplyAnswer, { kind: 'accepted' }>) {
+  /**
+   * The server has these replies (inside `record`'s transaction): they leave the outbox and show as
+   * provisional events until sync brings the real ones. Three bulk requests for the whole batch,
+   * rather than three per reply.
+   */
+  private async acknowledge(accepted: readonly Acknowledged[]): Promise<void> {
+    if (accepted.length === 0) return;
     const { db } = this.options;
-    const streamId = `conversation-${row.conversationId}`;
-    await db.outbox.delete(row.clientMessageId);
-    if (answer.cursor === null) return; // queued before (a resend): its event is already on its way
-    const existing = await db.events.get([streamId, answer.version]);
-    if (existing) return;
-    const event: EventRow = {
-      streamId,
-      version: answer.version,
-      conversationId: row.conversationId,
-      id: `provisional-${row.clientMessageId}`,
-      type: 'ReplyQueued',
-      data: {
-        clientMessageId: row.clientMessageId,
-        agentId: row.agentId,
-        content: row.content,
-        tag: row.tag,
-        queuedAt: row.createdAt,
-      },
-      metadata: {},
-      recordedAt: this.clock(),
-      cursor: answer.cursor,
-      provisional: true,
-    };
-    await db.events.put(event);
+    await db.outbox.bulkDelete(accepted.map(({ row }) => row.clientMessageId));
+    // A null cursor: queued before (a resend), so its event is already on its way.
+    const fresh = accepted.filter(({ answer }) => answer.cursor !== null);
+    const keys = fresh.map(({ row, answer }): [string, number] => [
+      `conversation-${row.conversationId}`,
+      answer.version,
+    ]);
+    const existing = await db.events.bulkGet(keys);
+    const provisional = fresh
+      .filter((_, i) => existing[i] === undefined)
+      .map(({ row, answer }): EventRow => ({
+        streamId: `conversation-${row.conversationId}`,
+        version: answer.version,
+        conversationId: row.conversationId,
+        id: `provisional-${row.clientMessageId}`,
+        type: 'ReplyQueued',
+        data: {
+          clientMessageId: row.clientMessageId,
+          agentId: row.agentId,
+          content: row.content,
+          tag: row.tag,
+          queuedAt: row.createdAt,
+        },
+        metadata: {},
+        recordedAt: this.clock(),
+        cursor: answer.cursor!,
+        provisional: true,
+      }));
+    if (provisional.length > 0) await db.events.bulkPut(provisional);
   }
 
   /** A refusal for good (inside `record`'s transaction). */
@@ -414,6 +426,11 @@ interface Batch {
 }
 
 /** A row and what the server (or, for a request it can never take, this device) said about it. */
+type Acknowledged = {
+  readonly row: OutboxRow;
+  readonly answer: Extract<ReplyAnswer, { kind: 'accepted' }>;
+};
+
 type BatchResult = {
   readonly row: OutboxRow;
   readonly answer: ReplyAnswer | { readonly kind: 'rejected'; readonly refusal: Refusal };
