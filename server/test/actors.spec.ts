@@ -453,6 +453,34 @@ describe('grain runtime: commands to several instances at once (askTogether)', (
     }
   });
 
+  it('keeps one activation per instance even when the bound passivates while it waits for a turn', async () => {
+    const { runtime, store } = harness({ maxActive: 1 });
+    await runtime.get(ledger, acme, 'a').ask(deposit('a', 10));
+    const releaseA = store.hold(stream('a'));
+    const busy = runtime.get(ledger, acme, 'a').ask(deposit('a', 1));
+    const joint = runtime.askTogether(ledger, acme, [
+      { id: 'a', commands: [withdraw('a', 5)] },
+      { id: 'b', commands: [deposit('b', 1)] },
+    ]);
+    await tick(5);
+    // Over the bound while the joint ask waits for a's turn: idle activations are passivated.
+    await runtime.get(ledger, acme, 'c').ask(deposit('c', 1));
+    // A command to b, its append held: b is busy until it commits.
+    const releaseB = store.hold(stream('b'));
+    const other = runtime.get(ledger, acme, 'b').ask(deposit('b', 2));
+    await tick(5);
+    releaseA();
+    await tick(5);
+    releaseB();
+    await Promise.all([busy, joint, other]);
+
+    // The joint ask waited for b's turn in the one activation of b, so it decided on b's latest
+    // state: a second activation would have decided beside the first and lost the append.
+    expect(runtime.stats().conflicts).toBe(0);
+    expect((await runtime.read(ledger, acme, 'b')).state).toEqual({ balance: 3, entries: 2 });
+    expect((await runtime.read(ledger, acme, 'a')).state).toEqual({ balance: 6, entries: 3 });
+  });
+
   it('appends nothing when no command decides anything, and refuses an instance named twice', async () => {
     const { runtime, store } = harness();
     const results = await runtime.askTogether(ledger, acme, [

@@ -399,18 +399,26 @@ export function createGrainRuntime(options: GrainRuntimeOptions): GrainRuntime {
     asks: readonly JointAsk<Command>[],
     jointOptions: JointAskOptions<State, Event> = {},
   ): Promise<JointResult<State, Event>[]> {
-    const members = asks.map((ask): JointMember<Command, State, Event> => ({
-      ask,
-      activation: activate(grain, tenantId, streamFor(grain.category, ask.id)),
-    }));
-    const keys = new Set(members.map((member) => member.activation.key));
-    if (keys.size !== members.length)
+    const streams = asks.map((ask) => streamFor(grain.category, ask.id));
+    if (new Set(streams).size !== streams.length) {
       throw new TypeError('askTogether names an instance twice; merge its commands');
+    }
     // Turns are taken one after the other in stream order: the only order two joint asks agree on.
-    const ordered = [...members].sort((a, b) => (a.activation.key < b.activation.key ? -1 : 1));
+    // Each activation is looked up in the same tick as its turn is queued, so it cannot be
+    // passivated in between (a queued activation is busy).
+    const order = streams.map((_, i) => i).sort((a, b) => (streams[a]! < streams[b]! ? -1 : 1));
+    const activations: Activation<Command, State, Event>[] = [];
     const releases: (() => void)[] = [];
     try {
-      for (const { activation } of ordered) releases.push(await holdTurn(activation));
+      for (const i of order) {
+        const activation = activate(grain, tenantId, streams[i]!);
+        activations[i] = activation;
+        releases.push(await holdTurn(activation));
+      }
+      const members = asks.map((ask, i): JointMember<Command, State, Event> => ({
+        ask,
+        activation: activations[i]!,
+      }));
       return await decideAndAppend(members, jointOptions);
     } finally {
       for (const release of releases) release();
