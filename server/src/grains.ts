@@ -3,6 +3,7 @@ import {
   conversation,
   inbox,
   StreamCategory,
+  streamEntityId,
   workflow,
   type CardCommand,
   type CardEvent,
@@ -26,7 +27,7 @@ import type { Topic } from './broadcast/topics';
 
 /** The id part of an aggregate's stream id (`conversation-42` -> `42`). */
 function idOf(event: RecordedEvent): string {
-  return event.streamId.slice(event.streamId.indexOf('-') + 1);
+  return streamEntityId(event.streamId);
 }
 
 /** Each conversation is a grain; its events go to its own topic as well as its tenant's. */

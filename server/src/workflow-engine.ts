@@ -1,6 +1,7 @@
 import {
   isDomainError,
   streamCategory,
+  streamEntityId,
   StreamCategory,
   type Checkpoint,
   type EntryAction,
@@ -106,7 +107,7 @@ export async function startWorkflowEngine(options: WorkflowEngineOptions): Promi
 
   async function handle(event: RecordedEvent): Promise<void> {
     const t = event.tenantId;
-    const id = event.streamId.slice(event.streamId.indexOf('-') + 1);
+    const id = streamEntityId(event.streamId);
     const key = `wf:${event.eventId}`;
     const data = event.data as Record<string, unknown>;
     const at = event.recordedAt;

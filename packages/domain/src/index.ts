@@ -16,6 +16,7 @@ export {
   streamId,
   streamFor,
   streamCategory,
+  streamEntityId,
   InvalidIdError,
 } from './shared/ids';
 export { type JsonValue, type JsonObject, findNonJson } from './shared/json';

@@ -1,6 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ConversationEvent, ConversationState, JsonObject, QueueReply, TenantId } from '@parley/domain';
+import {
+  streamEntityId,
+  type ConversationEvent,
+  type ConversationState,
+  type JsonObject,
+  type QueueReply,
+  type TenantId,
+} from '@parley/domain';
 import type { AskResult } from '../actors/runtime';
 import type { SqlQueryable } from '../db/driver';
 import type { BroadcastChannel } from '../broadcast/channel';
@@ -303,7 +310,7 @@ async function wakeOnReplies(
     if (delivery.kind === 'overflow') dispatcher.wake();
     else if (delivery.event.type === 'ReplyQueued') {
       const { tenantId, streamId } = delivery.event;
-      dispatcher.wake({ tenantId, conversationId: streamId.slice(streamId.indexOf('-') + 1) });
+      dispatcher.wake({ tenantId, conversationId: streamEntityId(streamId) });
     }
   }
 }

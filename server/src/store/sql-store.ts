@@ -461,55 +461,50 @@ export class SqlEventStore implements EventStore {
     if (wrote) this.announceCommit();
   }
 
-  private async writeAtomically(
-    requests: PendingAppend[],
-    options: AtomicAppendOptions,
-  ): Promise<AppendResult[]> {
-    for (let attempt = 1; ; attempt++) {
-      const recordedAt = new Date(this.clock());
-      try {
-        return await this.db.sql.transaction(async (tx) => {
-          const outcomes = await writeBatch(tx, requests, recordedAt, this.kind);
-          const results = outcomes.map((outcome) => {
-            if (outcome.kind === 'written') return outcome.result;
-            // No idempotency keys here, so anything else is a version conflict: it aborts them all.
-            const { request } = outcome;
-            const expected = request.options.expectedVersion as number | 'no_stream';
-            throw new ConcurrencyError(
-              request.tenantId,
-              request.streamId,
-              expected,
-              outcome.kind === 'conflict' ? outcome.actualVersion : undefined,
-            );
-          });
-          await options.withinTransaction?.(tx, results);
-          return results;
+  private writeAtomically(requests: PendingAppend[], options: AtomicAppendOptions): Promise<AppendResult[]> {
+    return this.retrying((recordedAt) =>
+      this.db.sql.transaction(async (tx) => {
+        const outcomes = await writeBatch(tx, requests, recordedAt, this.kind);
+        const results = outcomes.map((outcome) => {
+          if (outcome.kind === 'written') return outcome.result;
+          // No idempotency keys here, so anything else is a version conflict: it aborts them all.
+          const { request } = outcome;
+          const expected = request.options.expectedVersion as number | 'no_stream';
+          throw new ConcurrencyError(
+            request.tenantId,
+            request.streamId,
+            expected,
+            outcome.kind === 'conflict' ? outcome.actualVersion : undefined,
+          );
         });
-      } catch (error) {
-        const reason = retryReason(error);
-        if (reason === undefined || attempt >= 5) throw error;
-        if (reason === 'missing-partition') {
-          await ensurePartitions(this.db.sql, addDays(utcDay(recordedAt.getTime()), 0), 1);
-        }
-      }
-    }
+        await options.withinTransaction?.(tx, results);
+        return results;
+      }),
+    );
   }
 
-  private async writeWithRetries(batch: PendingAppend[]): Promise<Outcome[]> {
+  private writeWithRetries(batch: PendingAppend[]): Promise<Outcome[]> {
+    return this.retrying(async (recordedAt) => {
+      // The write path uses the driver under Prisma: see docs/decisions/0005-group-commit.md.
+      const simple = batch.every(
+        (r) => r.options.idempotencyKey === undefined && !r.options.withinTransaction,
+      );
+      if (simple) {
+        const outcomes = await writeBatchInOneStatement(this.db.sql, batch, recordedAt);
+        if (this.kind === 'postgres' && outcomes.some((o) => o.kind === 'written'))
+          this.notifyOtherProcesses();
+        return outcomes;
+      }
+      return this.db.sql.transaction((tx) => writeBatch(tx, batch, recordedAt, this.kind));
+    });
+  }
+
+  /** Runs a write stamped with the clock, again (up to 5 times) after a missing partition or a deadlock. */
+  private async retrying<T>(write: (recordedAt: Date) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const recordedAt = new Date(this.clock());
       try {
-        // The write path uses the driver under Prisma: see docs/decisions/0005-group-commit.md.
-        const simple = batch.every(
-          (r) => r.options.idempotencyKey === undefined && !r.options.withinTransaction,
-        );
-        if (simple) {
-          const outcomes = await writeBatchInOneStatement(this.db.sql, batch, recordedAt);
-          if (this.kind === 'postgres' && outcomes.some((o) => o.kind === 'written'))
-            this.notifyOtherProcesses();
-          return outcomes;
-        }
-        return await this.db.sql.transaction((tx) => writeBatch(tx, batch, recordedAt, this.kind));
+        return await write(recordedAt);
       } catch (error) {
         const reason = retryReason(error);
         if (reason === undefined || attempt >= 5) throw error;

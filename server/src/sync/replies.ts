@@ -218,13 +218,24 @@ export async function sendReplyBatch(
   onStop: (error: unknown, reply: BatchedReply) => void = () => undefined,
 ): Promise<ReplyBatchAnswer> {
   const { replies, ...common } = batch;
-  const templates = await withTenant(services.db.sql, batch.tenantId, loadTemplates);
-  const answers: ReplyAnswer[] = await sendRunTogether(services, batch, templates);
+  const { templates, last } = await withTenant(services.db.sql, batch.tenantId, async (tx) => ({
+    templates: await loadTemplates(tx),
+    last: await lastSequence(tx, batch),
+  }));
+  const run = await runFrom(services, batch, last);
+  const tried = run.length >= 2; // one reply alone is as cheap through `sendReply`
+  const answers: ReplyAnswer[] = tried ? await sendRunTogether(services, batch, run, templates) : [];
   for (const reply of replies.slice(answers.length)) {
     const previous = answers.at(-1);
-    // After a reply this batch applied (not a duplicate), the number stands at that reply's.
-    const lastSequence =
-      previous && previous.kind !== 'out-of-order' && !previous.duplicate ? previous.sequence : undefined;
+    // After a reply this batch applied (not a duplicate), the number stands at that reply's. Before
+    // the first, it is the number read above, unless a unit was tried (it may have moved it).
+    const lastSequence = previous
+      ? previous.kind !== 'out-of-order' && !previous.duplicate
+        ? previous.sequence
+        : undefined
+      : tried
+        ? undefined
+        : last;
     let answer: ReplyAnswer;
     try {
       answer = await sendReply(services, { ...common, ...reply }, { lastSequence, templates });
@@ -240,38 +251,48 @@ export async function sendReplyBatch(
 }
 
 /**
- * The fast path of a batch: the replies that follow the client's last applied number without a
- * gap, to conversations that exist, applied as ONE unit. Every conversation decides its replies in
- * order in its own turn (`conversationsTogether`), and their events, their outbox rows, the
- * client's number moved over the whole run and each reply's stored answer commit in one
- * transaction, or nothing does. The answers are the ones `sendReply` would give one by one.
- * Returns them, or none when the batch does not start with such a run or the unit could not be
- * applied (the number moved under it, a conflict): `sendReply` then takes every reply, and answers
- * anything this unit committed from the stored answers.
+ * The replies a batch starts with that follow the client's last applied number (`last`) without a
+ * gap, to conversations that exist. A conversation that does not exist ends the run: refusing it
+ * is `sendReply`'s, as it would alone.
  */
-async function sendRunTogether(
+async function runFrom(
   services: ReplyServices,
   batch: ReplyBatchRequest,
-  templates: MessageTemplate[],
-): Promise<ReplyAnswer[]> {
-  const { db, grains } = services;
-  const { tenantId } = batch;
-  const last = await withTenant(db.sql, tenantId, (tx) => lastSequence(tx, batch));
+  last: number,
+): Promise<BatchedReply[]> {
   const run: BatchedReply[] = [];
   const exists = new Map<string, boolean>();
   for (const reply of batch.replies) {
     if (reply.sequence !== last + 1 + run.length) break;
     let known = exists.get(reply.conversationId);
     if (known === undefined) {
-      known = (await grains.conversation(tenantId, reply.conversationId).read()).state !== null;
+      known =
+        (await services.grains.conversation(batch.tenantId, reply.conversationId).read()).state !== null;
       exists.set(reply.conversationId, known);
     }
-    // A conversation that does not exist is `sendReply`'s to refuse, as it would alone.
     if (!known) break;
     run.push(reply);
   }
-  if (run.length < 2) return [];
+  return run;
+}
 
+/**
+ * The fast path of a batch: its run (`runFrom`) applied as ONE unit. Every conversation decides its replies in
+ * order in its own turn (`conversationsTogether`), and their events, their outbox rows, the
+ * client's number moved over the whole run and each reply's stored answer commit in one
+ * transaction, or nothing does. The answers are the ones `sendReply` would give one by one.
+ * Returns them, or none when the unit could not be applied (the number moved under it, a
+ * conflict): `sendReply` then takes every reply, and answers anything this unit committed from the
+ * stored answers.
+ */
+async function sendRunTogether(
+  services: ReplyServices,
+  batch: ReplyBatchRequest,
+  run: readonly BatchedReply[],
+  templates: MessageTemplate[],
+): Promise<ReplyAnswer[]> {
+  const { db, grains } = services;
+  const { tenantId } = batch;
   const byConversation = new Map<string, BatchedReply[]>();
   for (const reply of run) {
     const replies = byConversation.get(reply.conversationId) ?? [];

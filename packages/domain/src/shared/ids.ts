@@ -49,6 +49,11 @@ export function streamCategory(id: StreamId): string {
   return id.slice(0, id.indexOf('-'));
 }
 
+/** The id part of a stream id (`123` for `conversation-123`): the inverse of `streamFor`. */
+export function streamEntityId(id: StreamId): string {
+  return id.slice(id.indexOf('-') + 1);
+}
+
 export class InvalidIdError extends Error {
   readonly code = 'INVALID_ID';
   override readonly name = 'InvalidIdError';

@@ -1,10 +1,11 @@
-import type {
-  ConversationEvent,
-  ConversationState,
-  JsonObject,
-  QueueReply,
-  RecordedEvent,
-  TenantId,
+import {
+  streamEntityId,
+  type ConversationEvent,
+  type ConversationState,
+  type JsonObject,
+  type QueueReply,
+  type RecordedEvent,
+  type TenantId,
 } from '@parley/domain';
 import type { AskResult } from '../../actors/runtime';
 import type { SqlQueryable } from '../../db/driver';
@@ -24,7 +25,7 @@ export async function writeOutboxRows(
   const rows: NewOutboxRow[] = [];
   const appends: readonly TransactionalAppend[] = 'streamId' in appended ? [appended] : appended;
   for (const append of appends) {
-    const conversationId = append.streamId.slice(append.streamId.indexOf('-') + 1);
+    const conversationId = streamEntityId(append.streamId);
     for (const event of append.events as readonly RecordedEvent<ConversationEvent>[]) {
       if (event.type !== 'ReplyQueued') continue;
       const { clientMessageId, content, tag } = event.data as Extract<

@@ -1,4 +1,4 @@
-import type { MessageTag, ReplyContent } from '@parley/domain';
+import { StreamCategory, streamFor, type MessageTag, type ReplyContent } from '@parley/domain';
 import type { EventRow, OutboxRow, ParleyDb, Refusal } from '../db/schema';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff';
 import type { Locks } from './locks';
@@ -354,16 +354,19 @@ export class OutboxFlusher {
     const { db } = this.options;
     await db.outbox.bulkDelete(accepted.map(({ row }) => row.clientMessageId));
     // A null cursor: queued before (a resend), so its event is already on its way.
-    const fresh = accepted.filter(({ answer }) => answer.cursor !== null);
-    const keys = fresh.map(({ row, answer }): [string, number] => [
-      `conversation-${row.conversationId}`,
-      answer.version,
-    ]);
-    const existing = await db.events.bulkGet(keys);
+    const fresh = accepted
+      .filter(({ answer }) => answer.cursor !== null)
+      .map((acknowledged) => ({
+        ...acknowledged,
+        streamId: streamFor(StreamCategory.conversation, acknowledged.row.conversationId),
+      }));
+    const existing = await db.events.bulkGet(
+      fresh.map(({ streamId, answer }): [string, number] => [streamId, answer.version]),
+    );
     const provisional = fresh
       .filter((_, i) => existing[i] === undefined)
-      .map(({ row, answer }): EventRow => ({
-        streamId: `conversation-${row.conversationId}`,
+      .map(({ row, answer, streamId }): EventRow => ({
+        streamId,
         version: answer.version,
         conversationId: row.conversationId,
         id: `provisional-${row.clientMessageId}`,
