@@ -1,10 +1,11 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client';
+import { lockDirectory } from './dir-lock';
 import { pgDriver, pgliteDriver, type SqlDriver } from './driver';
 
 /** An open database: Prisma Client for the models, the raw driver for what Prisma cannot say. */
@@ -84,36 +85,6 @@ async function openPglite(dataDir: string): Promise<Database> {
   } catch (error) {
     releaseLock();
     throw error;
-  }
-}
-
-/** PGlite is one process's database: a second process on the same files would corrupt them. */
-function lockDirectory(dataDir: string): () => void {
-  mkdirSync(dataDir, { recursive: true });
-  const lockFile = join(dataDir, 'parley.lock');
-  try {
-    writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    const holder = Number(readFileSync(lockFile, 'utf8'));
-    if (holder !== process.pid && isAlive(holder)) {
-      throw new Error(
-        `${dataDir} is in use by process ${holder}: the embedded database allows one Parley process; ` +
-          'stop it, use another DATA_DIR, or set DATABASE_URL to share a PostgreSQL server',
-      );
-    }
-    writeFileSync(lockFile, String(process.pid)); // the holder died; the lock is stale
-  }
-  return () => rmSync(lockFile, { force: true });
-}
-
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
