@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { parseTrustProxy, type TrustProxy } from './http/client-address';
 
 /** Log levels pino understands, quietest last. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -13,6 +14,10 @@ export interface Config {
   /** Where PGlite's files, archives and other local state live. */
   readonly dataDir: string;
   readonly logLevel: LogLevel;
+  /** Largest `/trpc` request body in bytes (`PARLEY_API_MAX_BYTES`); unset: the default of http/limits.ts. */
+  readonly apiMaxBytes?: number;
+  /** Proxies whose `X-Forwarded-For` names the client (`PARLEY_TRUST_PROXY`); unset: none. */
+  readonly trustProxy?: TrustProxy;
 }
 
 export class ConfigError extends Error {
@@ -36,7 +41,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       'DATABASE_URL must start with postgresql:// (or leave it unset for the embedded database)',
     );
   }
+  const apiMaxBytes = env.PARLEY_API_MAX_BYTES?.trim() ? Number(env.PARLEY_API_MAX_BYTES) : undefined;
+  if (apiMaxBytes !== undefined && (!Number.isInteger(apiMaxBytes) || apiMaxBytes < 1024)) {
+    throw new ConfigError(
+      `PARLEY_API_MAX_BYTES must be a whole number of bytes, at least 1024, got ${JSON.stringify(env.PARLEY_API_MAX_BYTES)}`,
+    );
+  }
+  let trustProxy: TrustProxy;
+  try {
+    trustProxy = parseTrustProxy(env.PARLEY_TRUST_PROXY);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
   return {
+    apiMaxBytes,
+    trustProxy,
     databaseUrl,
     port,
     host: env.HOST?.trim() || '0.0.0.0',

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createAuth, type Auth, type AuthOptions } from '../auth/service';
 import type { Session } from '../auth/sessions';
 import { parseCookies, SESSION_COOKIE } from '../auth/cookies';
+import { clientAddress, TRUST_NO_PROXY, type TrustProxy } from '../http/client-address';
 import type { Services } from '../services';
 
 /** What a procedure knows about the HTTP request behind it. */
@@ -35,8 +36,12 @@ export interface Api {
 }
 
 /** Creates the API's parts over the process's services. */
-export function createApi(services: Services, options: { readonly auth?: AuthOptions } = {}): Api {
+export function createApi(
+  services: Services,
+  options: { readonly auth?: AuthOptions; readonly trustProxy?: TrustProxy } = {},
+): Api {
   const auth = createAuth(services.db.sql, options.auth);
+  const trustProxy = options.trustProxy ?? services.config.trustProxy ?? TRUST_NO_PROXY;
   const createContext = (request: RequestInfo): Context => {
     let session: Promise<Session | null> | undefined;
     return {
@@ -51,7 +56,7 @@ export function createApi(services: Services, options: { readonly auth?: AuthOpt
     createContext,
     createHttpContext: ({ req, res }) =>
       createContext({
-        address: req.socket.remoteAddress ?? 'unknown',
+        address: clientAddress(req, trustProxy),
         secure: 'encrypted' in req.socket || req.headers['x-forwarded-proto'] === 'https',
         sessionCookie: parseCookies(req.headers.cookie).get(SESSION_COOKIE),
         setCookie: (header) => appendSetCookie(res, header),

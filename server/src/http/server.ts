@@ -6,6 +6,7 @@ import { appRouter } from '../api/router';
 import type { BoardServerHandle, BoardServerOptions } from '../boards';
 import type { Services } from '../services';
 import { mountBoards } from './boards';
+import { cutOffRefusedBody, DEFAULT_API_LIMITS, refuseOversized, type ApiLimits } from './limits';
 import { staticHandler } from './static';
 
 /** The HTTP server and the board sockets on it: close `boards` first, it holds upgraded sockets. */
@@ -14,13 +15,25 @@ export type ParleyHttpServer = Server & { readonly boards: BoardServerHandle };
 /** One HTTP server: the tRPC API under /trpc, board sockets on /boards/<id>, the PWA everywhere else. */
 export function createHttpServer(
   services: Services,
-  options: { webDir?: string; api?: Api; boards?: Partial<BoardServerOptions> } = {},
+  options: {
+    webDir?: string;
+    api?: Api;
+    boards?: Partial<BoardServerOptions>;
+    limits?: Partial<ApiLimits>;
+  } = {},
 ): ParleyHttpServer {
   const api = options.api ?? createApi(services);
+  // S6: bodies and batches are bounded before tRPC reads them (server/src/http/limits.ts).
+  const limits: ApiLimits = {
+    ...DEFAULT_API_LIMITS,
+    ...(services.config.apiMaxBytes === undefined ? {} : { maxBytes: services.config.apiMaxBytes }),
+    ...options.limits,
+  };
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: '/trpc/',
     createContext: api.createHttpContext,
+    maxBodySize: limits.maxBytes,
     onError({ error, path }) {
       if (error.code === 'INTERNAL_SERVER_ERROR')
         services.logger.error({ err: error, path }, 'procedure failed');
@@ -32,6 +45,8 @@ export function createHttpServer(
     // Webhooks, web chat and (dev) the fault panel's endpoints: server/src/channels.
     if (services.channels.handle(req, res)) return;
     if (url === '/trpc' || url.startsWith('/trpc/')) {
+      if (refuseOversized(req, res, limits)) return;
+      cutOffRefusedBody(req, res, limits);
       trpc(req, res);
       return;
     }

@@ -20,7 +20,8 @@ export function createClient(baseUrl = '/trpc') {
         false: splitLink({
           condition: (op) => op.type === 'mutation',
           true: httpLink({ url: baseUrl }),
-          false: httpBatchLink({ url: baseUrl }),
+          // The server refuses a batch of more than 50 calls (server/src/http/limits.ts).
+          false: httpBatchLink({ url: baseUrl, maxItems: 50 }),
         }),
       }),
     ],
