@@ -154,6 +154,52 @@ export function eventStoreContract(name: string, create: () => Promise<StoreHarn
       });
     });
 
+    describe('[SM1] a stale numeric expected version on every write path', () => {
+      // Each path is tried with a version behind the stream's (another writer moved it) and one
+      // ahead of it: a store that skipped the version check on that path would write a second
+      // event 3, which the events table's key (it includes the day) would not stop.
+      const atThree = async (s: ReturnType<typeof streamId>) => {
+        await store.append(acme, s, [event(1), event(2), event(3)], { expectedVersion: 0 });
+      };
+      const unchanged = async (s: ReturnType<typeof streamId>) => {
+        expect(await store.streamVersion(acme, s)).toBe(3);
+        expect((await store.readStream(acme, s)).map((e) => e.version)).toEqual([1, 2, 3]);
+      };
+
+      it('[SM1] an append with an idempotency key is refused, writes nothing and frees its key', async () => {
+        const s = streamId('stale-keyed');
+        await atThree(s);
+        for (const stale of [2, 1, 4]) {
+          await expect(
+            store.append(acme, s, [event(9)], { expectedVersion: stale, idempotencyKey: `stale-${stale}` }),
+          ).rejects.toMatchObject({ code: 'CONCURRENCY_CONFLICT', actualVersion: 3 });
+          await unchanged(s);
+        }
+        // The refused key is free again: the retry at the real version is written, once.
+        const retried = await store.append(acme, s, [event(9)], {
+          expectedVersion: 3,
+          idempotencyKey: 'stale-2',
+        });
+        expect([retried.duplicate, retried.firstVersion]).toEqual([false, 4]);
+      });
+
+      it('[SM1] an atomic append with one stream behind its expected version writes no stream', async () => {
+        const s = streamId('stale-atomic');
+        const other = streamId('stale-atomic-other');
+        await atThree(s);
+        for (const stale of [2, 4]) {
+          await expect(
+            store.appendAtomically([
+              { tenantId: acme, streamId: other, events: [event(7)], expectedVersion: 'no_stream' },
+              { tenantId: acme, streamId: s, events: [event(8)], expectedVersion: stale },
+            ]),
+          ).rejects.toMatchObject({ code: 'CONCURRENCY_CONFLICT', actualVersion: 3 });
+          await unchanged(s);
+          expect(await store.streamVersion(acme, other)).toBe(0);
+        }
+      });
+    });
+
     describe('atomic appends across streams', () => {
       it("commits every stream's events together, in the order given, visible to readers at once", async () => {
         const a = streamId('conversation-a');
