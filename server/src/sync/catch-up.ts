@@ -1,7 +1,6 @@
 import type { TenantId } from '@parley/domain';
 import type { Database } from '../db/database';
 import type { EventStore } from '../store/types';
-import { encodeCursor } from './cursor';
 import { isSynced, toSyncEvent, type SyncEvent } from './events';
 import { resolveStart, type ResyncAnswer } from './start';
 
@@ -41,9 +40,9 @@ export async function catchUp(
   const page = await sources.store.readAll(tenantId, start.after, Math.min(limit, MAX_PAGE));
   return {
     kind: 'events',
-    events: page.events.filter(isSynced).map((event) => toSyncEvent(start.epoch, event)),
+    events: page.events.filter(isSynced).map((event) => toSyncEvent(start.cursors, event)),
     // The cursor moves past skipped (unsynced) events too, so they are not read again.
-    cursor: encodeCursor(start.epoch, page.next),
+    cursor: start.cursors.seal(page.next),
     hasMore: page.events.length === Math.min(limit, MAX_PAGE),
   };
 }

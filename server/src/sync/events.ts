@@ -1,5 +1,5 @@
 import { StreamCategory, streamCategory, type JsonObject, type RecordedEvent } from '@parley/domain';
-import { encodeCursor } from './cursor';
+import type { TenantCursors } from './cursor';
 
 /** A committed event as the PWA receives it, by catch-up or live. */
 export interface SyncEvent {
@@ -26,8 +26,8 @@ export function isSynced(event: RecordedEvent): boolean {
   return SYNCED.has(streamCategory(event.streamId));
 }
 
-/** The wire form of a recorded event, its cursor in this database's epoch. */
-export function toSyncEvent(epoch: string, event: RecordedEvent): SyncEvent {
+/** The wire form of a recorded event, its cursor sealed for its tenant. */
+export function toSyncEvent(cursors: TenantCursors, event: RecordedEvent): SyncEvent {
   return {
     id: event.eventId,
     streamId: event.streamId,
@@ -36,6 +36,6 @@ export function toSyncEvent(epoch: string, event: RecordedEvent): SyncEvent {
     data: event.data,
     metadata: event.metadata,
     recordedAt: event.recordedAt,
-    cursor: encodeCursor(epoch, event.checkpoint),
+    cursor: cursors.seal(event.checkpoint),
   };
 }

@@ -24,6 +24,6 @@ export async function* followEvents(
     return;
   }
   for await (const event of sources.store.subscribe({ tenantId, after: start.after, signal })) {
-    if (isSynced(event)) yield { kind: 'event', event: toSyncEvent(start.epoch, event) };
+    if (isSynced(event)) yield { kind: 'event', event: toSyncEvent(start.cursors, event) };
   }
 }

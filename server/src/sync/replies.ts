@@ -18,8 +18,7 @@ import type { Database } from '../db/database';
 import type { SqlQueryable } from '../db/driver';
 import type { Grains } from '../grains';
 import type { Logger } from '../logger';
-import { encodeCursor } from './cursor';
-import { syncEpoch } from './start';
+import { tenantCursors } from './cursor';
 
 /** A reply as the PWA's outbox sends it: numbered per client so the server applies it in order. */
 export interface ReplyRequest {
@@ -131,7 +130,7 @@ export async function sendReply(
       throw new DomainError(ConversationErrorCode.CONVERSATION_NOT_FOUND, 'there is no such conversation');
     }
     const templates = known.templates ?? (await withTenant(db.sql, tenantId, loadTemplates));
-    const epoch = await syncEpoch(db);
+    const cursors = await tenantCursors(db, tenantId);
     const base = {
       sequence: request.sequence,
       clientMessageId: request.clientMessageId,
@@ -160,7 +159,7 @@ export async function sendReply(
               kind: 'accepted',
               ...base,
               version: lastEvent.version,
-              cursor: encodeCursor(epoch, lastEvent.checkpoint),
+              cursor: cursors.seal(lastEvent.checkpoint),
             };
             // Throwing aborts the append: the reply, its outbox row and the client's sequence number
             // commit together or not at all.
@@ -299,7 +298,7 @@ async function sendRunTogether(
     replies.push(reply);
     byConversation.set(reply.conversationId, replies);
   }
-  const epoch = await syncEpoch(db);
+  const cursors = await tenantCursors(db, tenantId);
   const outcomesOf = (results: readonly JointResult<ConversationState, ConversationEvent>[]) => {
     const outcomes = new Map<BatchedReply, ReplyOutcome>();
     for (const result of results) {
@@ -324,7 +323,7 @@ async function sendRunTogether(
           kind: 'accepted',
           ...base,
           version,
-          cursor: lastEvent ? encodeCursor(epoch, lastEvent.checkpoint) : null,
+          cursor: lastEvent ? cursors.seal(lastEvent.checkpoint) : null,
         });
       });
     }

@@ -3,7 +3,9 @@ import { withTenant } from '../auth/tenant-scope';
 import type { Database } from '../db/database';
 import { listSegments } from '../store/archive';
 import { compareCheckpoints, formatCheckpoint, parseCheckpoint, START } from '../store/checkpoint';
-import { decodeCursor, encodeCursor } from './cursor';
+import { tenantCursors, type TenantCursors } from './cursor';
+
+export { syncEpoch } from './cursor';
 
 /** Why a cursor cannot be continued, so the client must reload its state. */
 export type ResyncReason =
@@ -11,6 +13,8 @@ export type ResyncReason =
   | 'cursor-malformed'
   /** Issued by another database, or ahead of everything this one has committed. */
   | 'cursor-unknown'
+  /** Not sealed by this server for this tenant: edited, forged, or another tenant's (decision 0016). */
+  | 'cursor-forged'
   /** Continuing would need events the server has archived out of the database. */
   | 'cursor-archived';
 
@@ -23,43 +27,29 @@ export interface ResyncAnswer {
 
 /** Where to read from: a checkpoint to continue after, or a resync. */
 export type Start =
-  { readonly kind: 'continue'; readonly epoch: string; readonly after: Checkpoint } | ResyncAnswer;
-
-const epochs = new WeakMap<Database, Promise<string>>();
-
-/** The epoch of this database's log (made once by the accounts migration). */
-export function syncEpoch(db: Database): Promise<string> {
-  let epoch = epochs.get(db);
-  if (!epoch) {
-    epoch = db.sql.query<{ epoch: string }>('SELECT epoch FROM sync_epoch').then((rows) => {
-      if (!rows[0]) throw new Error('sync_epoch is empty: the accounts migration did not run');
-      return rows[0].epoch;
-    });
-    epoch.catch(() => epochs.delete(db));
-    epochs.set(db, epoch);
-  }
-  return epoch;
-}
+  { readonly kind: 'continue'; readonly cursors: TenantCursors; readonly after: Checkpoint } | ResyncAnswer;
 
 /**
  * Decides where a client's catch-up or live stream starts. `null` is the beginning of the log. A
- * cursor that does not parse, comes from another epoch, lies beyond every transaction this
+ * cursor that does not parse, comes from another epoch, was not sealed for this tenant, lies beyond every transaction this
  * database has started, or would need archived days, gets a resync: never a silent gap.
  */
 export async function resolveStart(db: Database, tenantId: TenantId, cursor: string | null): Promise<Start> {
-  const epoch = await syncEpoch(db);
+  const cursors = await tenantCursors(db, tenantId);
   let after: Checkpoint = START;
   if (cursor !== null) {
-    const decoded = decodeCursor(cursor);
-    if (!decoded) return resync(db, tenantId, epoch, 'cursor-malformed');
-    if (decoded.epoch !== epoch) return resync(db, tenantId, epoch, 'cursor-unknown');
+    const opened = cursors.open(cursor);
+    if (opened.kind === 'malformed') return resync(db, tenantId, cursors, 'cursor-malformed');
+    if (opened.kind === 'foreign') return resync(db, tenantId, cursors, 'cursor-unknown');
+    // A forged cursor learns nothing: it gets the tenant's own head, sealed, like any resync.
+    if (opened.kind === 'forged') return resync(db, tenantId, cursors, 'cursor-forged');
     const [snapshot] = await db.sql.query<{ xmax: string }>(
       'SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS xmax',
     );
-    if (!snapshot || parseCheckpoint(decoded.checkpoint).tx >= BigInt(snapshot.xmax)) {
-      return resync(db, tenantId, epoch, 'cursor-unknown');
+    if (!snapshot || parseCheckpoint(opened.checkpoint).tx >= BigInt(snapshot.xmax)) {
+      return resync(db, tenantId, cursors, 'cursor-unknown');
     }
-    after = decoded.checkpoint;
+    after = opened.checkpoint;
   }
   // Archived days are kept for the audit trail, not for clients: a client that would need them
   // reloads its state from the queries instead.
@@ -68,17 +58,17 @@ export async function resolveStart(db: Database, tenantId: TenantId, cursor: str
     (segment) =>
       segment.max_checkpoint !== null && compareCheckpoints(segment.max_checkpoint as Checkpoint, after) > 0,
   );
-  if (archivedPast) return resync(db, tenantId, epoch, 'cursor-archived');
-  return { kind: 'continue', epoch, after };
+  if (archivedPast) return resync(db, tenantId, cursors, 'cursor-archived');
+  return { kind: 'continue', cursors, after };
 }
 
 async function resync(
   db: Database,
   tenantId: TenantId,
-  epoch: string,
+  cursors: TenantCursors,
   reason: ResyncReason,
 ): Promise<ResyncAnswer> {
-  return { kind: 'resync', reason, cursor: encodeCursor(epoch, await headOf(db, tenantId)) };
+  return { kind: 'resync', reason, cursor: cursors.seal(await headOf(db, tenantId)) };
 }
 
 /**

@@ -12,7 +12,7 @@ import { AccountErrorCode, listAgents, requireAgent, requireTeam } from '../../a
 import { withTenant } from '../../auth/tenant-scope';
 import { toSyncEvent } from '../../sync/events';
 import { MAX_REPLY_BATCH, sendReply, sendReplyBatch } from '../../sync/replies';
-import { syncEpoch } from '../../sync/start';
+import { tenantCursors } from '../../sync/cursor';
 import { listConversations } from '../conversation-list';
 import { commandId, conversationStatus, epochMs, id, replyContent } from '../schemas';
 import { authedProcedure, router, type AuthedContext as Authed } from '../trpc';
@@ -101,10 +101,10 @@ export const conversationsRouter = router({
         fromVersion: input.afterVersion + 1,
         limit: 500,
       });
-      const epoch = await syncEpoch(services.db);
+      const cursors = await tenantCursors(services.db, tenantId);
       return {
         conversation: conversationView(view.state, view.version),
-        events: events.map((event) => toSyncEvent(epoch, event)),
+        events: events.map((event) => toSyncEvent(cursors, event)),
       };
     }),
 
