@@ -48,6 +48,7 @@ const MATRIX: Record<string, Case> = {
     expect: 'NOT_FOUND',
   },
   'conversations.get': { inputs: [{ conversationId: 'globex-1' }], expect: 'NOT_FOUND' },
+  'conversations.timeline': { inputs: [{ conversationId: 'globex-1' }], expect: 'NOT_FOUND' },
   'conversations.reply': {
     inputs: [
       { conversationId: 'globex-1', clientId: 'spy', sequence: 1, clientMessageId: 'spy-1', content: text },

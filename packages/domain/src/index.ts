@@ -112,6 +112,7 @@ export {
   type ConversationSummary,
   type MessagePreview,
 } from './conversation/summary';
+export { type TimelineEntry, compareTimeline, conversationTimeline } from './conversation/timeline';
 
 export {
   type Presence,

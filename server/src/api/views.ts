@@ -1,8 +1,10 @@
 import {
   capabilitiesOf,
+  conversationTimeline,
   policyFor,
   windowDeadline,
   type Conversation,
+  type ConversationEvent,
   type Inbox,
   type JsonObject,
 } from '@parley/domain';
@@ -42,6 +44,20 @@ export function conversationView(conversation: Conversation, version: number) {
     })),
     version,
   };
+}
+
+/**
+ * A conversation's timeline as JSON (rule CV14), from its events in log order; each reply carries
+ * its delivery status from the state.
+ */
+export function timelineView(conversation: Conversation, version: number, events: readonly RecordedEvent[]) {
+  const items = conversationTimeline(events.map((event) => event as unknown as ConversationEvent)).map(
+    (entry) =>
+      entry.kind === 'reply'
+        ? { ...entry, status: conversation.replies.get(entry.clientMessageId)?.status ?? 'queued' }
+        : entry,
+  );
+  return { conversationId: conversation.conversationId, items, version };
 }
 
 /** An inbox's configuration and members as JSON. */

@@ -1,6 +1,8 @@
 import {
+  assertNever,
   contentLine,
   conversation as decider,
+  conversationTimeline,
   fold,
   type Conversation,
   type ConversationEvent,
@@ -50,7 +52,8 @@ export const contentText = contentLine;
 
 /**
  * The conversation as the domain folds its events (the same `evolve` the server runs), and its
- * timeline: the server's messages and notes, then this device's replies not yet acknowledged.
+ * timeline: the server's messages, replies and notes in the domain's timeline order (rule CV14),
+ * then this device's replies not yet acknowledged.
  */
 export function buildTimeline(
   events: readonly EventRow[],
@@ -62,53 +65,48 @@ export function buildTimeline(
     (event) => ({ type: event.type, data: event.data }) as unknown as ConversationEvent,
   );
   const state = fold(decider, decider.initialState(), domainEvents);
-  const items: TimelineItem[] = [];
-  const seen = new Set<string>();
-  for (const event of domainEvents) {
-    switch (event.type) {
-      case 'InboundMessageReceived':
-        items.push({
+  // CV14: messages by the platform's timestamp, replies and notes by their own time; the log
+  // (and Dexie) keep the order they arrived in.
+  const items: TimelineItem[] = conversationTimeline(domainEvents).map((entry): TimelineItem => {
+    switch (entry.kind) {
+      case 'customer':
+        return {
           kind: 'customer',
-          key: `in-${event.data.externalMessageId}`,
-          text: contentText(event.data.content),
-          at: event.data.sentAt,
-          content: event.data.content.type,
-        });
-        break;
-      case 'ReplyQueued': {
-        const { clientMessageId } = event.data;
-        if (seen.has(clientMessageId)) break;
-        seen.add(clientMessageId);
-        const reply = state?.replies.get(clientMessageId);
+          key: `in-${entry.externalMessageId}`,
+          text: contentText(entry.content),
+          at: entry.at,
+          content: entry.content.type,
+        };
+      case 'reply': {
+        const reply = state?.replies.get(entry.clientMessageId);
         const status = reply?.status ?? 'queued';
-        items.push({
+        return {
           kind: 'reply',
-          key: `reply-${clientMessageId}`,
-          clientMessageId,
-          text: contentText(event.data.content),
-          at: event.data.queuedAt,
+          key: `reply-${entry.clientMessageId}`,
+          clientMessageId: entry.clientMessageId,
+          text: contentText(entry.content),
+          at: entry.at,
           // The server has it: until the platform confirms, it is still on its way.
           state: status === 'queued' ? 'sending' : status,
           reason: reply?.failureReason ?? null,
           refusal: null,
           local: false,
           attempts: 0,
-        });
-        break;
+        };
       }
-      case 'NoteAdded':
-        items.push({
+      case 'note':
+        return {
           kind: 'note',
-          key: `note-${event.data.noteId}`,
-          text: event.data.text,
-          at: event.data.at,
-          agentId: event.data.agentId,
-        });
-        break;
+          key: `note-${entry.noteId}`,
+          text: entry.text,
+          at: entry.at,
+          agentId: entry.agentId,
+        };
       default:
-        break;
+        return assertNever(entry);
     }
-  }
+  });
+  const seen = new Set(items.flatMap((item) => (item.kind === 'reply' ? [item.clientMessageId] : [])));
   const sending = new Set(inFlight);
   const local = [...outbox]
     .filter((row) => !seen.has(row.clientMessageId))

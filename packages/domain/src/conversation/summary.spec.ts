@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DAY, HOUR, media, queued, received, started, T0, template } from '../testing/fixtures';
+import { DAY, HOUR, media, MINUTE, queued, received, started, T0, template, text } from '../testing/fixtures';
 import { applyToSummary, messagePreview, PREVIEW_LENGTH, type ConversationSummary } from './summary';
+import { conversationTimeline } from './timeline';
 import type { ConversationEvent } from './types';
 
 /** ConversationStarted and CycleStarted, without the first message. */
@@ -32,6 +33,19 @@ describe('the conversation summary', () => {
     expect(summary).toMatchObject({ unreadCount: 2, lastMessage: { at: T0 + 2, from: 'customer' } });
     const answered = summarise([...opening, received('m1', T0 + 1), queued('r1', T0 + 2)]);
     expect(answered).toMatchObject({ unreadCount: 0, lastMessage: { at: T0 + 2, from: 'agent' } });
+  });
+
+  it('[CV14] previews the latest message by platform time however the messages arrived, as the timeline ends', () => {
+    // Ten messages of one contact, T0 + 1 min ... T0 + 10 min, delivered shuffled.
+    const arrival = [7, 2, 10, 1, 9, 4, 3, 6, 8, 5];
+    const messages = arrival.map((n) => received(`m${n}`, T0 + n * MINUTE, text(`message ${n}`)));
+    const summary = summarise([...opening, ...messages]);
+    expect(summary?.lastMessage).toEqual({ preview: 'message 10', at: T0 + 10 * MINUTE, from: 'customer' });
+    const last = conversationTimeline([...opening, ...messages]).at(-1);
+    expect(last?.kind === 'customer' && last.externalMessageId).toBe('m10');
+    // A reply queued before the late message was sent stays behind it in the preview too.
+    const late = summarise([...opening, queued('r1', T0 + 2 * MINUTE), received('m3', T0 + 3 * MINUTE)]);
+    expect(late?.lastMessage).toMatchObject({ at: T0 + 3 * MINUTE, from: 'customer' });
   });
 
   it('keeps the WhatsApp window at the latest customer message, even when one arrives late', () => {

@@ -57,10 +57,14 @@ export function started(platform: Platform = 'whatsapp', at = T0): ConversationE
   ];
 }
 
-export function received(externalMessageId: string, sentAt: number): ConversationEvent {
+export function received(
+  externalMessageId: string,
+  sentAt: number,
+  content: InboundContent = text('hello'),
+): ConversationEvent {
   return {
     type: 'InboundMessageReceived',
-    data: { externalMessageId, contact, content: text('hello'), sentAt },
+    data: { externalMessageId, contact, content, sentAt },
   };
 }
 

@@ -16,7 +16,7 @@ import { tenantCursors } from '../../sync/cursor';
 import { listConversations } from '../conversation-list';
 import { commandId, conversationStatus, epochMs, id, replyContent } from '../schemas';
 import { authedProcedure, router, type AuthedContext as Authed } from '../trpc';
-import { actorMetadata, commandResult, conversationView } from '../views';
+import { actorMetadata, commandResult, conversationView, timelineView } from '../views';
 
 /** Sends one command to a conversation as the signed-in agent; a repeated `commandId` changes nothing. */
 async function ask(ctx: Authed, conversationId: string, command: ConversationCommand, key?: string) {
@@ -107,6 +107,23 @@ export const conversationsRouter = router({
         events: events.map((event) => toSyncEvent(cursors, event)),
       };
     }),
+
+  /**
+   * One conversation's messages, replies and notes in timeline order (rule CV14): a customer
+   * message at the platform's timestamp however its webhook arrived, ours at their own time.
+   * `get` gives the same events in log (arrival) order.
+   */
+  timeline: authedProcedure.input(z.object({ conversationId: id })).query(async ({ ctx, input }) => {
+    const { services, tenantId } = ctx;
+    const view = await services.grains.conversation(tenantId, input.conversationId).read();
+    if (view.state === null) {
+      throw new DomainError(ConversationErrorCode.CONVERSATION_NOT_FOUND, 'there is no such conversation');
+    }
+    const streamId = streamFor(StreamCategory.conversation, input.conversationId);
+    // Up to the version the state was read at, so the items and their reply statuses agree.
+    const events = await services.store.readStream(tenantId, streamId, { limit: view.version });
+    return timelineView(view.state, view.version, events);
+  }),
 
   /**
    * Queues a reply from the PWA's outbox. `clientId` and `sequence` number the client's replies:
