@@ -1,13 +1,18 @@
 import { defineConfig } from 'vitest/config';
 
+// Property tests: one fixed seed for the run, printed once (scripts/test/fast-check-seed.ts).
+const seeded = ['scripts/test/fast-check-seed.ts'];
+
 export default defineConfig({
   test: {
+    globalSetup: ['scripts/test/print-seed.ts'],
     projects: [
       {
         test: {
           name: 'domain',
           include: ['packages/*/src/**/*.spec.ts', 'packages/*/test/**/*.spec.ts'],
           environment: 'node',
+          setupFiles: seeded,
         },
       },
       {
@@ -17,6 +22,7 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 60_000,
           hookTimeout: 60_000,
+          setupFiles: seeded,
         },
       },
       {
@@ -24,7 +30,7 @@ export default defineConfig({
           name: 'web',
           include: ['apps/web/src/**/*.spec.{ts,tsx}'],
           environment: 'jsdom',
-          setupFiles: ['apps/web/src/test/setup.ts'],
+          setupFiles: [...seeded, 'apps/web/src/test/setup.ts'],
         },
       },
     ],
