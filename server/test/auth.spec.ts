@@ -6,7 +6,7 @@ import { TRPCError } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCookies, serializeCookie } from '../src/auth/cookies';
 import { hashPassword, verifyPassword } from '../src/auth/passwords';
-import { createRateLimiter } from '../src/auth/rate-limit';
+import { createFailureLimiter } from '../src/auth/rate-limit';
 import { withTenant } from '../src/auth/tenant-scope';
 import { runCli } from '../src/cli';
 import { tenantId } from '@parley/domain';
@@ -51,20 +51,26 @@ describe('cookies', () => {
   });
 });
 
-describe('rate limiter', () => {
-  it('allows the limit per window, then says when to retry, and forgets a reset key', () => {
+describe('failure limiter', () => {
+  it('lets the free failures through, then says when to retry, and forgets a cleared key', () => {
     let now = 0;
-    const limiter = createRateLimiter({ attempts: 2, windowMs: 1000 }, () => now);
-    expect(limiter.hit('k')).toEqual({ allowed: true });
-    expect(limiter.hit('k')).toEqual({ allowed: true });
+    const policy = {
+      freeFailures: 2,
+      baseDelayMs: 1000,
+      maxDelayMs: 8000,
+      forgetAfterMs: 60_000,
+      maxKeys: 10,
+    };
+    const limiter = createFailureLimiter(policy, () => now);
+    expect(limiter.attempt('k')).toEqual({ allowed: true });
+    expect(limiter.attempt('k')).toEqual({ allowed: true });
     now = 400;
-    expect(limiter.hit('k')).toEqual({ allowed: false, retryAfterMs: 600 });
-    expect(limiter.hit('other')).toEqual({ allowed: true });
+    expect(limiter.attempt('k')).toEqual({ allowed: false, retryAfterMs: 600 });
+    expect(limiter.attempt('other')).toEqual({ allowed: true });
     now = 1000;
-    expect(limiter.hit('k')).toEqual({ allowed: true });
-    limiter.hit('k');
-    limiter.reset('k');
-    expect(limiter.hit('k')).toEqual({ allowed: true });
+    expect(limiter.attempt('k')).toEqual({ allowed: true });
+    limiter.forget('k');
+    expect(limiter.attempt('k')).toEqual({ allowed: true });
   });
 });
 

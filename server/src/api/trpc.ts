@@ -28,7 +28,9 @@ const t = initTRPC.context<Context>().create({
         ...(isDomainError(cause)
           ? { domainCode: cause.code, rule: cause.details.rule ?? null, hint: cause.details.hint ?? null }
           : {}),
-        ...(cause instanceof SignInRateLimitedError ? { retryAfterMs: cause.retryAfterMs } : {}),
+        ...(cause instanceof SignInRateLimitedError
+          ? { retryAfterMs: cause.retryAfterMs, retryAfterSeconds: cause.retryAfterSeconds }
+          : {}),
         ...(error.code === 'BAD_REQUEST' && hasIssues(cause) ? { issues: inputIssues(cause) } : {}),
       },
     };

@@ -39,7 +39,7 @@ export function SignIn({
         data?.httpStatus === 401
           ? 'The workspace, email or password is wrong.'
           : data?.httpStatus === 429
-            ? 'Too many attempts. Wait a moment and try again.'
+            ? tooManyAttempts(data.retryAfterSeconds)
             : navigator.onLine
               ? 'Parley could not sign you in. Try again.'
               : 'You are offline. Signing in needs a connection.',
@@ -79,4 +79,13 @@ export function SignIn({
       </button>
     </form>
   );
+}
+
+/** Says how long to wait, when the server said. */
+function tooManyAttempts(seconds: number | undefined): string {
+  if (seconds === undefined || !Number.isFinite(seconds) || seconds <= 0) {
+    return 'Too many attempts. Wait a moment and try again.';
+  }
+  const wait = Math.ceil(seconds);
+  return `Too many attempts. Try again in ${wait} ${wait === 1 ? 'second' : 'seconds'}.`;
 }

@@ -50,6 +50,8 @@ interface ErrorData {
   readonly domainCode?: string;
   readonly rule?: string | null;
   readonly hint?: string | null;
+  /** A refused sign-in: how long to wait before the next attempt. */
+  readonly retryAfterSeconds?: number;
 }
 
 /** The HTTP status and domain code of a tRPC error; undefined for failures that never got an answer. */
