@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, request as apiRequest, type Page } from '@playwright/test';
+import { chromium, request as apiRequest, type Browser, type Page } from '@playwright/test';
 
 const PORT = Number(process.env.BENCH_PORT ?? 3196);
 const BASE = `http://127.0.0.1:${PORT}`;
@@ -131,10 +131,14 @@ async function outboxCount(page: Page): Promise<number> {
   return Number(await page.evaluate(`window.__bench.outboxCount(${JSON.stringify(DB_NAME)})`));
 }
 
-async function main(): Promise<void> {
-  if (!existsSync('apps/web/dist/index.html')) throw new Error('build the PWA first: npm run build');
-  const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-pwa-'));
-  const server = spawn('node', ['--import', 'tsx', 'server/src/main.ts'], {
+/** A Parley server in a child process; `exited` rejects if it stops before `stop()` is called. */
+interface BenchServer {
+  readonly exited: Promise<never>;
+  stop(): Promise<void>;
+}
+
+function startServer(dataDir: string): BenchServer {
+  const child = spawn('node', ['--import', 'tsx', 'server/src/main.ts'], {
     env: {
       ...process.env,
       PORT: String(PORT),
@@ -143,93 +147,135 @@ async function main(): Promise<void> {
       LOG_LEVEL: 'warn',
       PARLEY_CUSTOMER_SIMULATOR_MS: '0',
     },
-    stdio: 'ignore',
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
+  // The last lines the server wrote to stderr, to say why it stopped.
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4000)));
+  let stopping = false;
+  const gone = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', () => resolve());
+  });
+  const exited = new Promise<never>((_resolve, reject) => {
+    const fail = (why: string) => {
+      if (!stopping)
+        reject(new Error(`the server stopped before the bench finished (${why})\n${stderr.trim()}`));
+    };
+    child.once('exit', (code, signal) => fail(signal ? `signal ${signal}` : `exit code ${code}`));
+    child.once('error', (error) => fail(error.message));
+  });
+  exited.catch(() => undefined); // observed by the race in main; never an unhandled rejection
+  return {
+    exited,
+    async stop() {
+      stopping = true;
+      // An already finished child has exitCode or signalCode set and emits nothing more.
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      // A server that ignores SIGTERM is killed, never left behind.
+      const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await gone;
+      clearTimeout(kill);
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  if (!existsSync('apps/web/dist/index.html')) throw new Error('build the PWA first: npm run build');
+  // The browser first: when it cannot start, there is no server to leave behind.
   const browser = await chromium.launch({
     executablePath: process.env.PARLEY_CHROMIUM ?? '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu'],
   });
+  const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-pwa-'));
+  const server = startServer(dataDir);
   try {
-    await waitFor('the server', async () => ((await fetch(`${BASE}/trpc/health`)).ok ? true : undefined));
-    const context = await browser.newContext({ baseURL: BASE });
-    let page = await context.newPage();
-    await page.goto('/');
-    await page.getByLabel('Workspace').fill('demo');
-    await page.getByLabel('Email').fill('ana@demo.parley.test');
-    await page.getByLabel('Password').fill('parley-demo-agent');
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('link', { name: /Maria Lopez/ }).waitFor();
-    await page.waitForFunction('navigator.serviceWorker.controller !== null');
-
-    const seeding = Date.now();
-    await seed(page);
-    console.log(
-      `seeded ${CONVERSATIONS} conversations and ${CONVERSATIONS * EVENTS_PER_CONVERSATION} events in ${((Date.now() - seeding) / 1000).toFixed(1)} s`,
-    );
-
-    // Cold start offline: a new tab, no network, everything from the service worker and IndexedDB.
-    await page.close();
-    await context.setOffline(true);
-    page = await context.newPage();
-    const started = Date.now();
-    await page.goto('/');
-    await page.getByRole('link', { name: /Customer 0\b/ }).waitFor();
-    await page.getByRole('searchbox', { name: 'Search conversations' }).isEnabled();
-    const coldStart = Date.now() - started;
-    const firstRender = Number(
-      await page.evaluate("performance.getEntriesByName('parley:inbox-first-render')[0]?.startTime ?? NaN"),
-    );
-    console.log(`cold start offline to interactive ms: ${coldStart}`);
-    console.log(`inbox first render ms (since navigation): ${firstRender.toFixed(0)}`);
-
-    // 1,000 replies queued offline, then the network comes back.
-    const prefix = `bench-${Date.now()}`;
-    await queueReplies(page, prefix);
-    const flushStarted = Date.now();
-    await context.setOffline(false);
-    await waitFor(
-      'the outbox to empty',
-      async () => ((await outboxCount(page)) === 0 ? true : undefined),
-      600_000,
-    );
-    const flushSeconds = (Date.now() - flushStarted) / 1000;
-
-    const api = await apiRequest.newContext({ baseURL: BASE });
-    await api.post('/trpc/auth.signIn', {
-      data: { tenantId: 'demo', email: 'ada@demo.parley.test', password: 'parley-demo-admin' },
-    });
-    const seen: string[] = [];
-    for (const conversationId of TARGETS) {
-      let afterVersion = 0;
-      for (;;) {
-        const input = encodeURIComponent(JSON.stringify({ conversationId, afterVersion }));
-        const body = (await (await api.get(`/trpc/conversations.get?input=${input}`)).json()) as {
-          result: {
-            data: { events: { version: number; type: string; data: { content?: { text?: string } } }[] };
-          };
-        };
-        const events = body.result.data.events;
-        for (const event of events) {
-          const text = event.data.content?.text;
-          if (event.type === 'ReplyQueued' && text?.startsWith(prefix)) seen.push(text);
-        }
-        if (events.length < 500) break;
-        afterVersion = events.at(-1)!.version;
-      }
-    }
-    await api.dispose();
-    const unique = new Set(seen).size;
-    console.log(
-      `replies on the server: ${seen.length} (${unique} distinct; lost ${REPLIES - unique}, duplicated ${seen.length - unique})`,
-    );
-    console.log(`flush ${REPLIES} replies s: ${flushSeconds.toFixed(2)}`);
-    await context.close();
+    // Every step races the server's exit, so a crashed server fails the bench at once, loudly.
+    await Promise.race([server.exited, run(browser)]);
   } finally {
-    await browser.close();
-    server.kill('SIGTERM');
-    await new Promise((resolve) => server.once('exit', resolve));
+    await browser.close().catch(() => undefined);
+    await server.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+async function run(browser: Browser): Promise<void> {
+  await waitFor('the server', async () => ((await fetch(`${BASE}/trpc/health`)).ok ? true : undefined));
+  const context = await browser.newContext({ baseURL: BASE });
+  let page = await context.newPage();
+  await page.goto('/');
+  await page.getByLabel('Workspace').fill('demo');
+  await page.getByLabel('Email').fill('ana@demo.parley.test');
+  await page.getByLabel('Password').fill('parley-demo-agent');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('link', { name: /Maria Lopez/ }).waitFor();
+  await page.waitForFunction('navigator.serviceWorker.controller !== null');
+
+  const seeding = Date.now();
+  await seed(page);
+  console.log(
+    `seeded ${CONVERSATIONS} conversations and ${CONVERSATIONS * EVENTS_PER_CONVERSATION} events in ${((Date.now() - seeding) / 1000).toFixed(1)} s`,
+  );
+
+  // Cold start offline: a new tab, no network, everything from the service worker and IndexedDB.
+  await page.close();
+  await context.setOffline(true);
+  page = await context.newPage();
+  const started = Date.now();
+  await page.goto('/');
+  await page.getByRole('link', { name: /Customer 0\b/ }).waitFor();
+  await page.getByRole('searchbox', { name: 'Search conversations' }).isEnabled();
+  const coldStart = Date.now() - started;
+  const firstRender = Number(
+    await page.evaluate("performance.getEntriesByName('parley:inbox-first-render')[0]?.startTime ?? NaN"),
+  );
+  console.log(`cold start offline to interactive ms: ${coldStart}`);
+  console.log(`inbox first render ms (since navigation): ${firstRender.toFixed(0)}`);
+
+  // 1,000 replies queued offline, then the network comes back.
+  const prefix = `bench-${Date.now()}`;
+  await queueReplies(page, prefix);
+  const flushStarted = Date.now();
+  await context.setOffline(false);
+  await waitFor(
+    'the outbox to empty',
+    async () => ((await outboxCount(page)) === 0 ? true : undefined),
+    600_000,
+  );
+  const flushSeconds = (Date.now() - flushStarted) / 1000;
+
+  const api = await apiRequest.newContext({ baseURL: BASE });
+  await api.post('/trpc/auth.signIn', {
+    data: { tenantId: 'demo', email: 'ada@demo.parley.test', password: 'parley-demo-admin' },
+  });
+  const seen: string[] = [];
+  for (const conversationId of TARGETS) {
+    let afterVersion = 0;
+    for (;;) {
+      const input = encodeURIComponent(JSON.stringify({ conversationId, afterVersion }));
+      const body = (await (await api.get(`/trpc/conversations.get?input=${input}`)).json()) as {
+        result: {
+          data: { events: { version: number; type: string; data: { content?: { text?: string } } }[] };
+        };
+      };
+      const events = body.result.data.events;
+      for (const event of events) {
+        const text = event.data.content?.text;
+        if (event.type === 'ReplyQueued' && text?.startsWith(prefix)) seen.push(text);
+      }
+      if (events.length < 500) break;
+      afterVersion = events.at(-1)!.version;
+    }
+  }
+  await api.dispose();
+  const unique = new Set(seen).size;
+  console.log(
+    `replies on the server: ${seen.length} (${unique} distinct; lost ${REPLIES - unique}, duplicated ${seen.length - unique})`,
+  );
+  console.log(`flush ${REPLIES} replies s: ${flushSeconds.toFixed(2)}`);
+  await context.close();
 }
 
 main().catch((error: unknown) => {
