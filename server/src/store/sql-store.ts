@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Checkpoint, JsonObject, JsonValue, RecordedEvent, StreamId, TenantId } from '@parley/domain';
 import type { Database } from '../db/database';
-import type { SqlQueryable } from '../db/driver';
+import { isConnectionLost, type SqlQueryable } from '../db/driver';
 import { addDays, ensurePartitions, utcDay } from '../db/partitions';
 import { ArchiveReader } from './archive';
 import { compareCheckpoints, formatCheckpoint, parseCheckpoint, START } from './checkpoint';
@@ -117,7 +117,7 @@ export class SqlEventStore implements EventStore {
   private stopListening: (() => Promise<void>) | undefined;
   private maintenance: NodeJS.Timeout | undefined;
   /** Group-commit statistics, for the benchmark and the health query. */
-  readonly stats = { batches: 0, appends: 0, events: 0, largestBatch: 0 };
+  readonly stats = { batches: 0, appends: 0, events: 0, largestBatch: 0, connectionsLost: 0 };
 
   private constructor(options: SqlEventStoreOptions) {
     this.db = options.db;
@@ -462,28 +462,50 @@ export class SqlEventStore implements EventStore {
   }
 
   private writeAtomically(requests: PendingAppend[], options: AtomicAppendOptions): Promise<AppendResult[]> {
-    return this.retrying((recordedAt) =>
-      this.db.sql.transaction(async (tx) => {
-        const outcomes = await writeBatch(tx, requests, recordedAt, this.kind);
-        const results = outcomes.map((outcome) => {
-          if (outcome.kind === 'written') return outcome.result;
-          // No idempotency keys here, so anything else is a version conflict: it aborts them all.
-          const { request } = outcome;
-          const expected = request.options.expectedVersion as number | 'no_stream';
-          throw new ConcurrencyError(
-            request.tenantId,
-            request.streamId,
-            expected,
-            outcome.kind === 'conflict' ? outcome.actualVersion : undefined,
-          );
-        });
-        await options.withinTransaction?.(tx, results);
-        return results;
-      }),
+    const settle = async (recordedAt: Date): Promise<AppendResult[] | undefined> => {
+      const found = await this.findWritten(requests, recordedAt);
+      if (found.length === 0) return undefined;
+      // One transaction: it committed whole, with the caller's own writes, before the connection died.
+      return settledOutcomes(requests, found, recordedAt).map((outcome) => {
+        if (outcome?.kind !== 'written') throw new Error('an atomic append committed only in part');
+        return outcome.result;
+      });
+    };
+    return this.retrying(
+      (recordedAt) =>
+        this.db.sql.transaction(async (tx) => {
+          const outcomes = await writeBatch(tx, requests, recordedAt, this.kind);
+          const results = outcomes.map((outcome) => {
+            if (outcome.kind === 'written') return outcome.result;
+            // No idempotency keys here, so anything else is a version conflict: it aborts them all.
+            const { request } = outcome;
+            const expected = request.options.expectedVersion as number | 'no_stream';
+            throw new ConcurrencyError(
+              request.tenantId,
+              request.streamId,
+              expected,
+              outcome.kind === 'conflict' ? outcome.actualVersion : undefined,
+            );
+          });
+          await options.withinTransaction?.(tx, results);
+          return results;
+        }),
+      settle,
     );
   }
 
   private writeWithRetries(batch: PendingAppend[]): Promise<Outcome[]> {
+    const settle = async (recordedAt: Date): Promise<Outcome[] | undefined> => {
+      const found = await this.findWritten(batch, recordedAt);
+      if (found.length === 0) return undefined;
+      // The batch (one statement or one transaction) committed before the connection died. Its
+      // other appends lost their version check or repeated a key: asked again, they answer the same.
+      const outcomes = settledOutcomes(batch, found, recordedAt);
+      const rest = batch.filter((_, i) => outcomes[i] === undefined);
+      const again = rest.length > 0 ? await this.writeWithRetries(rest) : [];
+      if (this.kind === 'postgres') this.notifyOtherProcesses();
+      return outcomes.map((outcome) => outcome ?? again.shift()!);
+    };
     return this.retrying(async (recordedAt) => {
       // The write path uses the driver under Prisma: see docs/decisions/0005-group-commit.md.
       const simple = batch.every(
@@ -496,11 +518,18 @@ export class SqlEventStore implements EventStore {
         return outcomes;
       }
       return this.db.sql.transaction((tx) => writeBatch(tx, batch, recordedAt, this.kind));
-    });
+    }, settle);
   }
 
-  /** Runs a write stamped with the clock, again (up to 5 times) after a missing partition or a deadlock. */
-  private async retrying<T>(write: (recordedAt: Date) => Promise<T>): Promise<T> {
+  /**
+   * Runs a write stamped with the clock, again (up to 5 times) after a missing partition, a deadlock
+   * or a lost connection. SA: a connection can die after its COMMIT took effect, so before writing
+   * again `settle` asks the database whether the write is there (its result) or not (undefined).
+   */
+  private async retrying<T>(
+    write: (recordedAt: Date) => Promise<T>,
+    settle: (recordedAt: Date) => Promise<T | undefined>,
+  ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const recordedAt = new Date(this.clock());
       try {
@@ -513,9 +542,82 @@ export class SqlEventStore implements EventStore {
           const day = utcDay(recordedAt.getTime());
           await ensurePartitions(this.db.sql, addDays(day, 0), 1);
         }
+        if (reason === 'connection-lost') {
+          this.stats.connectionsLost++;
+          const settled = await this.settleLostWrite(() => settle(recordedAt), error);
+          if (settled !== undefined) return settled;
+        }
       }
     }
   }
+
+  /** Runs `settle` on a fresh connection, retried with backoff while connections keep dying. */
+  private async settleLostWrite<T>(
+    settle: () => Promise<T | undefined>,
+    original: unknown,
+  ): Promise<T | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt));
+      try {
+        return await settle();
+      } catch (error) {
+        if (!isConnectionLost(error) || attempt >= 5) throw original;
+      }
+    }
+  }
+
+  /**
+   * The rows a lost write left, found by its events' ids. Locking the streams first waits for a
+   * writer whose connection we lost but whose backend is still running, so its outcome is final.
+   */
+  private findWritten(batch: readonly PendingAppend[], recordedAt: Date): Promise<WrittenRow[]> {
+    const streams = [batch.map((r) => r.tenantId), batch.map((r) => r.streamId)];
+    return this.db.sql.transaction(async (tx) => {
+      await tx.query(
+        `SELECT 1 FROM streams s JOIN unnest($1::text[], $2::text[]) AS v(t, s) ON s.tenant_id = v.t AND s.stream_id = v.s
+          ORDER BY s.tenant_id, s.stream_id FOR UPDATE OF s`,
+        streams,
+      );
+      return tx.query<WrittenRow>(
+        `SELECT e.tenant_id, e.stream_id, e.version, e.event_id::text AS event_id, e.tx_id::text AS tx,
+                e.position::text AS pos
+           FROM events e JOIN unnest($1::text[], $2::text[]) AS v(t, s) ON e.tenant_id = v.t AND e.stream_id = v.s
+          WHERE e.recorded_at = $3::timestamptz AND e.event_id = ANY($4::uuid[])`,
+        [...streams, recordedAt, batch.flatMap((r) => r.events.map((e) => e.eventId))],
+      );
+    });
+  }
+}
+
+interface WrittenRow {
+  tenant_id: string;
+  stream_id: string;
+  version: number;
+  event_id: string;
+  tx: string;
+  pos: string;
+}
+
+/** The outcomes of the appends whose events a lost write left behind; undefined for the others. */
+function settledOutcomes(
+  batch: readonly PendingAppend[],
+  found: readonly WrittenRow[],
+  recordedAt: Date,
+): (Outcome | undefined)[] {
+  const byEvent = new Map(found.map((row) => [row.event_id, row]));
+  const newVersions = new Map<string, number>();
+  const written = new Map<string, { tx: string; pos: string }>();
+  const winners = batch.filter((request) => {
+    const rows = request.events.map((e) => byEvent.get(e.eventId));
+    if (rows.some((row) => row === undefined)) return false;
+    for (const row of rows) written.set(`${request.key}#${row!.version}`, row!);
+    newVersions.set(request.key, Math.max(...rows.map((row) => row!.version)));
+    return true;
+  });
+  const outcomes = new Map<PendingAppend, Outcome>(
+    writtenOutcomes(winners, newVersions, written, recordedAt).map((o) => [o.request, o]),
+  );
+  return batch.map((request) => outcomes.get(request));
 }
 
 async function writeBatch(
@@ -864,7 +966,8 @@ async function writeBatchInOneStatement(
   return batch.map((request) => outcomes.get(request)!);
 }
 
-function retryReason(error: unknown): 'missing-partition' | 'deadlock' | undefined {
+function retryReason(error: unknown): 'missing-partition' | 'deadlock' | 'connection-lost' | undefined {
+  if (isConnectionLost(error)) return 'connection-lost';
   const text = errorText(error);
   if (/no partition of relation "events" found/.test(text)) return 'missing-partition';
   if (/deadlock detected|40P01|could not serialize/.test(text)) return 'deadlock';

@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { transformSync } from 'esbuild';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { streamId, tenantId, type StreamId } from '@parley/domain';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/db/database';
+import type { SqlQueryable } from '../../src/db/driver';
+import { SqlEventStore } from '../../src/store/sql-store';
+import { freshPostgres, POSTGRES_URL, type TestDatabase } from '../support/databases';
 
 /** The pid of a process that has exited: what a crashed Parley leaves in its lock. */
 async function deadPid(): Promise<number> {
@@ -76,5 +82,210 @@ describe('[SF] the DATA_DIR lock', () => {
       }
       expect(readFileSync(join(dataDir, 'parley.lock'), 'utf8')).toBe(String(winners[0]!.pid));
     }
+  });
+});
+
+const scratch = describe.runIf(POSTGRES_URL !== undefined);
+
+/** Resolves once `condition` holds, checking again after each turn of the event loop's timers. */
+async function until(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  limitMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** An admin connection that kills the scratch database's backends, as an operator or a failover would. */
+async function backendKiller(db: Database): Promise<{ kill(): Promise<number>; close(): Promise<void> }> {
+  const [{ name } = { name: '' }] = await db.sql.query<{ name: string }>('SELECT current_database() AS name');
+  const admin = new pg.Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  return {
+    async kill() {
+      const rows = await admin.query<{ n: number }>(
+        `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
+          WHERE datname = $1 AND pid <> pg_backend_pid() AND backend_type = 'client backend'`,
+        [name],
+      );
+      return rows.rows[0]!.n;
+    },
+    close: () => admin.end(),
+  };
+}
+
+scratch('[SA] PostgreSQL connections killed under load', () => {
+  let test: TestDatabase;
+  let store: SqlEventStore;
+  const uncaught: unknown[] = [];
+  const onUncaught = (error: unknown) => {
+    console.error('[SA] uncaught', error);
+    uncaught.push(error);
+  };
+  beforeEach(async () => {
+    uncaught.length = 0;
+    process.on('uncaughtException', onUncaught);
+    test = await freshPostgres();
+    await test.db.sql.exec('CREATE TABLE fault_side (event_id uuid PRIMARY KEY)');
+    store = await SqlEventStore.open({ db: test.db, archiveDir: join(test.dataDir, 'archive') });
+  });
+  afterEach(async () => {
+    process.off('uncaughtException', onUncaught);
+    await store.close();
+    await test.dispose();
+  });
+
+  it('[SA] appends in flight while backends are terminated: the process survives, acknowledged appends are all readable', async () => {
+    const acme = tenantId('acme');
+    const killer = await backendKiller(test.db);
+    const acked = new Map<string, string[]>(); // stream -> acknowledged event ids, in order
+    let failures = 0;
+    let done = false;
+
+    const versionOf = async (s: StreamId): Promise<number> => {
+      for (;;) {
+        try {
+          return await store.streamVersion(acme, s);
+        } catch {
+          // a read on a killed connection fails; the next one gets a fresh connection
+        }
+      }
+    };
+    const writer = async (w: number) => {
+      const s = streamId(`fault-${w}`);
+      const kind = (['plain', 'keyed', 'atomic'] as const)[w % 3]!;
+      const mine: string[] = [];
+      acked.set(s, mine);
+      let version = 0;
+      for (let i = 1; i <= 12; i++) {
+        const events = [{ type: 'Appended', data: { w, i } }];
+        try {
+          if (kind === 'atomic') {
+            const [result] = await store.appendAtomically(
+              [{ tenantId: acme, streamId: s, events, expectedVersion: version }],
+              {
+                withinTransaction: async (tx, appended) => {
+                  await tx.query('INSERT INTO fault_side (event_id) SELECT unnest($1::uuid[])', [
+                    appended[0]!.events.map((e) => e.eventId),
+                  ]);
+                },
+              },
+            );
+            mine.push(...result!.events.map((e) => e.eventId));
+            version = result!.nextExpectedVersion;
+          } else {
+            const result = await store.append(acme, s, events, {
+              expectedVersion: version,
+              ...(kind === 'keyed' ? { idempotencyKey: `${s}-${i}` } : {}),
+            });
+            mine.push(...result.events.map((e) => e.eventId));
+            version = result.nextExpectedVersion;
+          }
+        } catch {
+          failures++; // allowed: an error the caller sees, never a crash; then carry on from the truth
+          version = await versionOf(s);
+        }
+      }
+    };
+
+    const writers = Promise.all(Array.from({ length: 12 }, (_, w) => writer(w))).finally(() => {
+      done = true;
+    });
+    const ackedCount = () => [...acked.values()].reduce((n, ids) => n + ids.length, 0);
+    let killed = 0;
+    while (!done) {
+      killed += await killer.kill();
+      const seen = ackedCount();
+      await until(() => done || ackedCount() >= seen + 8, 'more acknowledged appends');
+    }
+    await writers;
+    await killer.close();
+
+    expect(uncaught).toEqual([]);
+    expect(killed).toBeGreaterThan(0);
+    // A fresh reader on a fresh connection: every acknowledged event is there, once, gap-free.
+    const reader = await SqlEventStore.open({
+      db: await test.open(),
+      archiveDir: join(test.dataDir, 'archive'),
+    });
+    try {
+      for (const [s, ids] of acked) {
+        const events = await reader.readStream(acme, streamId(s));
+        expect(events.map((e) => e.version)).toEqual(events.map((_, i) => i + 1));
+        expect(new Set(events.map((e) => e.eventId)).size).toBe(events.length);
+        const stored = new Set(events.map((e) => e.eventId));
+        expect(ids.filter((id) => !stored.has(id))).toEqual([]);
+      }
+      // The atomic writers' side rows committed with their events, or not at all.
+      const side = await test.db.sql.query<{ event_id: string }>(
+        'SELECT event_id::text AS event_id FROM fault_side',
+      );
+      const atomicEvents = (
+        await Promise.all(
+          [...acked.keys()].filter((_, w) => w % 3 === 2).map((s) => reader.readStream(acme, streamId(s))),
+        )
+      ).flat();
+      expect(side.map((r) => r.event_id).sort()).toEqual(atomicEvents.map((e) => e.eventId).sort());
+    } finally {
+      await reader.close();
+    }
+    console.log(
+      `[SA] ${killed} backends killed, ${failures} appends failed with an error, ${ackedCount()} acknowledged`,
+    );
+  });
+
+  it('[SA] a transaction whose connection dies before COMMIT is written again, once, with its own writes', async () => {
+    const acme = tenantId('acme');
+    const s = streamId('retried-1');
+    const t = streamId('retried-2');
+    let attempts = 0;
+    const dieOnce = async (tx: SqlQueryable, ids: string[]) => {
+      if (++attempts === 1) await tx.query('SELECT pg_terminate_backend(pg_backend_pid())');
+      await tx.query('INSERT INTO fault_side (event_id) SELECT unnest($1::uuid[])', [ids]);
+    };
+    const single = await store.append(acme, s, [{ type: 'Kept', data: {} }], {
+      expectedVersion: 0,
+      withinTransaction: (tx, appended) =>
+        dieOnce(
+          tx,
+          appended.events.map((e) => e.eventId),
+        ),
+    });
+    expect(single.firstVersion).toBe(1);
+    attempts = 0;
+    const [atomic] = await store.appendAtomically(
+      [{ tenantId: acme, streamId: t, events: [{ type: 'Kept', data: {} }], expectedVersion: 0 }],
+      {
+        withinTransaction: (tx, appended) =>
+          dieOnce(
+            tx,
+            appended[0]!.events.map((e) => e.eventId),
+          ),
+      },
+    );
+    expect(attempts).toBe(2);
+    expect((await store.readStream(acme, s)).map((e) => e.eventId)).toEqual([single.events[0]!.eventId]);
+    expect((await store.readStream(acme, t)).map((e) => e.eventId)).toEqual([atomic!.events[0]!.eventId]);
+    const side = await test.db.sql.query<{ n: number }>('SELECT count(*)::int AS n FROM fault_side');
+    expect(side[0]!.n).toBe(2);
+    expect(store.stats.connectionsLost).toBe(2);
+    expect(uncaught).toEqual([]);
+  });
+
+  it('[SA] idle pooled connections killed between appends: the next append still succeeds', async () => {
+    const acme = tenantId('acme');
+    const s = streamId('idle-1');
+    await store.append(acme, s, [{ type: 'Before', data: {} }], { expectedVersion: 0 });
+    const killer = await backendKiller(test.db);
+    expect(await killer.kill()).toBeGreaterThan(0);
+    await killer.close();
+    const after = await store.append(acme, s, [{ type: 'After', data: {} }], { expectedVersion: 1 });
+    expect(after.firstVersion).toBe(2);
+    expect((await store.readStream(acme, s)).map((e) => e.type)).toEqual(['Before', 'After']);
+    expect(uncaught).toEqual([]);
   });
 });
