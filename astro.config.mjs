@@ -18,6 +18,9 @@ export default defineConfig({
   publicDir: web('public'),
   outDir: web('dist'),
   output: 'static',
+  // CSS as files, never inline `<style>`: the Content-Security-Policy (server/src/http/security-headers.ts)
+  // has no 'unsafe-inline'. Astro's island loader stays an inline script; the server allows it by hash.
+  build: { inlineStylesheets: 'never' },
   vite: {
     // Astro bundles the renderers it finds in the app's package.json for prerendering; our dependencies
     // live in the root package.json instead, so name the React renderer (it imports a virtual module).

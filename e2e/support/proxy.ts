@@ -74,6 +74,8 @@ export class FaultProxy {
     }
     const rewriteSw = path === '/sw.js' && this.swVersion !== '';
     const headers = { ...req.headers, host: new URL(this.target).host };
+    // As a reverse proxy configured for Parley does: the Origin check (0018) compares it with Host.
+    if (headers.origin !== undefined) headers.origin = new URL(this.target).origin;
     if (rewriteSw) {
       // The changed worker is another file than the one the browser holds: never "not modified".
       delete headers['if-none-match'];

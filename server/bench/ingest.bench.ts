@@ -26,7 +26,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 1_000);
 const CONTACTS = 500;
 const tenant = tenantId('bench');
-const SECRET = 'bench-secret';
+const SECRET = 'bench-secret-0123456789';
 const PHONE = '100000000000777';
 
 const { db, label, drop } = await scratchDatabase();

@@ -156,17 +156,19 @@ describe.each(DATABASE_KINDS)('channels inbound on %s', (kind) => {
   });
 
   it('[IN2] during a rotation both secrets are accepted, and the old one is refused after it', async () => {
-    await h.channels.repo.rotateSecret(APPS.whatsapp.appId, 'wa-secret-2', 400);
-    expect((await h.postMeta(WA_PATH, waText('old secret'), 'wa-secret')).status).toBe(200);
-    expect((await h.postMeta(WA_PATH, waText('new secret'), 'wa-secret-2')).status).toBe(200);
+    await h.channels.repo.rotateSecret(APPS.whatsapp.appId, 'wa-secret-2-0123456789', 400);
+    expect((await h.postMeta(WA_PATH, waText('old secret'), APPS.whatsapp.secret)).status).toBe(200);
+    expect((await h.postMeta(WA_PATH, waText('new secret'), 'wa-secret-2-0123456789')).status).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 450));
-    expect((await h.postMeta(WA_PATH, waText('old secret late'), 'wa-secret')).status).toBe(401);
-    expect((await h.postMeta(WA_PATH, waText('new secret later'), 'wa-secret-2')).status).toBe(200);
+    expect((await h.postMeta(WA_PATH, waText('old secret late'), APPS.whatsapp.secret)).status).toBe(401);
+    expect((await h.postMeta(WA_PATH, waText('new secret later'), 'wa-secret-2-0123456789')).status).toBe(
+      200,
+    );
     // Rotating again drops the oldest at once: only the last two secrets are ever valid.
-    await h.channels.repo.rotateSecret(APPS.whatsapp.appId, 'wa-secret-3', 60_000);
-    expect((await h.postMeta(WA_PATH, waText('two back'), 'wa-secret')).status).toBe(401);
-    expect((await h.postMeta(WA_PATH, waText('previous'), 'wa-secret-2')).status).toBe(200);
-    expect((await h.postMeta(WA_PATH, waText('current'), 'wa-secret-3')).status).toBe(200);
+    await h.channels.repo.rotateSecret(APPS.whatsapp.appId, 'wa-secret-3-0123456789', 60_000);
+    expect((await h.postMeta(WA_PATH, waText('two back'), APPS.whatsapp.secret)).status).toBe(401);
+    expect((await h.postMeta(WA_PATH, waText('previous'), 'wa-secret-2-0123456789')).status).toBe(200);
+    expect((await h.postMeta(WA_PATH, waText('current'), 'wa-secret-3-0123456789')).status).toBe(200);
     await h.channels.repo.rotateSecret(APPS.whatsapp.appId, APPS.whatsapp.secret, 0);
   });
 

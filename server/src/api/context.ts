@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createAuth, type Auth, type AuthOptions } from '../auth/service';
 import type { Session } from '../auth/sessions';
-import { parseCookies, SESSION_COOKIE } from '../auth/cookies';
+import { readSessionCookie, requestIsSecure } from '../auth/cookies';
 import { clientAddress, TRUST_NO_PROXY, type TrustProxy } from '../http/client-address';
 import type { Services } from '../services';
 
@@ -9,7 +9,7 @@ import type { Services } from '../services';
 export interface RequestInfo {
   /** The client's IP address, for sign-in rate limits. */
   readonly address: string;
-  /** True over HTTPS, so cookies get the Secure attribute. */
+  /** True over HTTPS (or an https public URL), so the cookie is `__Host-` and Secure. */
   readonly secure: boolean;
   /** The session cookie's value, if the request carried one. */
   readonly sessionCookie: string | undefined;
@@ -54,13 +54,15 @@ export function createApi(
   return {
     auth,
     createContext,
-    createHttpContext: ({ req, res }) =>
-      createContext({
+    createHttpContext: ({ req, res }) => {
+      const secure = requestIsSecure(req, services.channels.publicUrl());
+      return createContext({
         address: clientAddress(req, trustProxy),
-        secure: 'encrypted' in req.socket || req.headers['x-forwarded-proto'] === 'https',
-        sessionCookie: parseCookies(req.headers.cookie).get(SESSION_COOKIE),
+        secure,
+        sessionCookie: readSessionCookie(req.headers.cookie, secure),
         setCookie: (header) => appendSetCookie(res, header),
-      }),
+      });
+    },
   };
 }
 

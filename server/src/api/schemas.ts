@@ -51,9 +51,24 @@ export const conversationStatus = z.enum(['open', 'pending', 'snoozed', 'resolve
 // these caps only stop absurd payloads before they reach them.
 const text = z.string().max(40_000);
 
+/**
+ * A link Parley hands to platforms and shows to agents (0018): https only, so no `javascript:`,
+ * `data:` or `file:` and nothing in clear text; plain http only to this machine (local simulators).
+ */
+export const httpsUrl = z
+  .url({ protocol: /^https?$/ })
+  .max(2048)
+  .refine(
+    (value) => {
+      const url = new URL(value);
+      return url.protocol === 'https:' || /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/.test(url.hostname);
+    },
+    { message: 'must be an https:// URL (http:// only for localhost)' },
+  );
+
 const media = z.object({
   kind: z.enum(['image', 'video', 'audio', 'document', 'sticker']),
-  url: z.url().max(2048),
+  url: httpsUrl,
   mime: z.string().min(1).max(255),
   size: z.number().int().min(0),
 });

@@ -1,5 +1,38 @@
-/** The name of Parley's session cookie. */
+/** The name of Parley's session cookie over plain http (development, tests). */
 export const SESSION_COOKIE = 'parley_session';
+/**
+ * Its name over https (0018): browsers accept a `__Host-` cookie only with Secure, Path=/ and no
+ * Domain, so neither a sibling subdomain nor a plain-http page can plant or overwrite it.
+ */
+export const SECURE_SESSION_COOKIE = '__Host-parley_session';
+
+/** The session cookie's name: `__Host-` whenever the cookie is Secure. */
+export function sessionCookieName(secure: boolean): string {
+  return secure ? SECURE_SESSION_COOKIE : SESSION_COOKIE;
+}
+
+/**
+ * The session cookie of a `Cookie` header. Over https only the `__Host-` cookie counts: a plain
+ * one there could have been planted by another subdomain or over http.
+ */
+export function readSessionCookie(header: string | undefined, secure: boolean): string | undefined {
+  return parseCookies(header).get(sessionCookieName(secure));
+}
+
+/**
+ * Whether a request reached Parley over https: a public URL (`PARLEY_PUBLIC_URL`) with https makes
+ * every request count as https, as a TLS-terminating proxy in front would.
+ */
+export function requestIsSecure(
+  request: { readonly socket: object; readonly headers: Record<string, string | string[] | undefined> },
+  publicUrl: string | undefined,
+): boolean {
+  return (
+    (publicUrl?.toLowerCase().startsWith('https://') ?? false) ||
+    'encrypted' in request.socket ||
+    request.headers['x-forwarded-proto'] === 'https'
+  );
+}
 
 /** The cookies of a `Cookie` request header, by name; malformed pairs are skipped. */
 export function parseCookies(header: string | undefined): Map<string, string> {

@@ -153,6 +153,7 @@ export class ChannelRepository {
 
   /** Creates an app, or leaves an existing one (and its secrets) alone; true when created. */
   async ensureApp(input: AppInput): Promise<boolean> {
+    checkWebhookSecret(input.secret);
     const rows = await this.sql.query(
       `INSERT INTO channel_apps (app_id, tenant_id, kind, secret, verify_token)
        VALUES ($1, $2, $3, $4, $5) ON CONFLICT (app_id) DO NOTHING RETURNING app_id`,
@@ -193,6 +194,7 @@ export class ChannelRepository {
    * tenant's app rotates. False when there is no such app.
    */
   async rotateSecret(appId: string, secret: string, graceMs: number, tenantId?: TenantId): Promise<boolean> {
+    checkWebhookSecret(secret);
     const rows = await this.sql.query(
       `UPDATE channel_apps SET previous_secret = secret, previous_secret_expires_at = $3,
               secret = $2, updated_at = now()
@@ -252,4 +254,21 @@ function toChannel(row: ChannelRow): ChannelRecord {
 function asTenant(value: string): TenantId {
   if (!isTenantId(value)) throw new Error(`malformed tenant id in the channels tables: ${value}`);
   return value;
+}
+
+/** The shortest webhook secret Parley accepts (0018); the database's CHECK says the same. */
+export const MIN_WEBHOOK_SECRET_LENGTH = 16;
+
+/** A webhook secret that is empty or too short to resist guessing. */
+export class WeakWebhookSecretError extends Error {
+  override readonly name = 'WeakWebhookSecretError';
+}
+
+/** Refuses an empty or short webhook secret, before anything is written. */
+export function checkWebhookSecret(secret: string): void {
+  if (typeof secret !== 'string' || secret.trim().length < MIN_WEBHOOK_SECRET_LENGTH) {
+    throw new WeakWebhookSecretError(
+      `a webhook secret must have at least ${MIN_WEBHOOK_SECRET_LENGTH} characters (got ${typeof secret === 'string' ? secret.trim().length : 0}); let Parley generate one (\`parley webhooks rotate-secret <app>\`)`,
+    );
+  }
 }

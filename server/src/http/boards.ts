@@ -9,7 +9,7 @@ import {
 } from '@parley/domain';
 import { aggregateIds } from '../api/tenant-streams';
 import type { Auth } from '../auth/service';
-import { parseCookies, SESSION_COOKIE } from '../auth/cookies';
+import { readSessionCookie, requestIsSecure } from '../auth/cookies';
 import {
   attachBoardServer,
   workflowBridge,
@@ -36,13 +36,13 @@ const FOLLOW_BUFFER = 256;
  */
 export function mountBoards(
   httpServer: Server,
-  services: Pick<Services, 'store' | 'grains' | 'db' | 'logger' | 'broadcast'>,
+  services: Pick<Services, 'store' | 'grains' | 'db' | 'logger' | 'broadcast' | 'channels'>,
   auth: Pick<Auth, 'resolve'>,
   overrides: Partial<BoardServerOptions> = {},
 ): BoardServerHandle {
   return attachBoardServer(httpServer, {
     store: services.store,
-    authorize: boardAuthorizer(auth, services.grains),
+    authorize: boardAuthorizer(auth, services.grains, () => services.channels.publicUrl()),
     seed: workflowSeed(services),
     follow: workflowFollow(services),
     ...workflowBridge({ grains: services.grains }),
@@ -61,11 +61,12 @@ export function mountBoards(
 export function boardAuthorizer(
   auth: Pick<Auth, 'resolve'>,
   grains: Pick<BoardGrains, 'workflow' | 'inbox'>,
+  publicUrl: () => string | undefined = () => undefined,
 ): AuthorizeBoard {
   return async (request, boardId) => {
     if (!sameOrigin(request))
       return { refuse: 403, reason: 'board connections from other sites are refused' };
-    const cookie = parseCookies(request.headers.cookie).get(SESSION_COOKIE);
+    const cookie = readSessionCookie(request.headers.cookie, requestIsSecure(request, publicUrl()));
     const session = await auth.resolve(cookie);
     if (!session) return { refuse: 401, reason: 'sign in to open a board' };
     const { tenantId, agent } = session;

@@ -7,7 +7,8 @@ import type { BoardServerHandle, BoardServerOptions } from '../boards';
 import type { Services } from '../services';
 import { mountBoards } from './boards';
 import { cutOffRefusedBody, DEFAULT_API_LIMITS, refuseOversized, type ApiLimits } from './limits';
-import { staticHandler } from './static';
+import { createSecurityHeaders, originAllowed } from './security-headers';
+import { staticHandler, WEB_DIST } from './static';
 
 /** The HTTP server and the board sockets on it: close `boards` first, it holds upgraded sockets. */
 export type ParleyHttpServer = Server & { readonly boards: BoardServerHandle };
@@ -40,11 +41,21 @@ export function createHttpServer(
     },
   });
   const web = staticHandler(options.webDir);
+  const publicUrl = () => services.channels.publicUrl();
+  const security = createSecurityHeaders({ webDir: options.webDir ?? WEB_DIST, publicUrl });
   const server = createServer((req, res) => {
     const url = req.url ?? '/';
+    security.apply(req, res);
     // Webhooks, web chat and (dev) the fault panel's endpoints: server/src/channels.
     if (services.channels.handle(req, res)) return;
     if (url === '/trpc' || url.startsWith('/trpc/')) {
+      if (!originAllowed(req, publicUrl())) {
+        // 0018: a mutation posted by another site's page (SameSite alone misses multipart forms).
+        req.resume();
+        res.writeHead(403, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { message: 'cross-origin request refused', code: 'FORBIDDEN' } }));
+        return;
+      }
       if (refuseOversized(req, res, limits)) return;
       cutOffRefusedBody(req, res, limits);
       trpc(req, res);

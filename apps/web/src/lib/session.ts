@@ -37,6 +37,36 @@ export function storedAccount(): Account | null {
   }
 }
 
+/**
+ * Erases what this device keeps of an account (0018), after signing out: its database and its
+ * boards' documents (IndexedDB), its remembered board list, and the cached media. The app shell's
+ * precache stays: it holds no one's data, and the app still opens offline for the next person.
+ */
+export async function eraseDeviceData(account: Account): Promise<void> {
+  const prefix = databaseName(account.tenantId, account.agent.id);
+  const listed = (await indexedDB.databases?.().catch(() => [])) ?? [];
+  const names = new Set([prefix, ...listed.map((each) => each.name ?? '')]);
+  await Promise.all(
+    [...names]
+      .filter((name) => name === prefix || name.startsWith(`${prefix}:`))
+      .map(
+        (name) =>
+          new Promise<void>((resolve) => {
+            const request = indexedDB.deleteDatabase(name);
+            // Blocked by a connection still closing: the deletion waits for it, we need not.
+            request.onsuccess = request.onerror = request.onblocked = () => resolve();
+          }),
+      ),
+  );
+  const boardsKey = `parley.boards:${account.tenantId}:${account.agent.id}`;
+  for (const key of Object.keys(localStorage)) if (key === boardsKey) localStorage.removeItem(key);
+  if (typeof caches !== 'undefined') {
+    for (const name of await caches.keys()) {
+      if (!name.startsWith('workbox-precache')) await caches.delete(name);
+    }
+  }
+}
+
 /** A template the composer offers, with its text for the preview. */
 export interface TemplateInfo extends MessageTemplate {
   readonly body: string;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { findTenant } from '../../auth/accounts';
-import { SESSION_COOKIE, serializeCookie } from '../../auth/cookies';
+import { serializeCookie, sessionCookieName } from '../../auth/cookies';
 import { withTenant } from '../../auth/tenant-scope';
 import type { Context } from '../context';
 import { email, password, tenantSlug } from '../schemas';
@@ -9,7 +9,10 @@ import { agentView } from '../views';
 
 function setSessionCookie(ctx: Context, value: string, maxAgeMs: number): void {
   ctx.request.setCookie(
-    serializeCookie(SESSION_COOKIE, value, { maxAgeSeconds: maxAgeMs / 1000, secure: ctx.request.secure }),
+    serializeCookie(sessionCookieName(ctx.request.secure), value, {
+      maxAgeSeconds: maxAgeMs / 1000,
+      secure: ctx.request.secure,
+    }),
   );
 }
 

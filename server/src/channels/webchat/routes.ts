@@ -6,7 +6,7 @@ import type { InboxRow, InboxStore } from '../inbound/inbox-store';
 import { readRawBody } from '../inbound/raw-body';
 import type { ChannelRepository } from '../repository';
 import { acceptedSecrets, newVisitorId, verifyVisitorToken, visitorToken } from '../signature';
-import { WIDGET_SCRIPT, widgetPage } from './widget';
+import { WIDGET_PAGE_POLICY, WIDGET_SCRIPT, widgetPage } from './widget';
 
 /** What the web chat endpoints need. */
 export interface WebchatDeps {
@@ -52,7 +52,13 @@ export function createWebchatRoutes(deps: WebchatDeps) {
     const action = match[2];
     const secrets = acceptedSecrets(app, deps.clock());
     if (action === undefined && req.method === 'GET') {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' });
+      // The page's own policy replaces the PWA's: it may be framed, and it runs only the widget.
+      res.removeHeader('x-frame-options');
+      res.writeHead(200, {
+        'content-type': 'text/html; charset=utf-8',
+        'cache-control': 'no-cache',
+        'content-security-policy': WIDGET_PAGE_POLICY,
+      });
       res.end(widgetPage(app.appId));
       return;
     }

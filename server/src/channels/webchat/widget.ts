@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * The embeddable web chat widget: `<script src="https://parley.example/webchat/widget.js"
  * data-app="<widget app id>" async></script>`. Plain JavaScript with no build step, so any page
@@ -14,11 +16,20 @@ export const WIDGET_SCRIPT = String.raw`(() => {
   let after = 0;
   const root = document.createElement('div');
   root.style.cssText = 'position:fixed;right:16px;bottom:16px;width:320px;font:14px system-ui;z-index:2147483647';
-  root.innerHTML = '<button part="toggle" style="float:right;padding:10px 14px;border-radius:20px;border:0;background:#2d5bff;color:#fff">Chat with us</button>' +
-    '<div part="panel" hidden style="clear:both;background:#fff;border:1px solid #ccd;border-radius:8px;margin-top:8px">' +
-    '<ol part="log" style="list-style:none;margin:0;padding:8px;height:260px;overflow:auto"></ol>' +
-    '<form part="form" style="display:flex;border-top:1px solid #ccd"><input part="input" aria-label="Message" style="flex:1;border:0;padding:8px">' +
-    '<button style="border:0;background:none;padding:8px">Send</button></form></div>';
+  // No style attributes in markup: a page's Content-Security-Policy without 'unsafe-inline' (Parley's
+  // own widget page, and many customers' sites) blocks those, but not styles set through the CSSOM.
+  root.innerHTML = '<button part="toggle">Chat with us</button>' +
+    '<div part="panel" hidden><ol part="log"></ol>' +
+    '<form part="form"><input part="input" aria-label="Message"><button>Send</button></form></div>';
+  const styles = {
+    '[part=toggle]': 'float:right;padding:10px 14px;border-radius:20px;border:0;background:#2d5bff;color:#fff',
+    '[part=panel]': 'clear:both;background:#fff;border:1px solid #ccd;border-radius:8px;margin-top:8px',
+    '[part=log]': 'list-style:none;margin:0;padding:8px;height:260px;overflow:auto',
+    '[part=form]': 'display:flex;border-top:1px solid #ccd',
+    '[part=input]': 'flex:1;border:0;padding:8px',
+    'form button': 'border:0;background:none;padding:8px',
+  };
+  for (const [selector, css] of Object.entries(styles)) root.querySelector(selector).style.cssText = css;
   document.body.appendChild(root);
   const [toggle, panel] = root.children;
   const log = root.querySelector('ol');
@@ -70,13 +81,31 @@ export const WIDGET_SCRIPT = String.raw`(() => {
 })();
 `;
 
+/** The widget page's own style, allowed by its hash (no 'unsafe-inline'). */
+const PAGE_STYLE = 'body{font:16px system-ui;margin:2rem}';
+
+/**
+ * The widget page's Content-Security-Policy (0018). Unlike the PWA's it may be framed by any site:
+ * a customer may show the chat in an iframe; the page holds no agent's session, only the visitor's.
+ */
+export const WIDGET_PAGE_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  `style-src 'sha256-${createHash('sha256').update(PAGE_STYLE).digest('base64')}'`,
+  "connect-src 'self'",
+  "img-src 'self' data:",
+  "base-uri 'none'",
+  "form-action 'none'",
+  'frame-ancestors *',
+].join('; ');
+
 /** A page for customers: the widget on its own, at `/webchat/<app id>`. */
 export function widgetPage(appId: string): string {
   const app = appId.replace(/[^A-Za-z0-9_-]/g, '');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Chat with us</title></head>
-<body style="font:16px system-ui;margin:2rem">
+<title>Chat with us</title><style>${PAGE_STYLE}</style></head>
+<body>
 <h1>Questions? Write to us.</h1><p>Open the chat in the corner; an agent answers here.</p>
 <script src="/webchat/widget.js" data-app="${app}" async></script>
 </body></html>`;
