@@ -78,6 +78,14 @@ export async function runCli(
         const segments = await listSegments(db);
         print(`database:   ${db.kind} at ${db.location}`);
         print(`migrations: ${state.applied.length} applied, ${state.pending.length} pending`);
+        if (db.kind === 'postgres') {
+          // SB: each running Parley process keeps one LISTEN connection; a missing one polls instead.
+          const [{ n } = { n: 0 }] = await db.sql.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_stat_activity
+              WHERE datname = current_database() AND query ILIKE 'LISTEN %'`,
+          );
+          print(`listening:  ${n} process(es) hold a LISTEN connection for wake-ups`);
+        }
         print(
           `partitions: ${partitions.length} days, ${partitions[0] ?? '-'} to ${partitions.at(-1) ?? '-'}`,
         );

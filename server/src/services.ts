@@ -39,7 +39,19 @@ export interface Services {
 
 /** Opens the database (migrating it), the store, the grain runtime and the projections. */
 export async function openServices(config: Config, logger: Logger): Promise<Services> {
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const db = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    onListenChange: (listen, error) => {
+      if (listen.state === 'reconnecting')
+        logger.warn(
+          { err: error, listen },
+          "LISTEN connection lost: reconnecting; other processes' commits are polled meanwhile",
+        );
+      else if (listen.state === 'listening' && listen.reconnects > 0)
+        logger.info({ listen }, 'LISTEN connection back');
+    },
+  });
   const closers: (() => Promise<void>)[] = [() => db.close()];
   const closeAll = async () => {
     for (const close of closers.reverse())

@@ -10,10 +10,15 @@ export const healthProcedure = publicProcedure.query(async ({ ctx }) => {
   const partitions = await listPartitions(db.sql);
   const today = utcDay(Date.now());
   const ahead = partitions.filter((day) => day > today).length;
+  const listen = db.listenState();
   return {
-    status: migrations.pending.length === 0 ? ('ok' as const) : ('degraded' as const),
+    status:
+      migrations.pending.length === 0 && listen.state !== 'reconnecting'
+        ? ('ok' as const)
+        : ('degraded' as const),
     version: VERSION,
-    database: { kind: db.kind },
+    // Whether other processes' commits wake this one (SB); the error text stays in the log.
+    database: { kind: db.kind, listen: { state: listen.state, reconnects: listen.reconnects } },
     migrations: {
       applied: migrations.applied.length,
       pending: migrations.pending.length,

@@ -15,9 +15,23 @@ export interface Database {
   readonly sql: SqlDriver;
   /** Where the data lives, for humans: a directory or a URL without its password. */
   readonly location: string;
-  /** PostgreSQL only: calls `onNotify` for each NOTIFY on `channel`; resolves to a stop function. */
+  /**
+   * PostgreSQL only: calls `onNotify` for each NOTIFY on `channel`, and once after each reconnection
+   * (NOTIFYs sent while it was away are lost); resolves to a stop function.
+   */
   readonly listen?: (channel: string, onNotify: () => void) => Promise<() => Promise<void>>;
+  /** The LISTEN connection's state, for the health check. */
+  listenState(): ListenState;
   close(): Promise<void>;
+}
+
+/** Is this process told of other processes' commits (NOTIFY), or only finding them by polling? */
+export interface ListenState {
+  /** `unused`: PGlite, or nothing listens yet; `reconnecting`: wake-ups fall back to polling. */
+  readonly state: 'unused' | 'listening' | 'reconnecting' | 'stopped';
+  /** How often the connection was re-established after it dropped. */
+  readonly reconnects: number;
+  readonly lastError: string | null;
 }
 
 export interface OpenDatabaseOptions {
@@ -26,36 +40,41 @@ export interface OpenDatabaseOptions {
   /** PGlite's directory parent; `memory://` keeps an embedded database in memory only. */
   readonly dataDir?: string;
   readonly poolSize?: number;
+  /** Told when the LISTEN connection drops or comes back, for the log. */
+  readonly onListenChange?: (state: ListenState, error?: unknown) => void;
 }
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
-  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.poolSize ?? 10);
+  if (options.databaseUrl)
+    return openPostgres(options.databaseUrl, options.poolSize ?? 10, options.onListenChange);
   return openPglite(options.dataDir ?? 'memory://');
 }
 
-async function openPostgres(url: string, poolSize: number): Promise<Database> {
+async function openPostgres(
+  url: string,
+  poolSize: number,
+  onListenChange: OpenDatabaseOptions['onListenChange'],
+): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
   pool.on('error', () => undefined); // an idle client's error surfaces on its next query
   const sql = pgDriver(pool);
   await sql.query('SELECT 1'); // fail fast, with the driver's own message, if the server is unreachable
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  let listener: Listener | undefined;
   return {
     kind: 'postgres',
     prisma,
     sql,
     location: redactUrl(url),
     async listen(channel, onNotify) {
-      // A connection of its own: LISTEN holds it for as long as the store runs.
-      const client = new pg.Client({ connectionString: url });
-      client.on('error', () => undefined);
-      await client.connect();
-      client.on('notification', onNotify);
-      await client.query(`LISTEN ${client.escapeIdentifier(channel)}`);
-      return async () => {
-        await client.end().catch(() => undefined);
-      };
+      listener = new Listener(url, channel, onNotify, onListenChange);
+      await listener.start();
+      const stopping = listener;
+      return () => stopping.stop();
     },
+    listenState: () => listener?.snapshot() ?? UNUSED,
     async close() {
+      await listener?.stop();
       await prisma.$disconnect();
       await sql.close();
     },
@@ -76,6 +95,7 @@ async function openPglite(dataDir: string): Promise<Database> {
       prisma,
       sql,
       location: dir,
+      listenState: () => UNUSED,
       async close() {
         await prisma.$disconnect();
         await sql.close();
@@ -85,6 +105,108 @@ async function openPglite(dataDir: string): Promise<Database> {
   } catch (error) {
     releaseLock();
     throw error;
+  }
+}
+
+const UNUSED: ListenState = { state: 'unused', reconnects: 0, lastError: null };
+
+/**
+ * SB: the LISTEN connection, kept up. When it drops (server restart, terminated backend, network)
+ * it reconnects with backoff (0.1 s doubling to 30 s) and wakes its listener once on return; until
+ * then subscribers find other processes' commits by polling.
+ */
+class Listener {
+  private state: ListenState['state'] = 'unused';
+  private reconnects = 0;
+  private lastError: string | null = null;
+  private client: pg.Client | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private backoffMs = 100;
+
+  constructor(
+    private readonly url: string,
+    private readonly channel: string,
+    private readonly onNotify: () => void,
+    private readonly onChange: OpenDatabaseOptions['onListenChange'],
+  ) {}
+
+  snapshot(): ListenState {
+    return { state: this.state, reconnects: this.reconnects, lastError: this.lastError };
+  }
+
+  /** The first connection: its failure is the caller's, as before. */
+  async start(): Promise<void> {
+    await this.connect();
+    this.set('listening');
+  }
+
+  async stop(): Promise<void> {
+    this.state = 'stopped';
+    clearTimeout(this.retry);
+    const client = this.client;
+    this.client = undefined;
+    await client?.end().catch(() => undefined);
+  }
+
+  private async connect(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.url });
+    let dropped = false;
+    const drop = (error: unknown) => {
+      if (dropped) return;
+      dropped = true;
+      client.end().catch(() => undefined);
+      if (this.client === client) this.lost(error);
+    };
+    client.on('error', drop);
+    client.on('end', () => drop(new Error('the LISTEN connection ended')));
+    try {
+      await client.connect();
+      client.on('notification', () => this.onNotify());
+      await client.query(`LISTEN ${client.escapeIdentifier(this.channel)}`);
+    } catch (error) {
+      dropped = true;
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    if (this.state === 'stopped') {
+      await client.end().catch(() => undefined);
+      return;
+    }
+    this.client = client;
+  }
+
+  private lost(error: unknown): void {
+    if (this.state === 'stopped') return;
+    this.client = undefined;
+    this.lastError = error instanceof Error ? error.message : String(error);
+    this.set('reconnecting', error);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    this.retry = setTimeout(() => {
+      this.connect().then(
+        () => {
+          if (this.state === 'stopped') return;
+          this.reconnects++;
+          this.backoffMs = 100;
+          this.set('listening');
+          this.onNotify(); // commits made while we were away: look for them now
+        },
+        (error: unknown) => {
+          if (this.state === 'stopped') return;
+          this.lastError = error instanceof Error ? error.message : String(error);
+          this.backoffMs = Math.min(this.backoffMs * 2, 30_000);
+          this.schedule();
+        },
+      );
+    }, this.backoffMs);
+    this.retry.unref();
+  }
+
+  private set(state: ListenState['state'], error?: unknown): void {
+    this.state = state;
+    this.onChange?.(this.snapshot(), error);
   }
 }
 

@@ -9,6 +9,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database';
 import type { SqlQueryable } from '../../src/db/driver';
+import { START } from '../../src/store/checkpoint';
 import { SqlEventStore } from '../../src/store/sql-store';
 import { freshPostgres, POSTGRES_URL, type TestDatabase } from '../support/databases';
 
@@ -287,5 +288,59 @@ scratch('[SA] PostgreSQL connections killed under load', () => {
     expect(after.firstVersion).toBe(2);
     expect((await store.readStream(acme, s)).map((e) => e.type)).toEqual(['Before', 'After']);
     expect(uncaught).toEqual([]);
+  });
+});
+
+scratch('[SB] the LISTEN connection', () => {
+  let test: TestDatabase;
+  beforeEach(async () => {
+    test = await freshPostgres();
+  });
+  afterEach(async () => {
+    await test.dispose();
+  });
+
+  it('[SB] after its backend is terminated it reconnects, and a commit from another process wakes the subscriber again', async () => {
+    const acme = tenantId('acme');
+    const archiveDir = join(test.dataDir, 'archive');
+    // No polling to fall back on: only a NOTIFY can wake this subscriber within the test.
+    const store = await SqlEventStore.open({ db: test.db, archiveDir, pollIntervalMs: 600_000 });
+    const other = await SqlEventStore.open({ db: await test.open(), archiveDir });
+    const abort = new AbortController();
+    const seen: string[] = [];
+    const following = (async () => {
+      for await (const event of store.subscribe({ tenantId: acme, after: START, signal: abort.signal }))
+        seen.push(event.type);
+    })();
+    try {
+      await until(() => test.db.listenState().state === 'listening', 'the first LISTEN');
+      await other.append(acme, streamId('woken-1'), [{ type: 'First', data: {} }], { expectedVersion: 0 });
+      await until(() => seen.includes('First'), 'the first wake-up');
+
+      const admin = new pg.Client({ connectionString: POSTGRES_URL });
+      await admin.connect();
+      const [{ name } = { name: '' }] = await test.db.sql.query<{ name: string }>(
+        'SELECT current_database() AS name',
+      );
+      const killed = await admin.query<{ n: number }>(
+        `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
+          WHERE datname = $1 AND query ILIKE 'LISTEN%' AND pid <> pg_backend_pid()`,
+        [name],
+      );
+      await admin.end();
+      expect(killed.rows[0]!.n).toBeGreaterThan(0);
+      await until(
+        () => test.db.listenState().reconnects >= 1 && test.db.listenState().state === 'listening',
+        'the LISTEN connection to come back',
+      );
+      await other.append(acme, streamId('woken-1'), [{ type: 'Second', data: {} }], { expectedVersion: 1 });
+      await until(() => seen.includes('Second'), 'a wake-up after the reconnection');
+      expect(seen).toEqual(['First', 'Second']);
+    } finally {
+      abort.abort();
+      await store.close();
+      await other.close();
+      await following;
+    }
   });
 });
