@@ -1,13 +1,15 @@
-import type { RecordedEvent } from '@parley/domain';
+import { tenantId, type RecordedEvent } from '@parley/domain';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  acceptedSecrets,
   metaSignature,
   verifyMetaSignature,
   verifySharedToken,
   verifyVisitorToken,
   visitorToken,
 } from '../../src/channels/signature';
+import type { ChannelApp } from '../../src/channels/types';
 import { START } from '../../src/store/checkpoint';
 import { APPS, eventually, FAST, openHarness, TENANT, type Harness } from '../fixtures/channels/harness';
 
@@ -33,6 +35,42 @@ describe('[SM2] webhook signatures are compared whole, over the raw bytes', () =
     for (let i = 0; i < 64; i++) {
       expect(verifyMetaSignature(body, flipHexDigit(valid, i), [SECRET]), `digit ${i}`).toBe(false);
     }
+  });
+
+  it('[SM2] the digest must follow the exact sha256= prefix: another 7-character prefix is refused', () => {
+    const hex = valid.slice('sha256='.length);
+    expect(verifyMetaSignature(body, `sha512=${hex}`, [SECRET])).toBe(false);
+    expect(verifyMetaSignature(body, `SHA256=${hex}`, [SECRET])).toBe(false);
+  });
+
+  it('[SM2] the previous secret counts only while it exists and has not expired', () => {
+    const app = (previousSecret: string | null, previousSecretExpiresAt: number | null): ChannelApp => ({
+      appId: 'a',
+      tenantId: tenantId('t'),
+      kind: 'whatsapp' as const,
+      secret: 'current-secret-0123456789',
+      previousSecret,
+      previousSecretExpiresAt,
+      verifyToken: null,
+    });
+    expect(acceptedSecrets(app(null, 5_000), 1_000)).toEqual(['current-secret-0123456789']);
+    expect(acceptedSecrets(app('previous-secret-0123456', 5_000), 5_000)).toEqual([
+      'current-secret-0123456789',
+    ]);
+    expect(acceptedSecrets(app('previous-secret-0123456', null), 1_000)).toEqual([
+      'current-secret-0123456789',
+    ]);
+    expect(acceptedSecrets(app('previous-secret-0123456', 5_000), 4_999)).toEqual([
+      'current-secret-0123456789',
+      'previous-secret-0123456',
+    ]);
+  });
+
+  it('[SM2] a shared token still matches when an accepted slot is empty (no previous verify token)', () => {
+    expect(
+      verifySharedToken('telegram-secret-token-0123456789', [null, 'telegram-secret-token-0123456789']),
+    ).toBe(true);
+    expect(verifySharedToken('telegram-secret-token-0123456789', [null])).toBe(false);
   });
 
   it('[SM2] a signature cut short, or with bytes appended, is refused', () => {
@@ -89,6 +127,8 @@ describe('[SM2] webhook signatures are compared whole, over the raw bytes', () =
     const token = visitorToken(SECRET, 'site-1', 'visitor-abcdefgh');
     expect(verifyVisitorToken(token, 'site-1', [SECRET])).toBe('visitor-abcdefgh');
     expect(verifyVisitorToken(token, 'site-2', [SECRET])).toBeNull();
+    expect(verifyVisitorToken(`x${token}`, 'site-1', [SECRET])).toBeNull();
+    expect(verifyVisitorToken(`${token}A`, 'site-1', [SECRET])).toBeNull();
     const mac = token.slice(token.lastIndexOf('.') + 1);
     const prefix = token.slice(0, token.lastIndexOf('.') + 1);
     for (let i = 0; i < mac.length; i++) {
