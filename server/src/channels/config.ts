@@ -1,3 +1,6 @@
+import { parseTrustProxy, type TrustProxy } from '../http/client-address';
+import { DEFAULT_CHANNEL_RETENTION_MS } from './maintenance';
+
 /** The channels' settings from the environment (see README's configuration table). */
 export interface ChannelsConfig {
   /** Run the local platform simulators: on by default with the embedded database (`npm start`). */
@@ -9,6 +12,10 @@ export interface ChannelsConfig {
   /** The developer endpoints (`/dev/faults`): on with the simulators. */
   readonly devEndpoints: boolean;
   readonly maxWebhookBytes: number;
+  /** How long processed deliveries, refused ones and web chat reply copies are kept (`PARLEY_CHANNEL_RETENTION_DAYS`). */
+  readonly retentionMs: number;
+  /** Proxies whose `X-Forwarded-For` names a web chat visitor's address (`PARLEY_TRUST_PROXY`). */
+  readonly trustProxy: TrustProxy;
 }
 
 /** Reads `PARLEY_SIMULATORS`, `PARLEY_CUSTOMER_SIMULATOR_MS`, `PARLEY_PUBLIC_URL`, `PARLEY_WEBHOOK_MAX_BYTES`. */
@@ -24,5 +31,15 @@ export function loadChannelsConfig(env: NodeJS.ProcessEnv, embedded: boolean): C
     publicUrl: env.PARLEY_PUBLIC_URL?.trim().replace(/\/$/, '') || undefined,
     devEndpoints: simulators,
     maxWebhookBytes: Number.isInteger(maxBytes) && maxBytes > 0 ? maxBytes : 1_000_000,
+    retentionMs: retentionDays(env.PARLEY_CHANNEL_RETENTION_DAYS),
+    trustProxy: parseTrustProxy(env.PARLEY_TRUST_PROXY),
   };
+}
+
+/** Whole days of at least 1; unset or unreadable keeps the default of 30. */
+function retentionDays(value: string | undefined): number {
+  const days = Number(value);
+  return value?.trim() && Number.isInteger(days) && days >= 1
+    ? days * 86_400_000
+    : DEFAULT_CHANNEL_RETENTION_MS;
 }

@@ -36,7 +36,15 @@ import {
   type StatusTarget,
 } from './simulators/platform-simulator';
 import type { ChannelRecord } from './types';
-import { createWebchatRoutes } from './webchat/routes';
+import { clientAddress, TRUST_NO_PROXY, type TrustProxy } from '../http/client-address';
+import { RefusalCounter } from './inbound/refusals';
+import { DEFAULT_CHANNEL_RETENTION_MS, startChannelPruning, type PruneResult } from './maintenance';
+import {
+  createWebchatLimiters,
+  createWebchatRoutes,
+  DEFAULT_WEBCHAT_LIMITS,
+  type WebchatLimits,
+} from './webchat/routes';
 
 export { seedDemoChannels } from './seed';
 export { routeReplies } from './routes';
@@ -55,6 +63,12 @@ export interface ChannelsOptions {
   readonly publicUrl?: string;
   readonly maxWebhookBytes?: number;
   readonly maxWebchatBytes?: number;
+  /** Web chat posts per address and per visitor (S8). */
+  readonly webchatLimits?: Partial<WebchatLimits>;
+  /** Proxies whose `X-Forwarded-For` names a visitor's address; none by default. */
+  readonly trustProxy?: TrustProxy;
+  /** Processed deliveries, refused ones and web chat reply copies older than this are pruned hourly. */
+  readonly retentionMs?: number;
   /** Whether the simulators post status webhooks (default true). */
   readonly simulatorStatuses?: boolean;
   /** Delays of the simulators' sent, delivered and read webhooks. */
@@ -88,6 +102,10 @@ export interface Channels {
   readonly simulators: Partial<Record<SimulatorKind, PlatformSimulator>>;
   readonly customers: CustomerSimulator | undefined;
   readonly webhookStats: WebhookStats;
+  /** Refusals counted per app instead of written: unsigned, oversized, rate-limited (S8). */
+  readonly refusals: RefusalCounter;
+  /** Runs one pruning pass now (it also runs at start and hourly). */
+  prune(): Promise<PruneResult>;
   /** Serves `/webhooks/*`, `/webchat/*` and (dev) `/dev/*`; false when the path is not ours. */
   handle(req: IncomingMessage, res: ServerResponse): boolean;
   /** Queues an agent's reply with its outbox row (see `queueReply`) and wakes the dispatcher. */
@@ -200,6 +218,7 @@ export async function startChannels(deps: ChannelsDeps, options: ChannelsOptions
       })
     : undefined;
 
+  const refusals = new RefusalCounter();
   const webhooks = createWebhookEndpoint({
     repo,
     inbox,
@@ -207,6 +226,7 @@ export async function startChannels(deps: ChannelsDeps, options: ChannelsOptions
     logger: deps.logger,
     clock,
     maxBodyBytes: options.maxWebhookBytes ?? 1_000_000,
+    refusals,
   });
   const webchat = createWebchatRoutes({
     sql: deps.sql,
@@ -216,6 +236,9 @@ export async function startChannels(deps: ChannelsDeps, options: ChannelsOptions
     logger: deps.logger,
     clock,
     maxBodyBytes: options.maxWebchatBytes ?? 16_384,
+    refusals,
+    limiters: createWebchatLimiters({ ...DEFAULT_WEBCHAT_LIMITS, ...options.webchatLimits }, clock),
+    addressOf: (req) => clientAddress(req, options.trustProxy ?? TRUST_NO_PROXY),
   });
   const dev = options.devEndpoints
     ? createDevRoutes({
@@ -232,6 +255,12 @@ export async function startChannels(deps: ChannelsDeps, options: ChannelsOptions
     processor.start();
     dispatcher.start();
   }
+  const pruning = startChannelPruning({
+    sql: deps.sql,
+    logger: deps.logger,
+    clock,
+    retentionMs: options.retentionMs ?? DEFAULT_CHANNEL_RETENTION_MS,
+  });
   const listening = new AbortController();
   const replies = deps.broadcast ? wakeOnReplies(deps.broadcast, dispatcher, listening.signal) : undefined;
 
@@ -266,6 +295,8 @@ export async function startChannels(deps: ChannelsDeps, options: ChannelsOptions
     simulators,
     customers,
     webhookStats: webhooks.stats,
+    refusals,
+    prune: () => pruning.runOnce(),
     handle,
     async queueReply(tenantId, conversationId, command, askOptions) {
       const result = await queueReply(deps.grains, tenantId, conversationId, command, askOptions);
@@ -291,6 +322,7 @@ export async function startChannels(deps: ChannelsDeps, options: ChannelsOptions
     publicUrl: () => publicUrl,
     async close() {
       listening.abort();
+      await pruning.stop();
       await replies;
       await customers?.stop();
       await processor.stop();

@@ -1,8 +1,11 @@
+import { createHash } from 'node:crypto';
 import { request } from 'node:http';
+import { tenantId } from '@parley/domain';
 import { TRPCError } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApi } from '../../src/api/context';
 import { createFailureLimiter } from '../../src/auth/rate-limit';
+import { newVisitorId, visitorToken } from '../../src/channels/signature';
 import {
   clientAddress,
   parseTrustProxy,
@@ -10,7 +13,10 @@ import {
   type TrustProxy,
 } from '../../src/http/client-address';
 import { createHttpServer, listen } from '../../src/http/server';
+import type { LiveMessage } from '../../src/sync/live';
+import { liveStreamCapOf } from '../../src/sync/live-cap';
 import { openApiHarness, serveHttp, type ApiHarness } from '../api.support';
+import { APPS, FAST, openHarness, TENANT, type Harness } from '../fixtures/channels/harness';
 
 /** What a streamed upload saw: the server's status, and how many bytes had gone out by then. */
 interface UploadOutcome {
@@ -257,5 +263,182 @@ describe('[S7] sign-in rate limiting', () => {
     expect(clientAddress(req('::ffff:10.0.0.1', '203.0.113.9'), parseTrustProxy('1'))).toBe('203.0.113.9');
     expect(clientAddress(req('10.0.0.1', '203.0.113.9'), parseTrustProxy(undefined))).toBe('10.0.0.1');
     expect(() => parseTrustProxy('proxy.example')).toThrow(/PARLEY_TRUST_PROXY/);
+  });
+});
+
+/** True for the `[id, data]` envelope a tracked message is in process. */
+const isEnvelope = (message: unknown): message is [string, LiveMessage] =>
+  Array.isArray(message) && message.length >= 2 && typeof message[0] === 'string';
+
+describe('[S8] live streams and webhook refusals', () => {
+  let h: ApiHarness;
+  let http: Awaited<ReturnType<typeof serveHttp>>;
+  beforeAll(async () => {
+    h = await openApiHarness('pglite');
+    http = await serveHttp(h);
+  });
+  afterAll(async () => {
+    await http.stop();
+    await h.dispose();
+  });
+
+  it('[S8] a session holds at most 8 live streams: a ninth closes the oldest with a clear error', async () => {
+    const ana = await h.signIn('ana@demo.parley.test', '10.8.0.1');
+    let head: string | null = null;
+    for (let more = true; more;) {
+      const page = await ana.caller.sync.catchUp({ cursor: head, limit: 1000 });
+      if (page.kind !== 'events') throw new Error('unexpected resync');
+      head = page.cursor;
+      more = page.hasMore;
+    }
+    const firsts: Promise<IteratorResult<unknown>>[] = [];
+    for (let i = 0; i < 9; i++) {
+      const stream = (await ana.caller.sync.live({ cursor: head })) as AsyncIterable<unknown>;
+      const next = stream[Symbol.asyncIterator]().next();
+      next.catch(() => undefined); // the streams still open end when the harness closes
+      firsts.push(next);
+    }
+    const oldest = await firsts[0]!.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(oldest).toBeInstanceOf(TRPCError);
+    expect(oldest).toMatchObject({ code: 'TOO_MANY_REQUESTS' });
+    expect((oldest as Error).message).toMatch(/more than 8 live streams/);
+    const cap = liveStreamCapOf(h.services);
+    const tokenHash = createHash('sha256')
+      .update(ana.cookie.slice(ana.cookie.indexOf('.') + 1))
+      .digest('hex');
+    expect(cap.count(tokenHash)).toBe(8);
+    // The other eight still deliver: a new event reaches the newest stream.
+    await ana.caller.conversations.note({ conversationId: 'demo-1', noteId: 's8-note', text: 'still live' });
+    const delivered: unknown = (await firsts[8]!).value;
+    const message = isEnvelope(delivered) ? delivered[1] : delivered;
+    expect(message).toMatchObject({ kind: 'event' });
+  });
+
+  it('[S8] a flood of unsigned and oversized webhooks writes nothing and is counted per app for the admin', async () => {
+    const appId = 'demo-wa-s8';
+    await h.services.channels.repo.ensureApp({
+      tenantId: tenantId('demo'),
+      appId,
+      kind: 'whatsapp',
+      secret: 'wa-s8-secret-0123456789abcdef0123456789',
+    });
+    const base = http.url.replace(/\/trpc$/, '');
+    const rows = async () =>
+      (await h.services.db.sql.query<{ n: number }>('SELECT count(*)::int AS n FROM webhook_rejections'))[0]!
+        .n;
+    const before = await rows();
+    const big = 'x'.repeat(1_100_000);
+    for (let i = 0; i < 5; i++) {
+      const oversized = await fetch(`${base}/webhooks/whatsapp/${appId}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-hub-signature-256': 'sha256=' + '0'.repeat(64) },
+        body: `{"object":"${big}"}`,
+      });
+      expect(oversized.status).toBe(413);
+      const unsigned = await fetch(`${base}/webhooks/whatsapp/${appId}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"object":"whatsapp_business_account","entry":[]}',
+      });
+      expect(unsigned.status).toBe(401);
+    }
+    expect(await rows()).toBe(before);
+    const admin = await h.signIn('ada@demo.parley.test', '10.8.0.2');
+    const overview = await admin.caller.admin.channels.overview();
+    expect(overview.apps.find((app) => app.appId === appId)?.refusals).toEqual({
+      unauthorized: 5,
+      too_large: 5,
+      rate_limited: 0,
+    });
+  });
+});
+
+describe('[S8] web chat limits and pruning', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await openHarness('pglite', {
+      ...FAST,
+      simulators: false,
+      webchatLimits: {
+        sessionsPerAddress: { attempts: 3, windowMs: 60_000, maxKeys: 100 },
+        eventsPerVisitor: { attempts: 3, windowMs: 60_000, maxKeys: 100 },
+      },
+    });
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+  const webchat = `/webchat/${APPS.webchat.appId}`;
+
+  it('[S8] visitor sessions are limited per address, answered 429 with Retry-After', async () => {
+    const session = () => fetch(`${h.url}${webchat}/session`, { method: 'POST', body: '{}' });
+    for (let i = 0; i < 3; i++) expect((await session()).status).toBe(200);
+    const refused = await session();
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await refused.json()).toMatchObject({ error: 'RATE_LIMITED' });
+    expect(h.channels.refusals.of(APPS.webchat.appId).rate_limited).toBeGreaterThanOrEqual(1);
+  });
+
+  it('[S8] a visitor’s messages are limited, and a refused one stores nothing', async () => {
+    const token = (
+      (await (
+        await fetch(`${h.url}${webchat}/session`, { method: 'POST', body: '{}' })
+      )
+        .json()
+        .catch(() => ({}))) as {
+        token?: string;
+      }
+    ).token;
+    // The address's sessions are used up by the previous test: a token is minted directly.
+    const visitor = token ?? visitorToken(APPS.webchat.secret, APPS.webchat.appId, newVisitorId());
+    const post = (i: number) =>
+      fetch(`${h.url}${webchat}/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${visitor}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'message', id: `m${i}`, text: `hello ${i}` }),
+      });
+    for (let i = 0; i < 3; i++) expect((await post(i)).status).toBe(200);
+    const inboxBefore = await h.count('webhook_inbox');
+    const refused = await post(3);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await h.count('webhook_inbox')).toBe(inboxBefore);
+  });
+
+  it('[S8] pruning deletes old processed deliveries, rejections and web chat replies; dead letters and recent rows stay', async () => {
+    const sql = h.database.db.sql;
+    const old = new Date(Date.now() - 40 * 86_400_000);
+    const recent = new Date();
+    const inbox = (key: string, status: string, at: Date) =>
+      sql.query(
+        `INSERT INTO webhook_inbox (tenant_id, app_id, kind, body, dedupe_key, status, received_at, processed_at)
+         VALUES ($1, $2, 'webchat', '{}', $3, $4, $5, $5)`,
+        [TENANT, APPS.webchat.appId, key, status, at],
+      );
+    await inbox('s8-old-processed', 'processed', old);
+    await inbox('s8-old-dead', 'dead', old);
+    await inbox('s8-new-processed', 'processed', recent);
+    for (const at of [old, recent]) {
+      await sql.query(
+        `INSERT INTO webhook_rejections (tenant_id, app_id, reason, http_status, size_bytes, excerpt, received_at)
+         VALUES ($1, $2, 'malformed', 400, 1, '{', $3)`,
+        [TENANT, APPS.webchat.appId, at],
+      );
+      await sql.query(
+        `INSERT INTO webchat_messages (tenant_id, channel_id, visitor_id, message_id, send_key, content, created_at)
+         VALUES ($1, 'wc', 'v', $2, $2, '{}', $3)`,
+        [TENANT, `s8-${at.getTime()}`, at],
+      );
+    }
+    const pruned = await h.channels.prune();
+    expect(pruned).toEqual({ webhookInbox: 1, webhookRejections: 1, webchatMessages: 1 });
+    expect(await h.count('webhook_inbox', "dedupe_key LIKE 's8-%'")).toBe(2);
+    expect(await h.count('webhook_inbox', "dedupe_key = 's8-old-dead'")).toBe(1);
+    expect(await h.count('webhook_rejections')).toBe(1);
+    expect(await h.count('webchat_messages', "message_id LIKE 's8-%'")).toBe(1);
   });
 });

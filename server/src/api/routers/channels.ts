@@ -91,6 +91,8 @@ export const channelsAdminRouter = router({
       apps: apps.map((app) => ({
         appId: app.appId,
         kind: app.kind,
+        /** Requests refused before anything was written, since this process started (S8). */
+        refusals: channels.refusals.of(app.appId),
         previousSecretExpiresAt:
           app.previousSecretExpiresAt !== null && app.previousSecretExpiresAt > now
             ? app.previousSecretExpiresAt

@@ -2,6 +2,7 @@ import { tracked, TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { catchUp, MAX_PAGE } from '../../sync/catch-up';
 import { followEvents } from '../../sync/live';
+import { liveStreamCapOf, MAX_LIVE_STREAMS_PER_SESSION } from '../../sync/live-cap';
 import { authedProcedure, router } from '../trpc';
 
 const cursor = z.string().max(200).nullable();
@@ -26,6 +27,9 @@ export const syncRouter = router({
       const onAbort = () => stop.abort();
       signal?.addEventListener('abort', onAbort, { once: true });
       let revoked = false;
+      // S8: a session holds at most 8 streams; a ninth closes its oldest.
+      const slot = liveStreamCapOf(ctx.services).open(ctx.session.tokenHash);
+      slot.closed.addEventListener('abort', onAbort, { once: true });
       const recheck = setInterval(() => {
         ctx.auth.resolve(ctx.request.sessionCookie).then(
           (session) => {
@@ -44,7 +48,15 @@ export const syncRouter = router({
         }
         if (revoked)
           throw new TRPCError({ code: 'UNAUTHORIZED', message: 'the session ended; sign in again' });
+        if (slot.closed.aborted) {
+          throw new TRPCError({
+            code: 'TOO_MANY_REQUESTS',
+            message: `closed: this session opened more than ${MAX_LIVE_STREAMS_PER_SESSION} live streams`,
+          });
+        }
       } finally {
+        slot.release();
+        slot.closed.removeEventListener('abort', onAbort);
         clearInterval(recheck);
         signal?.removeEventListener('abort', onAbort);
       }

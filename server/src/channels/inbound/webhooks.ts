@@ -6,6 +6,7 @@ import { acceptedSecrets, verifyMetaSignature, verifySharedToken } from '../sign
 import type { AppKind, ChannelApp } from '../types';
 import type { InboxRow, InboxStore } from './inbox-store';
 import { readRawBody } from './raw-body';
+import type { RefusalCounter } from './refusals';
 
 /** What the webhook endpoints need. */
 export interface WebhookDeps {
@@ -17,6 +18,8 @@ export interface WebhookDeps {
   readonly clock: () => number;
   /** Largest body accepted, in bytes. */
   readonly maxBodyBytes: number;
+  /** Counts refusals made before the signature is checked (nothing is written for those). */
+  readonly refusals: RefusalCounter;
 }
 
 /** Statistics of the endpoints, for the benchmark and the developer panel. */
@@ -67,15 +70,10 @@ export function createWebhookEndpoint(deps: WebhookDeps): {
     }
     const raw = await readRawBody(req, deps.maxBodyBytes);
     if (!raw.ok) {
+      // S8: an oversized body cannot be authenticated (its signature covers bytes we did not
+      // keep), so anyone could send it: counted in memory, never written.
       stats.tooLarge += 1;
-      await deps.inbox.reject({
-        tenantId: app.tenantId,
-        appId,
-        reason: 'too_large',
-        httpStatus: 413,
-        sizeBytes: raw.size,
-        excerpt: raw.head,
-      });
+      deps.refusals.count(appId, 'too_large');
       return reply(
         res,
         413,
@@ -91,6 +89,7 @@ export function createWebhookEndpoint(deps: WebhookDeps): {
         : verifyMetaSignature(raw.body, header(req, 'x-hub-signature-256'), secrets);
     if (!authentic) {
       stats.unauthorized += 1;
+      deps.refusals.count(appId, 'unauthorized');
       deps.logger.warn({ appId, kind }, 'webhook refused: missing or wrong signature');
       return reply(res, 401, { error: 'INVALID_SIGNATURE' });
     }

@@ -1,9 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SqlQueryable } from '../../db/driver';
+import { createWindowLimiter, type WindowLimit, type WindowLimiter } from '../../auth/rate-limit';
 import type { Logger } from '../../logger';
 import { reply } from '../http-response';
 import type { InboxRow, InboxStore } from '../inbound/inbox-store';
 import { readRawBody } from '../inbound/raw-body';
+import type { RefusalCounter } from '../inbound/refusals';
 import type { ChannelRepository } from '../repository';
 import { acceptedSecrets, newVisitorId, verifyVisitorToken, visitorToken } from '../signature';
 import { WIDGET_PAGE_POLICY, WIDGET_SCRIPT, widgetPage } from './widget';
@@ -18,6 +20,43 @@ export interface WebchatDeps {
   readonly logger: Logger;
   readonly clock: () => number;
   readonly maxBodyBytes: number;
+  /** Refusals counted instead of written: oversized bodies and rate-limited posts (S8). */
+  readonly refusals: RefusalCounter;
+  readonly limiters: WebchatLimiters;
+  /** The client's address: the socket's peer, or what trusted proxies say (PARLEY_TRUST_PROXY). */
+  readonly addressOf: (req: IncomingMessage) => string;
+}
+
+/** Web chat needs no secret, so its posts are limited per client address and per visitor (S8). */
+export interface WebchatLimits {
+  /** New and renewed visitor sessions per address. */
+  readonly sessionsPerAddress: WindowLimit;
+  /** Messages and receipts per visitor. */
+  readonly eventsPerVisitor: WindowLimit;
+  /** Messages and receipts per address, whatever visitors it holds tokens for. */
+  readonly eventsPerAddress: WindowLimit;
+}
+
+const MINUTE = 60_000;
+
+export const DEFAULT_WEBCHAT_LIMITS: WebchatLimits = {
+  sessionsPerAddress: { attempts: 20, windowMs: MINUTE, maxKeys: 10_000 },
+  eventsPerVisitor: { attempts: 60, windowMs: MINUTE, maxKeys: 10_000 },
+  eventsPerAddress: { attempts: 300, windowMs: MINUTE, maxKeys: 10_000 },
+};
+
+export interface WebchatLimiters {
+  readonly sessions: WindowLimiter;
+  readonly eventsPerVisitor: WindowLimiter;
+  readonly eventsPerAddress: WindowLimiter;
+}
+
+export function createWebchatLimiters(limits: WebchatLimits, clock: () => number): WebchatLimiters {
+  return {
+    sessions: createWindowLimiter(limits.sessionsPerAddress, clock),
+    eventsPerVisitor: createWindowLimiter(limits.eventsPerVisitor, clock),
+    eventsPerAddress: createWindowLimiter(limits.eventsPerAddress, clock),
+  };
 }
 
 /** The widget is embedded on customers' own sites: any origin may call, with a bearer token and no cookies. */
@@ -32,6 +71,22 @@ const CORS = {
  * `POST session` (a visitor token), `POST events` (messages and receipts), `GET messages?after=`.
  */
 export function createWebchatRoutes(deps: WebchatDeps) {
+  /** 429 with Retry-After, before the body is read; the refusal is counted, not written. */
+  const tooMany = (req: IncomingMessage, res: ServerResponse, appId: string, retryAfterMs: number) => {
+    req.resume();
+    deps.refusals.count(appId, 'rate_limited');
+    const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+    return reply(
+      res,
+      429,
+      { error: 'RATE_LIMITED', retryAfterSeconds: seconds },
+      {
+        ...CORS,
+        'access-control-expose-headers': 'retry-after',
+        'retry-after': String(seconds),
+      },
+    );
+  };
   return async function handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     if (req.method === 'OPTIONS') return reply(res, 204, '', CORS);
     if (path === '/webchat/widget.js') {
@@ -63,6 +118,8 @@ export function createWebchatRoutes(deps: WebchatDeps) {
       return;
     }
     if (action === 'session' && req.method === 'POST') {
+      const allowed = deps.limiters.sessions.hit(deps.addressOf(req));
+      if (!allowed.allowed) return tooMany(req, res, app.appId, allowed.retryAfterMs);
       const raw = await readRawBody(req, 4096);
       let previous: string | undefined;
       try {
@@ -89,16 +146,14 @@ export function createWebchatRoutes(deps: WebchatDeps) {
       return reply(res, 401, { error: 'INVALID_TOKEN' }, CORS);
     }
     if (action === 'events' && req.method === 'POST') {
+      const byAddress = deps.limiters.eventsPerAddress.hit(deps.addressOf(req));
+      if (!byAddress.allowed) return tooMany(req, res, app.appId, byAddress.retryAfterMs);
+      const byVisitor = deps.limiters.eventsPerVisitor.hit(`${app.appId}/${visitor}`);
+      if (!byVisitor.allowed) return tooMany(req, res, app.appId, byVisitor.retryAfterMs);
       const raw = await readRawBody(req, deps.maxBodyBytes);
       if (!raw.ok) {
-        await deps.inbox.reject({
-          tenantId: app.tenantId,
-          appId: app.appId,
-          reason: 'too_large',
-          httpStatus: 413,
-          sizeBytes: raw.size,
-          excerpt: raw.head,
-        });
+        // Anyone can have a visitor token: an oversized post is counted, never written.
+        deps.refusals.count(app.appId, 'too_large');
         return reply(
           res,
           413,
