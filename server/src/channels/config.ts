@@ -1,3 +1,5 @@
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { parseTrustProxy, type TrustProxy } from '../http/client-address';
 import { DEFAULT_CHANNEL_RETENTION_MS } from './maintenance';
 
@@ -16,9 +18,14 @@ export interface ChannelsConfig {
   readonly retentionMs: number;
   /** Proxies whose `X-Forwarded-For` names a web chat visitor's address (`PARLEY_TRUST_PROXY`). */
   readonly trustProxy: TrustProxy;
+  /** Whose leases a restarted process takes over at once (SC, SD): `PARLEY_NODE_ID`, else host and DATA_DIR. */
+  readonly leases: { readonly node: string };
 }
 
-/** Reads `PARLEY_SIMULATORS`, `PARLEY_CUSTOMER_SIMULATOR_MS`, `PARLEY_PUBLIC_URL`, `PARLEY_WEBHOOK_MAX_BYTES`. */
+/**
+ * Reads `PARLEY_SIMULATORS`, `PARLEY_CUSTOMER_SIMULATOR_MS`, `PARLEY_PUBLIC_URL`,
+ * `PARLEY_WEBHOOK_MAX_BYTES` and `PARLEY_NODE_ID`.
+ */
 export function loadChannelsConfig(env: NodeJS.ProcessEnv, embedded: boolean): ChannelsConfig {
   const flag = env.PARLEY_SIMULATORS?.trim().toLowerCase();
   const simulators =
@@ -33,6 +40,9 @@ export function loadChannelsConfig(env: NodeJS.ProcessEnv, embedded: boolean): C
     maxWebhookBytes: Number.isInteger(maxBytes) && maxBytes > 0 ? maxBytes : 1_000_000,
     retentionMs: retentionDays(env.PARLEY_CHANNEL_RETENTION_DAYS),
     trustProxy: parseTrustProxy(env.PARLEY_TRUST_PROXY),
+    leases: {
+      node: env.PARLEY_NODE_ID?.trim() || `${hostname()}:${resolve(env.DATA_DIR?.trim() || 'data')}`,
+    },
   };
 }
 

@@ -17,6 +17,7 @@ import { createDevRoutes } from './dev';
 import { reply } from './http-response';
 import { InboxStore } from './inbound/inbox-store';
 import { InboundProcessor, type ProcessorOptions } from './inbound/processor';
+import { LeaseOwner, type LeaseOptions } from './leases';
 import { createWebhookEndpoint, type WebhookStats } from './inbound/webhooks';
 import { Dispatcher, type DispatcherOptions } from './outbound/dispatcher';
 import { OutboxStore } from './outbound/outbox-store';
@@ -55,6 +56,8 @@ export type { ConversationPort } from './ports';
 export interface ChannelsOptions {
   /** Start the WhatsApp, Meta and Telegram simulators on ephemeral 127.0.0.1 ports. */
   readonly simulators?: boolean;
+  /** API base URLs of simulators running elsewhere (another process), for `simulator:<kind>` channels. */
+  readonly simulatorUrls?: Partial<Record<SimulatorKind, string>>;
   /** Customer simulator period (0: only on demand). */
   readonly customerEveryMs?: number;
   /** Serve `/dev/*` (the fault panel's endpoints). */
@@ -75,6 +78,8 @@ export interface ChannelsOptions {
   readonly statusDelaysMs?: readonly [number, number, number];
   readonly processor?: Partial<ProcessorOptions>;
   readonly dispatcher?: Partial<DispatcherOptions>;
+  /** Who owns this process's leases, and when a silent owner counts as dead (SC, SD). */
+  readonly leases?: Partial<LeaseOptions>;
   /** Send timeout per HTTP call to a platform. */
   readonly sendTimeoutMs?: number;
   /** Start the processor and dispatcher loops (tests may drive `pass()` themselves). */
@@ -97,6 +102,8 @@ export interface Channels {
   readonly repo: ChannelRepository;
   readonly inbox: InboxStore;
   readonly outbox: OutboxStore;
+  /** The owner this process's leases name. */
+  readonly leases: LeaseOwner;
   readonly processor: InboundProcessor;
   readonly dispatcher: Dispatcher;
   readonly simulators: Partial<Record<SimulatorKind, PlatformSimulator>>;
@@ -134,18 +141,30 @@ export interface Channels {
 export async function startChannels(deps: ChannelsDeps, options: ChannelsOptions = {}): Promise<Channels> {
   const clock = options.clock ?? Date.now;
   const repo = new ChannelRepository(deps.sql, clock);
-  const inbox = new InboxStore(deps.sql, clock, options.processor?.leaseMs);
+  // SC, SD: registered before anything is claimed, freeing a dead predecessor's rows at once.
+  const leases = new LeaseOwner(deps.sql, deps.logger, options.leases, clock);
+  await leases.register();
+  const inbox = new InboxStore(deps.sql, clock, options.processor?.leaseMs, leases.id);
   const outbox = new OutboxStore(deps.sql);
   let publicUrl = options.publicUrl;
   const simulators: Partial<Record<SimulatorKind, PlatformSimulator>> = {};
 
   const processor = new InboundProcessor(
-    { sql: deps.sql, grains: deps.grains, repo, logger: deps.logger, clock, random: options.random },
+    {
+      sql: deps.sql,
+      grains: deps.grains,
+      repo,
+      logger: deps.logger,
+      clock,
+      random: options.random,
+      owner: leases.id,
+    },
     options.processor,
   );
   const baseUrlOf = (channel: ChannelRecord): string | undefined => {
     if (!channel.apiBaseUrl.startsWith('simulator:')) return channel.apiBaseUrl.replace(/\/$/, '');
-    return simulators[channel.apiBaseUrl.slice('simulator:'.length) as SimulatorKind]?.apiBaseUrl;
+    const kind = channel.apiBaseUrl.slice('simulator:'.length) as SimulatorKind;
+    return simulators[kind]?.apiBaseUrl ?? options.simulatorUrls?.[kind];
   };
   const dispatcher = new Dispatcher(
     {
@@ -157,6 +176,7 @@ export async function startChannels(deps: ChannelsDeps, options: ChannelsOptions
       logger: deps.logger,
       clock,
       random: options.random,
+      owner: leases.id,
     },
     options.dispatcher,
   );
@@ -290,6 +310,7 @@ export async function startChannels(deps: ChannelsDeps, options: ChannelsOptions
     repo,
     inbox,
     outbox,
+    leases,
     processor,
     dispatcher,
     simulators,
@@ -327,6 +348,7 @@ export async function startChannels(deps: ChannelsDeps, options: ChannelsOptions
       await customers?.stop();
       await processor.stop();
       await dispatcher.stop();
+      await leases.close();
       for (const simulator of Object.values(simulators)) await simulator.close();
     },
   };

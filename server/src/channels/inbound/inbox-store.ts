@@ -60,6 +60,8 @@ export class InboxStore {
     private readonly sql: SqlQueryable,
     private readonly clock: () => number = Date.now,
     private readonly leaseMs = 60_000,
+    /** The lease owner this process's claims name (`LeaseOwner.id`); null leaves leases unnamed. */
+    private readonly owner: string | null = null,
   ) {}
 
   /**
@@ -67,8 +69,8 @@ export class InboxStore {
    * Deliveries that arrive while an insert runs go into the next one together, so a burst costs a
    * few statements instead of one per webhook (the same group commit as the event store's).
    * A new row is written already claimed by this process for `leaseMs` and handed back, so it is
-   * processed at once without a claim query; if this process dies, the lease runs out and any
-   * process claims it.
+   * processed at once without a claim query; if this process dies, its successor frees the row at
+   * start (the lease names this process, SC), or any process once the lease runs out.
    */
   record(delivery: {
     tenantId: TenantId;
@@ -104,8 +106,8 @@ export class InboxStore {
             received_at: Date;
           }>(
             `INSERT INTO webhook_inbox (tenant_id, app_id, kind, subject, body, dedupe_key,
-                                        status, attempts, locked_until)
-             SELECT t, a, k, s, b, d, 'processing', 1, $7
+                                        status, attempts, locked_until, locked_by)
+             SELECT t, a, k, s, b, d, 'processing', 1, $7, $8
                FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS v(t, a, k, s, b, d)
              ON CONFLICT (app_id, dedupe_key) DO NOTHING
              RETURNING id::text AS id, app_id, dedupe_key, received_at`,
@@ -117,6 +119,7 @@ export class InboxStore {
               batch.map((d) => d.body),
               batch.map((d) => d.dedupeKey),
               new Date(this.clock() + this.leaseMs),
+              this.owner,
             ],
           );
           // The first of identical deliveries in a batch is the new one; the rest are repeats.
@@ -149,18 +152,26 @@ export class InboxStore {
 
   /**
    * Claims up to `limit` due deliveries, oldest first, for `leaseMs`. SKIP LOCKED lets several
-   * processes claim at once without waiting on each other; a crashed claimer's lease runs out.
+   * processes claim at once without waiting on each other; a crashed claimer's rows are freed by
+   * `LeaseOwner` (or its lease runs out). A row that failed is not claimed while an earlier row of
+   * one of its conversations is unfinished, in whichever process (LE2).
    */
   async claim(limit: number, now: number, leaseMs: number): Promise<InboxRow[]> {
     const rows = await this.sql.query<Row>(
-      `UPDATE webhook_inbox SET status = 'processing', attempts = attempts + 1, locked_until = $3
+      `UPDATE webhook_inbox SET status = 'processing', attempts = attempts + 1, locked_until = $3,
+              locked_by = $4
         WHERE id IN (
-          SELECT id FROM webhook_inbox
-           WHERE (status = 'pending' AND next_attempt_at <= $2)
-              OR (status = 'processing' AND locked_until < $2)
-           ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+          SELECT w.id FROM webhook_inbox w
+           WHERE ((w.status = 'pending' AND w.next_attempt_at <= $2)
+               OR (w.status = 'processing' AND w.locked_until < $2))
+             -- LE2: a row that failed waits while an earlier row of its conversations is open.
+             AND (w.conversation_ids IS NULL OR NOT EXISTS (
+                   SELECT 1 FROM webhook_inbox e
+                    WHERE e.status IN ('pending', 'processing') AND e.id < w.id
+                      AND e.conversation_ids && w.conversation_ids))
+           ORDER BY w.id LIMIT $1 FOR UPDATE OF w SKIP LOCKED)
         RETURNING id::text AS id, tenant_id, app_id, kind, subject, body, attempts, received_at`,
-      [limit, new Date(now), new Date(now + leaseMs)],
+      [limit, new Date(now), new Date(now + leaseMs), this.owner],
     );
     return rows
       .map((r) => ({
@@ -180,27 +191,51 @@ export class InboxStore {
   async processed(ids: readonly string[], now: number): Promise<void> {
     if (ids.length === 0) return;
     await this.sql.query(
-      `UPDATE webhook_inbox SET status = 'processed', processed_at = $2, locked_until = NULL,
+      `UPDATE webhook_inbox SET status = 'processed', processed_at = $2, locked_until = NULL, locked_by = NULL,
               last_error_code = NULL, last_error = NULL
         WHERE id = ANY($1::bigint[])`,
       [ids, new Date(now)],
     );
   }
 
-  /** Puts a delivery back for another attempt at `at`. */
-  async retryAt(id: string, at: number, code: string, error: string): Promise<void> {
+  /**
+   * Puts a delivery back for another attempt at `at`, with the conversations it failed in: later
+   * deliveries of those wait for it (`waiting`), also in the next process after a restart.
+   */
+  async retryAt(
+    id: string,
+    at: number,
+    code: string,
+    error: string,
+    conversationIds: readonly string[] = [],
+  ): Promise<void> {
     await this.sql.query(
-      `UPDATE webhook_inbox SET status = 'pending', next_attempt_at = $2, locked_until = NULL,
-              last_error_code = $3, last_error = $4
+      `UPDATE webhook_inbox SET status = 'pending', next_attempt_at = $2, locked_until = NULL, locked_by = NULL,
+              last_error_code = $3, last_error = $4, conversation_ids = $5
         WHERE id = $1`,
-      [id, new Date(at), code, error.slice(0, 2000)],
+      [
+        id,
+        new Date(at),
+        code,
+        error.slice(0, 2000),
+        conversationIds.length > 0 ? [...conversationIds] : null,
+      ],
     );
+  }
+
+  /** Unfinished deliveries known to hold conversations' earlier messages: id and conversation ids. */
+  async waiting(): Promise<{ id: string; conversationIds: string[] }[]> {
+    const rows = await this.sql.query<{ id: string; conversation_ids: string[] }>(
+      `SELECT id::text AS id, conversation_ids FROM webhook_inbox
+        WHERE status IN ('pending', 'processing') AND conversation_ids IS NOT NULL`,
+    );
+    return rows.map((r) => ({ id: r.id, conversationIds: r.conversation_ids }));
   }
 
   /** Gives up on a delivery: it stays, raw, as a dead letter. */
   async dead(id: string, code: string, error: string): Promise<void> {
     await this.sql.query(
-      `UPDATE webhook_inbox SET status = 'dead', locked_until = NULL, last_error_code = $2, last_error = $3
+      `UPDATE webhook_inbox SET status = 'dead', locked_until = NULL, locked_by = NULL, last_error_code = $2, last_error = $3
         WHERE id = $1`,
       [id, code, error.slice(0, 2000)],
     );

@@ -21,6 +21,9 @@ import { InboxStore, type InboxRow } from './inbox-store';
  */
 const FLUSH_MS = 250;
 
+/** How often the rows that hold conversations' earlier messages are read again from the table. */
+const WAITING_REFRESH_MS = 1_000;
+
 /** The processor's limits. */
 export interface ProcessorOptions {
   /** Deliveries claimed per pass. */
@@ -52,6 +55,8 @@ export interface ProcessorDeps {
   readonly logger: Logger;
   readonly clock?: () => number;
   readonly random?: () => number;
+  /** The lease owner its claims name (`LeaseOwner.id`). */
+  readonly owner?: string;
 }
 
 /** One item of one delivery, routed to its conversation. */
@@ -86,6 +91,25 @@ export class InboundProcessor {
   private readonly handed: InboxRow[] = [];
   private lastClaimAt = 0;
   private lastFlushAt = 0;
+  /**
+   * True until the table's due rows (a dead predecessor's, retries) have been claimed once: new
+   * deliveries wait behind them, so a contact's earlier message goes first (SC).
+   */
+  private recovering = true;
+  /** The conversations each running row's items were routed to. */
+  private readonly conversationsOf = new Map<string, readonly string[]>();
+  /**
+   * Rows waiting for a retry (or leased elsewhere) by conversation: later rows of these
+   * conversations wait too (SC). Read from the table with every claim, so rows another process
+   * finished stop blocking and a restarted process knows its predecessor's.
+   */
+  private readonly waiting = new Map<string, Set<string>>();
+  private readonly waitingRows = new Map<string, readonly string[]>();
+  /** Rows begun here and not finished. */
+  private readonly running = new Set<string>();
+  private lastWaitingAt = -Infinity;
+  /** Rows enter their conversations' chains in the order they began. */
+  private routing: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly deps: ProcessorDeps,
@@ -94,7 +118,7 @@ export class InboundProcessor {
     this.options = { ...DEFAULT_PROCESSOR_OPTIONS, ...options };
     this.clock = deps.clock ?? Date.now;
     this.random = deps.random ?? Math.random;
-    this.inbox = new InboxStore(deps.sql, this.clock, this.options.leaseMs);
+    this.inbox = new InboxStore(deps.sql, this.clock, this.options.leaseMs, deps.owner ?? null);
     this.outbox = new OutboxStore(deps.sql);
     this.loop = new WorkerLoop(
       () => this.pass(),
@@ -130,23 +154,35 @@ export class InboundProcessor {
    * conversations' appends into one transaction.
    */
   async pass(): Promise<PassResult> {
-    // New deliveries first: recording what finished can wait a statement, a customer should not.
-    while (this.handed.length > 0 && this.inFlight < this.options.maxInFlight)
-      this.begin(this.handed.shift()!);
-    // Finished rows are recorded together every FLUSH_MS: one statement for many under load.
-    if (this.clock() - this.lastFlushAt >= FLUSH_MS || this.completed.length >= 512) await this.flush();
     const now = this.clock();
     const room = this.options.maxInFlight - this.inFlight;
     let claimed = 0;
+    // Rows from the table (retries, a dead predecessor's) before this pass's new deliveries: they
+    // are older, and a contact's earlier message goes before its later one (SC).
     if (room > 0 && now - this.lastClaimAt >= this.options.idleMs) {
+      if (now - this.lastWaitingAt >= WAITING_REFRESH_MS) {
+        this.lastWaitingAt = now;
+        const waiting = await this.inbox.waiting();
+        this.waiting.clear();
+        this.waitingRows.clear();
+        for (const { id, conversationIds } of waiting)
+          if (!this.running.has(id)) this.wait(id, conversationIds);
+      }
       const limit = Math.min(room, this.options.batchSize);
       const rows = await this.inbox.claim(limit, now, this.options.leaseMs);
       for (const row of rows) this.begin(row);
       claimed = rows.length;
       // A full batch means more is waiting: claim again on the next pass.
       this.lastClaimAt = claimed === limit ? 0 : now;
+      if (claimed < limit) this.recovering = false;
     }
-    if (claimed > 0 && this.lastClaimAt === 0) return { again: true };
+    // New deliveries next: recording what finished can wait a statement, a customer should not.
+    while (!this.recovering && this.handed.length > 0 && this.inFlight < this.options.maxInFlight)
+      this.begin(this.handed.shift()!);
+    // Finished rows are recorded together every FLUSH_MS: one statement for many under load.
+    if (this.clock() - this.lastFlushAt >= FLUSH_MS || this.completed.length >= 512) await this.flush();
+    if ((claimed > 0 && this.lastClaimAt === 0) || (this.recovering && this.handed.length > 0))
+      return { again: true };
     const pending = this.completed.length > 0 || this.failed.length > 0;
     const untilClaim = Math.max(1, this.lastClaimAt + this.options.idleMs - this.clock());
     const untilFlush = Math.max(1, this.lastFlushAt + FLUSH_MS - this.clock());
@@ -169,9 +205,12 @@ export class InboundProcessor {
 
   private begin(row: InboxRow): void {
     this.inFlight += 1;
+    this.running.add(row.id);
+    this.unwait(row.id);
     const done: Promise<void> = this.process(row)
       .then(
         () => {
+          this.conversationsOf.delete(row.id);
           this.completed.push(row.id);
         },
         (error: unknown) => {
@@ -180,20 +219,28 @@ export class InboundProcessor {
       )
       .finally(() => {
         this.inFlight -= 1;
+        this.running.delete(row.id);
         this.rowsInFlight.delete(done);
         this.loop.wake();
       });
     this.rowsInFlight.add(done);
   }
 
-  /** Routes a row's items and runs each after the earlier items of its conversation. */
+  /**
+   * Routes a row's items and runs each after the earlier items of its conversation: those in
+   * flight here (the chain) and those waiting for a retry (`waiting`).
+   */
   private async process(row: InboxRow): Promise<void> {
-    const items = await this.route(row);
+    // Routed one row after another, so rows join their conversations' chains in the order begun.
+    const routing = this.routing.then(() => this.route(row));
+    this.routing = routing.catch(() => undefined);
+    const items = await routing;
+    this.conversationsOf.set(row.id, [...new Set(items.map((i) => i.conversationId))]);
     const results = items.map((routed) => {
       const previous = this.chains.get(routed.conversationId) ?? Promise.resolve(true);
       const next = previous.then(async (earlierOk) => {
         // A failed earlier item makes later ones wait for its retry, so messages keep their order.
-        if (!earlierOk)
+        if (!earlierOk || this.waitsForEarlier(routed.conversationId, row.id))
           throw new ChannelError(
             ChannelErrorCode.TRANSIENT,
             'an earlier delivery of the conversation failed',
@@ -365,8 +412,37 @@ export class InboundProcessor {
     }
   }
 
+  /** Whether an earlier row of this conversation waits for its retry. */
+  private waitsForEarlier(conversationId: string, rowId: string): boolean {
+    const rows = this.waiting.get(conversationId);
+    if (!rows) return false;
+    for (const id of rows) if (BigInt(id) < BigInt(rowId)) return true;
+    return false;
+  }
+
+  private wait(rowId: string, conversationIds: readonly string[]): void {
+    this.unwait(rowId);
+    this.waitingRows.set(rowId, conversationIds);
+    for (const id of conversationIds) {
+      const rows = this.waiting.get(id) ?? new Set<string>();
+      rows.add(rowId);
+      this.waiting.set(id, rows);
+    }
+  }
+
+  private unwait(rowId: string): void {
+    for (const id of this.waitingRows.get(rowId) ?? []) {
+      const rows = this.waiting.get(id);
+      rows?.delete(rowId);
+      if (rows?.size === 0) this.waiting.delete(id);
+    }
+    this.waitingRows.delete(rowId);
+  }
+
   private async failedRow(row: InboxRow, error: unknown, now: number): Promise<void> {
     const { code, permanent, message } = classify(error);
+    const conversationIds = this.conversationsOf.get(row.id) ?? [];
+    this.conversationsOf.delete(row.id);
     if (permanent || row.attempts >= this.options.maxAttempts) {
       this.deps.logger.warn({ webhookId: row.id, code, err: error }, 'webhook delivery dead-lettered');
       await this.inbox.dead(row.id, code, message);
@@ -377,7 +453,8 @@ export class InboundProcessor {
       { webhookId: row.id, code, attempt: row.attempts, retryInMs: delay },
       'webhook processing failed; retrying',
     );
-    await this.inbox.retryAt(row.id, now + delay, code, message);
+    await this.inbox.retryAt(row.id, now + delay, code, message, conversationIds);
+    this.wait(row.id, conversationIds);
   }
 }
 

@@ -9,7 +9,7 @@ import type { ChannelRecord } from '../types';
 import { backoffMs } from './backoff';
 import { CircuitBreakers, type BreakerOptions, type BreakerTransition } from './breaker';
 import { channelKey, OutboxStore, type OutboxRow } from './outbox-store';
-import { senderFor, type SendOutcome, type Senders } from './senders';
+import { honoursIdempotencyKey, senderFor, type SendOutcome, type Senders } from './senders';
 
 /** The dispatcher's limits; every one has a production default. */
 export interface DispatcherOptions {
@@ -46,6 +46,16 @@ export interface DispatcherDeps {
   readonly logger: Logger;
   readonly clock?: () => number;
   readonly random?: () => number;
+  /** The lease owner its claims name (`LeaseOwner.id`). */
+  readonly owner?: string;
+}
+
+/** Sends of replies whose earlier attempt was cut off mid-send by a crash (SD). */
+export interface DispatcherStats {
+  /** Resent with the same key to an API that honours it: delivered once. */
+  inDoubtResent: number;
+  /** Resent to an API that ignores the key: the customer may get the reply twice. */
+  possibleDuplicates: number;
 }
 
 const ACTOR: JsonObject = { actor: { kind: 'system', id: 'dispatcher' } };
@@ -64,6 +74,7 @@ const HINTS: Readonly<Record<Platform, string>> = {
  */
 export class Dispatcher {
   readonly breakers: CircuitBreakers;
+  readonly stats: DispatcherStats = { inDoubtResent: 0, possibleDuplicates: 0 };
   private readonly outbox: OutboxStore;
   private readonly options: DispatcherOptions;
   private readonly clock: () => number;
@@ -80,7 +91,7 @@ export class Dispatcher {
     this.options = { ...DEFAULT_DISPATCHER_OPTIONS, ...options };
     this.clock = deps.clock ?? Date.now;
     this.random = deps.random ?? Math.random;
-    this.outbox = new OutboxStore(deps.sql);
+    this.outbox = new OutboxStore(deps.sql, deps.owner ?? null);
     this.breakers = new CircuitBreakers(this.options.breaker, (t) => this.onBreaker(t));
     this.loop = new WorkerLoop(
       () => this.pass(),
@@ -172,6 +183,19 @@ export class Dispatcher {
         ? { ...ACTOR, rule: check.rule, hint: check.hint, actions: ['template', 'edit'] }
         : { ...ACTOR, channelId: channel.channelId, attempt: row.attempts };
     // CV6: a reply queued offline may have crossed the window's end; the domain fails it then.
+    const honoured = honoursIdempotencyKey(channel);
+    if (row.inDoubt) {
+      // SD: the last attempt's sender died mid-send. Platforms that honour the key deliver the
+      // resend once; the others cannot be asked whether it went out, so the resend may duplicate.
+      if (honoured) this.stats.inDoubtResent += 1;
+      else this.stats.possibleDuplicates += 1;
+      this.deps.logger.warn(
+        { outboxId: row.id, channel: key, idempotencyKeyHonoured: honoured },
+        honoured
+          ? 'resending a reply cut off mid-send, with the same idempotency key'
+          : 'resending a reply cut off mid-send: the customer may get it twice',
+      );
+    }
     const marked = await conversation.ask(
       { type: 'MarkReplySending', data: { clientMessageId: row.clientMessageId, now } },
       { metadata },
@@ -201,6 +225,8 @@ export class Dispatcher {
         status satisfies never;
     }
     const baseUrl = this.deps.baseUrlOf(channel);
+    // SD: recorded before the request, so a crash from here on leaves the row marked in doubt.
+    if (baseUrl) await this.outbox.attempting(row.id, this.clock());
     const outcome: SendOutcome = baseUrl
       ? await senderFor(this.deps.senders, channel.platform).send(
           {
@@ -213,10 +239,15 @@ export class Dispatcher {
           baseUrl,
         )
       : { kind: 'transient', code: ChannelErrorCode.SIMULATOR_NOT_RUNNING, detail: channel.apiBaseUrl };
-    await this.settle(row, key, outcome);
+    await this.settle(row, key, outcome, row.inDoubt === true && !honoured);
   }
 
-  private async settle(row: OutboxRow, key: string, outcome: SendOutcome): Promise<void> {
+  private async settle(
+    row: OutboxRow,
+    key: string,
+    outcome: SendOutcome,
+    possibleDuplicate = false,
+  ): Promise<void> {
     const now = this.clock();
     switch (outcome.kind) {
       case 'sent':
@@ -230,7 +261,8 @@ export class Dispatcher {
               at: now,
             },
           },
-          { metadata: ACTOR },
+          // SD: the agent can see that the customer may have this reply twice.
+          { metadata: possibleDuplicate ? { ...ACTOR, possibleDuplicate: true } : ACTOR },
         );
         await this.outbox.sent(row.id, outcome.platformMessageId, now);
         return;

@@ -18,6 +18,11 @@ export interface OutboxRow {
   readonly reply: OutboxReply;
   /** Counting this one. */
   readonly attempts: number;
+  /**
+   * An earlier attempt began its request and its sender died before recording the outcome (SD):
+   * the platform may already have the reply.
+   */
+  readonly inDoubt?: boolean;
 }
 
 /** Where an outbox row stands. */
@@ -50,6 +55,7 @@ interface Row {
   recipient: string | null;
   reply: OutboxReply;
   attempts: number;
+  send_started_at?: Date | null;
 }
 
 /** The key the breaker and the claim query use for a channel. */
@@ -115,7 +121,11 @@ export async function insertOutboxRows(tx: SqlQueryable, rows: readonly NewOutbo
 
 /** The `channel_outbox` table, as the dispatcher uses it. */
 export class OutboxStore {
-  constructor(private readonly sql: SqlQueryable) {}
+  constructor(
+    private readonly sql: SqlQueryable,
+    /** The lease owner this process's claims name (`LeaseOwner.id`); null leaves leases unnamed. */
+    private readonly owner: string | null = null,
+  ) {}
 
   /**
    * Claims up to `limit` rows that may be sent now: due, on a channel not in `blocked`, and the
@@ -125,7 +135,7 @@ export class OutboxStore {
    */
   async claim(limit: number, now: number, leaseMs: number, blocked: readonly string[]): Promise<OutboxRow[]> {
     const rows = await this.sql.query<Row>(
-      `UPDATE channel_outbox SET status = 'sending', attempts = attempts + 1, locked_until = $3
+      `UPDATE channel_outbox SET status = 'sending', attempts = attempts + 1, locked_until = $3, locked_by = $5
         WHERE id IN (
           SELECT o.id FROM channel_outbox o
            WHERE o.id = ANY(ARRAY(${OPEN_HEADS}))
@@ -134,17 +144,26 @@ export class OutboxStore {
              AND NOT (coalesce(o.tenant_id || '/' || o.channel_id, '') = ANY($4::text[]))
            ORDER BY o.id LIMIT $1 FOR UPDATE SKIP LOCKED)
         RETURNING id::text AS id, tenant_id, conversation_id, client_message_id, channel_id,
-                  recipient, reply, attempts`,
-      [limit, new Date(now), new Date(now + leaseMs), blocked],
+                  recipient, reply, attempts, send_started_at`,
+      [limit, new Date(now), new Date(now + leaseMs), blocked, this.owner],
     );
     return rows.map(toOutboxRow).sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
+  }
+
+  /**
+   * Records that a send's request is about to go out (SD): if this process dies before the outcome
+   * is recorded, the next claimer knows the platform may have the reply (`OutboxRow.inDoubt`).
+   */
+  async attempting(id: string, now: number): Promise<void> {
+    await this.sql.query(`UPDATE channel_outbox SET send_started_at = $2 WHERE id = $1`, [id, new Date(now)]);
   }
 
   /** Puts a claimed row back for `at` without counting the attempt (a 429, an open breaker). */
   async release(id: string, at: number, reason: string | null): Promise<void> {
     await this.sql.query(
       `UPDATE channel_outbox SET status = 'pending', attempts = greatest(attempts - 1, 0),
-              next_attempt_at = $2, locked_until = NULL, last_error = coalesce($3, last_error)
+              next_attempt_at = $2, locked_until = NULL, locked_by = NULL, send_started_at = NULL,
+              last_error = coalesce($3, last_error)
         WHERE id = $1`,
       [id, new Date(at), reason],
     );
@@ -153,7 +172,8 @@ export class OutboxStore {
   /** Schedules another attempt at `at` after a failed one. */
   async retryAt(id: string, at: number, error: string): Promise<void> {
     await this.sql.query(
-      `UPDATE channel_outbox SET status = 'pending', next_attempt_at = $2, locked_until = NULL, last_error = $3
+      `UPDATE channel_outbox SET status = 'pending', next_attempt_at = $2, locked_until = NULL, locked_by = NULL,
+              send_started_at = NULL, last_error = $3
         WHERE id = $1`,
       [id, new Date(at), error.slice(0, 2000)],
     );
@@ -163,7 +183,7 @@ export class OutboxStore {
   async sent(id: string, platformMessageId: string, now: number): Promise<void> {
     await this.sql.query(
       `UPDATE channel_outbox SET status = 'sent', platform_message_id = $2, sent_at = $3,
-              locked_until = NULL, last_error = NULL
+              locked_until = NULL, locked_by = NULL, send_started_at = NULL, last_error = NULL
         WHERE id = $1`,
       [id, platformMessageId, new Date(now)],
     );
@@ -172,7 +192,9 @@ export class OutboxStore {
   /** Ends a row: `failed` (refused, or the window closed) or `dead` (gave up after retries). */
   async finish(id: string, status: 'failed' | 'dead', error: string): Promise<void> {
     await this.sql.query(
-      `UPDATE channel_outbox SET status = $2, locked_until = NULL, last_error = $3 WHERE id = $1`,
+      `UPDATE channel_outbox SET status = $2, locked_until = NULL, locked_by = NULL, send_started_at = NULL,
+              last_error = $3
+        WHERE id = $1`,
       [id, status, error.slice(0, 2000)],
     );
   }
@@ -281,5 +303,6 @@ function toOutboxRow(r: Row): OutboxRow {
     recipient: r.recipient,
     reply: r.reply,
     attempts: r.attempts,
+    ...(r.send_started_at ? { inDoubt: true } : {}),
   };
 }

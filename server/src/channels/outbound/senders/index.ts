@@ -1,6 +1,6 @@
 import type { Platform } from '@parley/domain';
 import type { SqlQueryable } from '../../../db/driver';
-import { unreachable } from '../../types';
+import { unreachable, type ChannelRecord } from '../../types';
 import { metaSender } from './meta';
 import { telegramSender } from './telegram';
 import type { PlatformSender } from './types';
@@ -22,6 +22,15 @@ export function createSenders(sql: SqlQueryable, timeoutMs: number): Senders {
     telegram: telegramSender(timeoutMs),
     webchat: webchatSender(sql),
   };
+}
+
+/**
+ * Whether a channel's API delivers a request repeated with the same `Idempotency-Key` only once:
+ * web chat (our own table, unique by the key) and our simulators do; WhatsApp's Cloud API, Meta's
+ * Send API and Telegram's Bot API ignore the key and offer no way to ask whether a message went out.
+ */
+export function honoursIdempotencyKey(channel: ChannelRecord): boolean {
+  return channel.platform === 'webchat' || channel.apiBaseUrl.startsWith('simulator:');
 }
 
 /** The sender of a platform. */
