@@ -4,6 +4,7 @@ import {
   createWriteStream,
   existsSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -134,7 +135,12 @@ export class ArchiveReader {
   private async load(day: string): Promise<RecordedEvent[]> {
     const cached = this.files.get(day);
     if (cached) return cached;
-    const segment = (await this.segments()).find((s) => s.day === day);
+    let segment = (await this.segments()).find((s) => s.day === day);
+    if (segment && !existsSync(join(this.dir, segment.file))) {
+      // Restored by another process since the list was cached: ask the database again.
+      this.segmentsCache = undefined;
+      segment = (await this.segments()).find((s) => s.day === day);
+    }
     if (!segment) return [];
     const bytes = readFileSync(join(this.dir, segment.file));
     verifyChecksum(segment, bytes);
@@ -165,12 +171,17 @@ export async function archiveBefore(
   const today = utcDay(options.now ?? Date.now());
   const days = (await listPartitions(db.sql)).filter((day) => day < options.before && day < today);
   mkdirSync(options.dir, { recursive: true });
+  // SE: a run that was killed leaves half-written files; their days are still in the database.
+  for (const file of readdirSync(options.dir)) {
+    if (file.endsWith('.partial')) rmSync(join(options.dir, file), { force: true });
+  }
   const archived: string[] = [];
   for (const [index, day] of days.entries()) {
     await archiveDay(db, options.dir, day, (rows, totalRows, done) =>
       options.onProgress?.({ day, dayIndex: index, days: days.length, rows, totalRows, done }),
     );
     archived.push(day);
+    await writeManifest(db, options.dir); // after each committed day, so a kill loses no entry
   }
   await writeManifest(db, options.dir);
   return archived;
@@ -331,6 +342,7 @@ export async function restoreDay(
       });
     }
     await tx.query('DELETE FROM archive_segments WHERE day = $1::date', [day]);
+    await tx.query('DELETE FROM archived_stream_ranges WHERE day = $1::date', [day]);
   });
   rmSync(path, { force: true });
   await writeManifest(db, dir);

@@ -239,15 +239,21 @@ export class SqlEventStore implements EventStore {
       fromVersion,
       limit ?? null,
     );
-    let events = rows.map(toRecorded);
-    const firstLive = events[0]?.version;
-    if (firstLive === undefined || firstLive > fromVersion) {
-      // The versions before the first live event may be in archived day partitions.
-      const archived = await this.archive.readStream(tenantId, streamId, fromVersion, firstLive);
-      if (archived.length > 0) events = [...archived, ...events].slice(0, limit ?? undefined);
-    }
-    if (limit === undefined || rows.length < limit)
-      this.hot.rememberTail(key, generation, events.slice(-100));
+    const live = rows.map(toRecorded);
+    // SE: archived days may sit anywhere between live ones (a day restored in the middle), so the
+    // archive is read across the whole range the live rows cover, and both are merged by version.
+    // When the live rows filled the limit, no archived version above the last of them can be needed.
+    const full = limit !== undefined && rows.length === limit;
+    const archived = await this.archive.readStream(
+      tenantId,
+      streamId,
+      fromVersion,
+      full ? live.at(-1)!.version : undefined,
+    );
+    const merged =
+      archived.length === 0 ? live : [...archived, ...live].sort((a, b) => a.version - b.version);
+    const events = limit === undefined ? merged : merged.slice(0, limit);
+    if (!full && merged.length === events.length) this.hot.rememberTail(key, generation, events.slice(-100));
     return events;
   }
 
