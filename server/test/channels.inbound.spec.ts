@@ -207,7 +207,14 @@ describe.each(DATABASE_KINDS)('channels inbound on %s', (kind) => {
   });
 
   it('[IN5] a delivery that keeps failing is retried with backoff, then kept as a dead letter', async () => {
-    // A receipt for a reply nobody sent: retried like a platform would, then given up.
+    // A receipt for a reply the outbox sent but whose conversation never recorded it: retried like
+    // a platform would, then given up. (A receipt for a message we never sent is ignored: IN14.)
+    await h.database.db.sql.query(
+      `INSERT INTO channel_outbox (tenant_id, conversation_id, client_message_id, channel_id, recipient,
+                                   reply, status, platform_message_id, sent_at)
+       VALUES ($1, 'in5-unrecorded', 'r1', 'wa', '15550000001', $2, 'sent', 'wamid.NEVER', now())`,
+      [TENANT, JSON.stringify({ content: { type: 'text', text: 'x' }, tag: null })],
+    );
     const receipt = whatsappStatus(APPS.whatsapp.externalId, {
       id: 'wamid.NEVER',
       status: 'read',

@@ -1,3 +1,4 @@
+import { isStorableText } from '@parley/domain';
 import { z } from 'zod';
 import { MAX_PASSWORD_LENGTH } from '../auth/passwords';
 
@@ -49,7 +50,20 @@ export const conversationStatus = z.enum(['open', 'pending', 'snoozed', 'resolve
 
 // The platform rules (packages/domain) refuse text over each platform's own limit with a rule id;
 // these caps only stop absurd payloads before they reach them.
-const text = z.string().max(40_000);
+const text = agentText(40_000);
+
+/**
+ * Text an agent types, up to `max` UTF-16 units. Events are stored as `jsonb`, which refuses a NUL
+ * and a lone UTF-16 surrogate (TX1), so such text is refused here with a clear 400, never a 500.
+ */
+export function agentText(max: number) {
+  return z.string().max(max).refine(isStorableText, {
+    message: 'text may not contain a NUL character (U+0000) or a lone UTF-16 surrogate',
+  });
+}
+
+/** A conversation label as an agent types it; the domain trims it and refuses a blank one (CV8). */
+export const label = agentText(100);
 
 /**
  * A link Parley hands to platforms and shows to agents (0018): https only, so no `javascript:`,
@@ -79,15 +93,15 @@ export const replyContent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('media'), media, caption: text.nullable() }),
   z.object({
     type: z.literal('template'),
-    name: z.string().min(1).max(512),
+    name: agentText(512).min(1),
     language: z.string().min(2).max(16),
-    params: z.array(z.string().max(1024)).max(32),
+    params: z.array(agentText(1024)).max(32),
   }),
 ]);
 
 const entryAction = z.discriminatedUnion('type', [
   z.object({ type: z.literal('assign') }),
-  z.object({ type: z.literal('add-label'), label: z.string().max(100) }),
+  z.object({ type: z.literal('add-label'), label }),
   z.object({ type: z.literal('set-status'), status: z.enum(['open', 'pending', 'resolved']) }),
 ]);
 

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import {
   findNonJson,
+  findUnstorableText,
+  isStorableText,
   isStreamId,
   isTenantId,
   type JsonObject,
@@ -57,8 +59,10 @@ export function prepareAppend(
   assertExpectedVersion(options.expectedVersion);
   if (options.idempotencyKey !== undefined) {
     const key: unknown = options.idempotencyKey;
-    if (typeof key !== 'string' || key.length === 0 || key.length > 200) {
-      throw new InvalidAppendError('idempotency key must be a string of 1 to 200 characters');
+    if (typeof key !== 'string' || key.length === 0 || key.length > 200 || !isStorableText(key)) {
+      throw new InvalidAppendError(
+        'idempotency key must be a string of 1 to 200 characters, without NUL or lone surrogates',
+      );
     }
   }
   if (!Array.isArray(events) || events.length === 0) {
@@ -122,6 +126,15 @@ function prepareEvent(streamId: string, event: NewEvent, index: number): Prepare
   if (metadataProblem) {
     throw new InvalidAppendError(
       `${where} (${event.type}) metadata is not JSON-serialisable at ${metadataProblem}`,
+    );
+  }
+  // TX1: PostgreSQL's jsonb refuses a NUL or a lone surrogate, and would fail the whole group commit;
+  // refused here, the append fails alone and for good, with the path to the bad text.
+  const badText = findUnstorableText(event.data) ?? findUnstorableText(metadata, '$metadata');
+  if (badText) {
+    throw new InvalidAppendError(
+      `${where} (${event.type}) holds a NUL or a lone UTF-16 surrogate at ${badText}: ` +
+        'replace them with U+FFFD first (sanitizeText)',
     );
   }
   const eventId = event.eventId ?? randomUUID();

@@ -81,3 +81,22 @@ describe('contentLine', () => {
     ).toBe('Template order_update (Ada, #1)');
   });
 });
+
+describe('a message of a known type with a field of the wrong JSON type', () => {
+  const content: InboundContent = { type: 'unsupported', sourceType: 'text', raw: '{"body":{"oops":1}}' };
+
+  it('[TX2] is stored as unsupported with its raw value, never as other text', () => {
+    given(started())
+      .when(receive(content))
+      .then([
+        {
+          type: 'InboundMessageReceived',
+          data: { externalMessageId: 'm2', contact, content, sentAt: T0 + 1_000 },
+        },
+      ]);
+  });
+
+  it('[TX2] is shown with the raw value, so the agent sees what was sent', () => {
+    expect(contentLine(content)).toBe('Unsupported message (text): {"body":{"oops":1}}');
+  });
+});

@@ -30,6 +30,7 @@ export function checkInboundContent(content: InboundContent): void {
       return;
     case 'unsupported':
       if (content.sourceType.trim() === '') invalid("an unsupported message keeps the platform's type");
+      if (content.raw !== undefined && typeof content.raw !== 'string') invalid('a raw value is JSON text');
       return;
     default:
       return assertNever(content);
@@ -53,7 +54,7 @@ export function contentLine(content: InboundContent | ReplyContent): string {
     case 'reaction':
       return content.emoji ? `Reacted ${content.emoji}` : 'Removed a reaction';
     case 'unsupported':
-      return `${UNSUPPORTED_MESSAGE} (${content.sourceType})`;
+      return `${UNSUPPORTED_MESSAGE} (${content.sourceType})${content.raw === undefined ? '' : `: ${content.raw}`}`;
     case 'template':
       return `Template ${content.name}${content.params.length ? ` (${content.params.join(', ')})` : ''}`;
     default:

@@ -25,8 +25,12 @@ export type LocationContent = {
 /** The customer's reaction to a message (`messageId`, the platform's id); `emoji` null removes it. */
 export type ReactionContent = { type: 'reaction'; emoji: string | null; messageId: string };
 
-/** A message type Parley cannot show: kept with the platform's own type, shown as "unsupported message". */
-export type UnsupportedContent = { type: 'unsupported'; sourceType: string };
+/**
+ * A message type Parley cannot show: kept with the platform's own type, shown as "unsupported message".
+ * `raw` is the platform's value as JSON when a known type came with a field of the wrong JSON type
+ * (rule TX2), so the agent sees what was sent.
+ */
+export type UnsupportedContent = { type: 'unsupported'; sourceType: string; raw?: string };
 
 /** What a customer can send us (rule CV13): every kind is stored, none is dropped. */
 export type InboundContent = MessageContent | LocationContent | ReactionContent | UnsupportedContent;

@@ -88,6 +88,8 @@ export const channelsAdminRouter = router({
       outbox,
       recent: recent.map(({ reply: _reply, recipient: _recipient, ...row }) => row),
       deadInbound: deadInbound.length,
+      /** Receipts for messages Parley never sent, ignored by this process since it started (IN14). */
+      ignoredReceipts: channels.processor.ignoredReceipts(ctx.tenantId),
       apps: apps.map((app) => ({
         appId: app.appId,
         kind: app.kind,

@@ -1,6 +1,7 @@
 import { ConversationErrorCode, isDomainError, type JsonObject } from '@parley/domain';
 import type { SqlQueryable } from '../../db/driver';
 import type { Logger } from '../../logger';
+import { InvalidAppendError } from '../../store/errors';
 import { conversationIdFor } from '../conversation-id';
 import { ChannelError, ChannelErrorCode } from '../errors';
 import { WorkerLoop, type PassResult } from '../loop';
@@ -85,6 +86,8 @@ export class InboundProcessor {
   private readonly chains = new Map<string, Promise<boolean>>();
   private readonly rowsInFlight = new Set<Promise<void>>();
   private readonly completed: string[] = [];
+  /** Receipt ids ignored per tenant since start (IN14). */
+  private readonly unknownReceipts = new Map<string, number>();
   private readonly failed: { row: InboxRow; error: unknown }[] = [];
   private inFlight = 0;
   /** Deliveries recorded by this process, waiting for room. */
@@ -323,6 +326,8 @@ export class InboundProcessor {
       webhookId: row.id,
       sourceType: item.sourceType,
       ...(item.unsupported ? { unsupported: true } : {}),
+      // TX1: a NUL or lone surrogate was replaced by U+FFFD; the event keeps that fact.
+      ...(item.sanitized ? { sanitized: true } : {}),
     };
     await this.deps.grains.conversation(channel.tenantId, conversationId).ask(
       {
@@ -356,23 +361,31 @@ export class InboundProcessor {
       item.platformMessageIds.length > 0 || item.watermark === null
         ? item.platformMessageIds
         : await this.outbox.sentUpTo(tenantId, conversationId, item.watermark);
-    // The message a receipt names settles its conversation. Usually that is the recipient's own
-    // (in memory once active); the outbox is asked only for messages it does not know.
+    if (item.status === 'sent') return; // the send's own answer already recorded it, with the same id
+    // IN13: a receipt speaks only for our replies to its own contact on its own channel. Usually
+    // they are in the recipient's conversation (in memory once active); the outbox is asked only
+    // for the rest, and only among the rows sent to this contact on this channel.
     const known = (await this.deps.grains.conversation(tenantId, conversationId).read()).state
       ?.platformMessageIds;
     const owners = await this.outbox.conversationsOf(
       tenantId,
       ids.filter((id) => !known?.has(id)),
+      channel.channelId,
+      item.contactId,
     );
     const metadata: JsonObject = {
       actor: { kind: 'system', id: `${channel.platform}-webhook` },
       webhookId: routed.row.id,
     };
+    const unmatched: string[] = [];
     for (const platformMessageId of ids) {
-      const grain = this.deps.grains.conversation(tenantId, owners.get(platformMessageId) ?? conversationId);
+      const owner = known?.has(platformMessageId) ? conversationId : owners.get(platformMessageId);
+      if (owner === undefined) {
+        unmatched.push(platformMessageId);
+        continue;
+      }
+      const grain = this.deps.grains.conversation(tenantId, owner);
       switch (item.status) {
-        case 'sent':
-          break; // the send's own answer already recorded it, with the same id
         case 'delivered':
         case 'read':
           await asReceipt(() =>
@@ -410,6 +423,41 @@ export class InboundProcessor {
           item.status satisfies never;
       }
     }
+    if (unmatched.length > 0) await this.unmatchedReceipt(routed, item, unmatched);
+  }
+
+  /**
+   * IN14: a receipt for messages we never sent (sent from the phone app, before Parley, to another
+   * contact) is counted and ignored. Only while a reply to this contact is being sent may it be
+   * ours, not yet recorded (DS5): then it is retried, and ignored after the last attempt.
+   */
+  private async unmatchedReceipt(routed: Routed, item: ReceiptItem, ids: readonly string[]): Promise<void> {
+    const { channel, row } = routed;
+    if (
+      row.attempts < this.options.maxAttempts &&
+      (await this.outbox.sendingTo(channel.tenantId, channel.channelId, item.contactId))
+    ) {
+      throw new ChannelError(
+        ChannelErrorCode.RECEIPT_BEFORE_SEND,
+        `no sent reply ${ids.join(', ')} yet; a reply to ${item.contactId} is being sent`,
+      );
+    }
+    this.unknownReceipts.set(channel.tenantId, this.ignoredReceipts(channel.tenantId) + ids.length);
+    this.deps.logger.info(
+      {
+        webhookId: row.id,
+        channelId: channel.channelId,
+        status: item.status,
+        ids: ids.slice(0, 10),
+        count: ids.length,
+      },
+      'receipt for messages Parley did not send; ignored',
+    );
+  }
+
+  /** Receipts this process ignored because they named no reply of theirs (IN14), for the admin overview. */
+  ignoredReceipts(tenantId: string): number {
+    return this.unknownReceipts.get(tenantId) ?? 0;
   }
 
   /** Whether an earlier row of this conversation waits for its retry. */
@@ -485,6 +533,8 @@ function classify(error: unknown): { code: string; permanent: boolean; message: 
   if (error instanceof ChannelError) return { code: error.code, permanent: error.permanent, message };
   if (error instanceof SyntaxError)
     return { code: ChannelErrorCode.PAYLOAD_INVALID, permanent: true, message };
+  // The store refused the events themselves (TX1's defence in depth): a retry cannot succeed.
+  if (error instanceof InvalidAppendError) return { code: error.code, permanent: true, message };
   if (isDomainError(error))
     return { code: `${ChannelErrorCode.DOMAIN_REFUSED}:${error.code}`, permanent: true, message };
   return { code: ChannelErrorCode.TRANSIENT, permanent: false, message };

@@ -216,14 +216,28 @@ export class OutboxStore {
   async conversationsOf(
     tenantId: string,
     platformMessageIds: readonly string[],
+    channelId: string,
+    recipient: string,
   ): Promise<Map<string, string>> {
     if (platformMessageIds.length === 0) return new Map();
+    // IN13: only replies sent to this contact on this channel; another customer's stay theirs.
     const rows = await this.sql.query<{ platform_message_id: string; conversation_id: string }>(
       `SELECT platform_message_id, conversation_id FROM channel_outbox
-        WHERE tenant_id = $1 AND platform_message_id = ANY($2::text[])`,
-      [tenantId, [...platformMessageIds]],
+        WHERE tenant_id = $1 AND platform_message_id = ANY($2::text[])
+          AND channel_id = $3 AND recipient = $4`,
+      [tenantId, [...platformMessageIds], channelId, recipient],
     );
     return new Map(rows.map((row) => [row.platform_message_id, row.conversation_id]));
+  }
+
+  /** Whether a reply to this contact on this channel is being sent now, its platform id not yet known (IN14). */
+  async sendingTo(tenantId: string, channelId: string, recipient: string): Promise<boolean> {
+    const rows = await this.sql.query<{ one: number }>(
+      `SELECT 1 AS one FROM channel_outbox
+        WHERE status = 'sending' AND tenant_id = $1 AND channel_id = $2 AND recipient = $3 LIMIT 1`,
+      [tenantId, channelId, recipient],
+    );
+    return rows.length > 0;
   }
 
   /** Platform ids of a conversation's replies sent up to a watermark (Messenger's receipts). */

@@ -2,10 +2,13 @@ import type { InboundContent, MediaKind, Platform } from '@parley/domain';
 import { ChannelError, ChannelErrorCode } from '../errors';
 import {
   array,
+  isTextField,
   millis,
   object,
+  optionalObject,
   optionalText,
   text,
+  unreadableContent,
   unsupportedContent,
   type InboundItem,
   type ParsedDelivery,
@@ -38,7 +41,10 @@ export function parseMeta(payload: unknown): ParsedDelivery {
     for (const rawEvent of array(entry.messaging, 'messaging')) {
       const event = object(rawEvent, 'messaging[]');
       const sender = text(object(event.sender, 'sender').id, 'sender.id');
-      const at = event.timestamp === undefined ? Number(entry.time) : millis(event.timestamp, 'timestamp');
+      const at =
+        event.timestamp === undefined
+          ? millis(entry.time, 'entry.time')
+          : millis(event.timestamp, 'timestamp');
       const base = { platform, channelExternalId: channel } as const;
       const contact = {
         id: sender,
@@ -52,6 +58,20 @@ export function parseMeta(payload: unknown): ParsedDelivery {
           continue;
         }
         const mid = text(message.mid, 'message.mid');
+        // TX2: a text or attachments of the wrong JSON type keep the message, raw, as unsupported.
+        if (!isTextField(message.text) || !isAttachmentList(message.attachments)) {
+          items.push({
+            kind: 'message',
+            ...base,
+            contact,
+            externalMessageId: mid,
+            sentAt: at,
+            content: unreadableContent('message', message),
+            sourceType: 'message',
+            unsupported: true,
+          });
+          continue;
+        }
         const attachments = array(message.attachments, 'attachments');
         if (attachments.length === 0) {
           const body = optionalText(message.text);
@@ -67,12 +87,19 @@ export function parseMeta(payload: unknown): ParsedDelivery {
           });
         }
         attachments.forEach((attachment, index) => {
-          const a = object(attachment, 'attachments[]');
+          const a = optionalObject(attachment);
           const type = optionalText(a.type, 'unknown');
           const media = MEDIA[type];
-          const url = optionalText(object(a.payload ?? {}, 'payload').url);
-          const content: InboundContent =
-            media && url
+          const payload = optionalObject(a.payload);
+          const url = optionalText(payload.url);
+          // TX2: an attachment, its payload or its url of the wrong JSON type is kept raw.
+          const malformed =
+            a !== attachment ||
+            (a.payload !== undefined && a.payload !== null && payload !== a.payload) ||
+            !isTextField(payload.url);
+          const content: InboundContent = malformed
+            ? unreadableContent(type, attachment)
+            : media && url
               ? {
                   type: 'media',
                   media: { kind: media.kind, url, mime: media.mime, size: 0 },
@@ -93,15 +120,17 @@ export function parseMeta(payload: unknown): ParsedDelivery {
         });
       } else if (event.reaction !== undefined) {
         const reaction = object(event.reaction, 'reaction');
-        const emoji = optionalText(reaction.emoji) || optionalText(reaction.reaction);
+        const readable = isTextField(reaction.emoji) && isTextField(reaction.reaction);
+        const emoji = readable ? optionalText(reaction.emoji) || optionalText(reaction.reaction) : '';
         items.push({
           kind: 'message',
           ...base,
           contact,
           externalMessageId: `reaction:${optionalText(reaction.mid)}:${at}`,
           sentAt: at,
-          content:
-            reaction.action === 'unreact' || emoji
+          content: !readable
+            ? unreadableContent('reaction', reaction)
+            : reaction.action === 'unreact' || emoji
               ? {
                   type: 'reaction',
                   emoji: reaction.action === 'unreact' ? null : emoji,
@@ -109,22 +138,24 @@ export function parseMeta(payload: unknown): ParsedDelivery {
                 }
               : unsupportedContent('reaction'),
           sourceType: 'reaction',
-          unsupported: reaction.action !== 'unreact' && !emoji,
+          unsupported: !readable || (reaction.action !== 'unreact' && !emoji),
         });
       } else if (event.postback !== undefined) {
         const postback = object(event.postback, 'postback');
+        // TX2: a button's title (or payload) is its text; without a readable one it is kept raw.
+        const label =
+          isTextField(postback.title) && isTextField(postback.payload)
+            ? optionalText(postback.title) || optionalText(postback.payload)
+            : '';
         items.push({
           kind: 'message',
           ...base,
           contact,
           externalMessageId: optionalText(postback.mid) || `postback:${sender}:${at}`,
           sentAt: at,
-          content: {
-            type: 'text',
-            text: optionalText(postback.title) || optionalText(postback.payload) || ' ',
-          },
+          content: label ? { type: 'text', text: label } : unreadableContent('postback', postback),
           sourceType: 'postback',
-          unsupported: false,
+          unsupported: !label,
         });
       } else if (event.delivery !== undefined || event.read !== undefined) {
         const delivered = event.delivery !== undefined;
@@ -147,4 +178,9 @@ export function parseMeta(payload: unknown): ParsedDelivery {
     }
   }
   return { items, ignored };
+}
+
+/** Whether attachments are absent or a list (each checked on its own). */
+function isAttachmentList(value: unknown): boolean {
+  return value === undefined || value === null || Array.isArray(value);
 }

@@ -1,11 +1,13 @@
 import type { InboundContent, MediaKind } from '@parley/domain';
 import {
-  array,
+  isTextField,
   object,
+  optionalObject,
   optionalText,
   seconds,
   text,
   locationContent,
+  unreadableContent,
   unsupportedContent,
   type InboundItem,
   type ParsedDelivery,
@@ -27,7 +29,8 @@ export function parseTelegram(payload: unknown): ParsedDelivery {
   if (update.message === undefined) return { items: [], ignored: 1 }; // edits, callbacks, polls
   const m = object(update.message, 'message');
   const chat = text(object(m.chat, 'chat').id, 'chat.id');
-  const from = object(m.from ?? m.chat, 'from');
+  // A sender of the wrong shape falls back to the chat's id as the name: it is not the message.
+  const from = optionalObject(m.from ?? m.chat);
   const name = [optionalText(from.first_name), optionalText(from.last_name)].filter(Boolean).join(' ');
   const username = optionalText(from.username);
   const { content, type, unsupported } = contentOf(m);
@@ -55,13 +58,24 @@ function contentOf(m: Record<string, unknown>): {
   type: string;
   unsupported: boolean;
 } {
-  if (typeof m.text === 'string')
-    return { content: { type: 'text', text: m.text }, type: 'text', unsupported: false };
+  // TX2: a text, caption or file of the wrong JSON type keeps the message, raw, as unsupported.
+  const unreadable = (type: string, raw: unknown) => ({
+    content: unreadableContent(type, raw),
+    type,
+    unsupported: true,
+  });
+  if (m.text !== undefined) {
+    return typeof m.text === 'string' && m.text !== ''
+      ? { content: { type: 'text', text: m.text }, type: 'text', unsupported: false }
+      : unreadable('text', { text: m.text });
+  }
   for (const { key, kind, mime } of MEDIA) {
     if (m[key] === undefined) continue;
+    if (!isTextField(m.caption)) return unreadable(key, { [key]: m[key], caption: m.caption });
     // A photo comes in several sizes, smallest first: keep the largest.
-    const file = key === 'photo' ? array(m[key], 'photo').at(-1) : m[key];
-    const f = object(file, key);
+    const file = key === 'photo' ? (Array.isArray(m[key]) ? m[key].at(-1) : undefined) : m[key];
+    const f = optionalObject(file);
+    if (f !== file || !isTextField(f.file_id)) return unreadable(key, { [key]: m[key] });
     const media = {
       kind,
       url: `telegram-file:${optionalText(f.file_id)}`,
@@ -75,7 +89,8 @@ function contentOf(m: Record<string, unknown>): {
     };
   }
   if (m.location !== undefined) {
-    const l = object(m.location, 'location');
+    const l = optionalObject(m.location);
+    if (l !== m.location) return unreadable('location', { location: m.location });
     const content = locationContent(l.latitude, l.longitude, null, null);
     return { content, type: 'location', unsupported: content.type === 'unsupported' };
   }

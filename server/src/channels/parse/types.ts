@@ -22,6 +22,8 @@ export interface InboundMessageItem {
   readonly sourceType: string;
   /** True when the platform's type has no domain equivalent and is shown as "unsupported message". */
   readonly unsupported: boolean;
+  /** True when a NUL or a lone surrogate in its text was replaced by U+FFFD (TX1); set by `parseDelivery`. */
+  readonly sanitized?: boolean;
 }
 
 /** A platform's word on one of our replies. */
@@ -59,6 +61,35 @@ export function unsupportedContent(type: string): InboundContent {
   return { type: 'unsupported', sourceType: type || 'unknown' };
 }
 
+/** The longest raw value an unreadable message keeps (TX2); events stay far below the store's limit. */
+export const MAX_RAW_CHARS = 2_000;
+
+/**
+ * Content for a message of a known type that cannot be read (a text field of the wrong JSON type):
+ * kept as unsupported with the platform's value as JSON, for the agent to see (TX2).
+ */
+export function unreadableContent(type: string, raw: unknown): InboundContent {
+  const json = raw === undefined ? 'undefined' : JSON.stringify(raw);
+  return { type: 'unsupported', sourceType: type || 'unknown', raw: json.slice(0, MAX_RAW_CHARS) };
+}
+
+/** Whether `value` can be read as a text field: absent (undefined or null), a string or a finite number (TX2). */
+export function isTextField(value: unknown): boolean {
+  return (
+    value === undefined ||
+    value === null ||
+    typeof value === 'string' ||
+    (typeof value === 'number' && Number.isFinite(value))
+  );
+}
+
+/** The object at `value`, or an empty one when it is anything else: for parts a message can do without. */
+export function optionalObject(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
+}
+
 /** A shared place; coordinates the domain would refuse keep the message as unsupported instead. */
 export function locationContent(
   latitude: unknown,
@@ -66,10 +97,16 @@ export function locationContent(
   name: unknown,
   address: unknown,
 ): InboundContent {
+  const wrongType = [latitude, longitude].some(
+    (n) => n !== undefined && n !== null && Number.isNaN(numeric(n)),
+  );
+  if (wrongType || !isTextField(name) || !isTextField(address)) {
+    return unreadableContent('location', { latitude, longitude, name, address });
+  }
   const content: InboundContent = {
     type: 'location',
-    latitude: Number(latitude ?? Number.NaN),
-    longitude: Number(longitude ?? Number.NaN),
+    latitude: numeric(latitude),
+    longitude: numeric(longitude),
     name: optionalText(name) || null,
     address: optionalText(address) || null,
   };
@@ -111,16 +148,23 @@ export function optionalText(value: unknown, fallback = ''): string {
 
 /** Epoch ms from Unix seconds (a number or a numeric string), or `PAYLOAD_INVALID`. */
 export function seconds(value: unknown, what: string): number {
-  const n = Number(value);
+  const n = numeric(value);
   if (!Number.isFinite(n) || n <= 0) invalid(`${what} is not a timestamp`);
   return n * 1000;
 }
 
-/** Epoch ms given as a number of ms, or `PAYLOAD_INVALID`. */
+/** Epoch ms given as a number of ms (or a numeric string), or `PAYLOAD_INVALID`. */
 export function millis(value: unknown, what: string): number {
-  const n = Number(value);
+  const n = numeric(value);
   if (!Number.isFinite(n) || n <= 0) invalid(`${what} is not a timestamp`);
   return n;
+}
+
+/** A number sent as a number or a decimal string; NaN for anything else (`true`, `[5]`, `{}` are not numbers). */
+function numeric(value: unknown): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value)) return Number(value);
+  return Number.NaN;
 }
 
 function invalid(message: string): never {

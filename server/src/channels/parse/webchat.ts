@@ -1,5 +1,16 @@
 import { ChannelError, ChannelErrorCode } from '../errors';
-import { array, object, optionalText, text, type ParseContext, type ParsedDelivery } from './types';
+import {
+  array,
+  object,
+  optionalText,
+  text,
+  unreadableContent,
+  type ParseContext,
+  type ParsedDelivery,
+} from './types';
+
+/** The most message ids one web chat receipt may name (S13); the endpoint answers 400 beyond. */
+export const MAX_RECEIPT_IDS = 100;
 
 /**
  * Reads what our widget posts: `{ type: "message", id, text, name? }` or
@@ -12,7 +23,7 @@ export function parseWebchat(payload: unknown, context: ParseContext): ParsedDel
     throw new ChannelError(ChannelErrorCode.PAYLOAD_INVALID, 'no visitor for a web chat delivery', true);
   if (body.type === 'message') {
     const name = optionalText(body.name).slice(0, 80);
-    const message = optionalText(body.text);
+    const message = typeof body.text === 'string' ? body.text : '';
     return {
       items: [
         {
@@ -23,15 +34,24 @@ export function parseWebchat(payload: unknown, context: ParseContext): ParsedDel
           externalMessageId: `${visitor}:${text(body.id, 'id')}`,
           // The visitor's clock is not trusted: web chat has no window, and order is ours.
           sentAt: context.receivedAt,
-          content: message ? { type: 'text', text: message } : { type: 'text', text: ' ' },
+          // TX2: a text that is missing, empty or of another JSON type is kept raw, never as other text.
+          content: message ? { type: 'text', text: message } : unreadableContent('text', body.text ?? null),
           sourceType: 'text',
-          unsupported: false,
+          unsupported: !message,
         },
       ],
       ignored: 0,
     };
   }
   if (body.type === 'receipt' && (body.status === 'delivered' || body.status === 'read')) {
+    const ids = array(body.messageIds, 'messageIds');
+    if (ids.length > MAX_RECEIPT_IDS) {
+      throw new ChannelError(
+        ChannelErrorCode.PAYLOAD_INVALID,
+        `a receipt names at most ${MAX_RECEIPT_IDS} messages, not ${ids.length}`,
+        true,
+      );
+    }
     return {
       items: [
         {
@@ -40,7 +60,7 @@ export function parseWebchat(payload: unknown, context: ParseContext): ParsedDel
           channelExternalId: null,
           contactId: visitor,
           status: body.status,
-          platformMessageIds: array(body.messageIds, 'messageIds').map((id) => text(id, 'messageIds[]')),
+          platformMessageIds: ids.map((id) => text(id, 'messageIds[]')),
           watermark: null,
           at: context.receivedAt,
           error: null,

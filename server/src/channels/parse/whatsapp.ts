@@ -2,11 +2,14 @@ import type { InboundContent, MediaKind } from '@parley/domain';
 import { ChannelError, ChannelErrorCode } from '../errors';
 import {
   array,
+  isTextField,
   object,
+  optionalObject,
   optionalText,
   seconds,
   locationContent,
   text,
+  unreadableContent,
   unsupportedContent,
   type InboundItem,
   type ParsedDelivery,
@@ -20,6 +23,8 @@ const MEDIA: Readonly<Record<string, MediaKind>> = {
   sticker: 'sticker',
 };
 const STATUSES = ['sent', 'delivered', 'read', 'failed'] as const;
+/** The other types read into the domain's kinds: their body is an object. */
+const KNOWN: readonly string[] = ['location', 'reaction', 'interactive', 'button'];
 
 /** Reads a WhatsApp Cloud API webhook: `entry[].changes[].value` with messages and statuses. */
 export function parseWhatsApp(payload: unknown): ParsedDelivery {
@@ -45,7 +50,8 @@ export function parseWhatsApp(payload: unknown): ParsedDelivery {
       const names = new Map<string, string>();
       for (const contact of array(value.contacts, 'contacts')) {
         const c = object(contact, 'contacts[]');
-        names.set(optionalText(c.wa_id), optionalText(object(c.profile ?? {}, 'profile').name));
+        // A name of the wrong type falls back to the number, as a missing one does: it is not the message.
+        names.set(optionalText(c.wa_id), optionalText(optionalObject(c.profile).name));
       }
       for (const message of array(value.messages, 'messages')) {
         const m = object(message, 'messages[]');
@@ -94,10 +100,21 @@ function contentOf(
   type: string,
   m: Record<string, unknown>,
 ): { content: InboundContent; unsupported: boolean } {
-  const body = typeof m[type] === 'object' && m[type] !== null ? (m[type] as Record<string, unknown>) : {};
-  if (type === 'text') return ok({ type: 'text', text: optionalText(body.body) || ' ' });
+  const raw = m[type];
+  const body = optionalObject(raw);
+  // TX2: a known type whose text is missing or of the wrong JSON type is kept with its raw value.
+  const unreadable = () => ({ content: unreadableContent(type, raw), unsupported: true });
+  const readable = type === 'text' || MEDIA[type] !== undefined || KNOWN.includes(type);
+  if (readable && raw !== undefined && body !== raw) return unreadable();
+  if (type === 'text') {
+    const textBody = typeof body.body === 'number' ? String(body.body) : body.body;
+    return typeof textBody === 'string' && textBody !== ''
+      ? ok({ type: 'text', text: textBody })
+      : unreadable();
+  }
   const kind = MEDIA[type];
   if (kind) {
+    if (!isTextField(body.caption)) return unreadable();
     const caption = optionalText(body.caption) || null;
     const media = {
       kind,
@@ -111,6 +128,7 @@ function contentOf(
     case 'location':
       return known(locationContent(body.latitude, body.longitude, body.name, body.address));
     case 'reaction': {
+      if (!isTextField(body.emoji)) return unreadable();
       const emoji = optionalText(body.emoji);
       const messageId = optionalText(body.message_id);
       return messageId
@@ -118,13 +136,15 @@ function contentOf(
         : { content: unsupportedContent(type), unsupported: true };
     }
     case 'interactive': {
-      const reply = body.button_reply ?? body.list_reply;
-      const title = optionalText((reply as Record<string, unknown> | undefined)?.title);
+      const reply = optionalObject(body.button_reply ?? body.list_reply);
+      const title = optionalText(reply.title);
+      if (!isTextField(reply.title)) return unreadable();
       return title
         ? ok({ type: 'text', text: title })
         : { content: unsupportedContent(type), unsupported: true };
     }
     case 'button': {
+      if (!isTextField(body.text)) return unreadable();
       const label = optionalText(body.text);
       return label
         ? ok({ type: 'text', text: label })

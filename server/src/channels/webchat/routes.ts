@@ -6,6 +6,7 @@ import { reply } from '../http-response';
 import type { InboxRow, InboxStore } from '../inbound/inbox-store';
 import { readRawBody } from '../inbound/raw-body';
 import type { RefusalCounter } from '../inbound/refusals';
+import { MAX_RECEIPT_IDS } from '../parse/webchat';
 import type { ChannelRepository } from '../repository';
 import { acceptedSecrets, newVisitorId, verifyVisitorToken, visitorToken } from '../signature';
 import { WIDGET_PAGE_POLICY, WIDGET_SCRIPT, widgetPage } from './widget';
@@ -177,6 +178,20 @@ export function createWebchatRoutes(deps: WebchatDeps) {
           excerpt: raw.body,
         });
         return reply(res, 400, { error: 'MALFORMED_JSON' }, CORS);
+      }
+      // IN13: one receipt names at most MAX_RECEIPT_IDS messages; refused before anything is stored.
+      const messageIds = (parsed as { messageIds?: unknown }).messageIds;
+      if (Array.isArray(messageIds) && messageIds.length > MAX_RECEIPT_IDS) {
+        return reply(
+          res,
+          400,
+          {
+            error: 'TOO_MANY_MESSAGE_IDS',
+            message: `a receipt names at most ${MAX_RECEIPT_IDS} messages, not ${messageIds.length}`,
+            limit: MAX_RECEIPT_IDS,
+          },
+          CORS,
+        );
       }
       const row = await deps.inbox.record({
         tenantId: app.tenantId,
