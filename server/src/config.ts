@@ -10,6 +10,10 @@ export interface Config {
   /** A PostgreSQL URL, or undefined for the embedded PGlite database under `dataDir`. */
   readonly databaseUrl: string | undefined;
   readonly port: number;
+  /**
+   * The interface to listen on (`HOST`). Unset: 127.0.0.1 for the embedded demo, whose passwords
+   * are published (#13 S14), and 0.0.0.0 with `DATABASE_URL`.
+   */
   readonly host: string;
   /** Where PGlite's files, archives and other local state live. */
   readonly dataDir: string;
@@ -58,7 +62,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     trustProxy,
     databaseUrl,
     port,
-    host: env.HOST?.trim() || '0.0.0.0',
+    host: env.HOST?.trim() || (databaseUrl ? '0.0.0.0' : '127.0.0.1'),
     dataDir: resolve(cwd, env.DATA_DIR?.trim() || 'data'),
     logLevel: logLevel as LogLevel,
   };

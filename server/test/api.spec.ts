@@ -1,5 +1,6 @@
 import { tenantId } from '@parley/domain';
 import {
+  BoardPermissionErrorCode,
   CardErrorCode,
   ConversationErrorCode,
   InboxErrorCode,
@@ -47,6 +48,7 @@ describe('error mapping', () => {
       InboxErrorCode,
       WorkflowErrorCode,
       CardErrorCode,
+      BoardPermissionErrorCode,
       ReplyRefusalCode,
       AccountErrorCode,
       AuthErrorCode,
@@ -356,7 +358,9 @@ describe.each(API_BACKENDS)('the API through createCaller on %s', (kind, enabled
       expect((await refusal(ada.admin.inboxes.addMember({ inboxId, agentId: 'chloe' }))).code).toBe(
         'CONFLICT',
       );
-      const created = (await ana.boards.inboxes()).find((inbox) => inbox.inboxId === inboxId);
+      // An admin sees every inbox; Ana, no member of this one, does not (decision 0015).
+      expect((await ana.boards.inboxes()).map((inbox) => inbox.inboxId)).not.toContain(inboxId);
+      const created = (await ada.boards.inboxes()).find((inbox) => inbox.inboxId === inboxId);
       expect(created).toMatchObject({
         policy: 'least-busy',
         members: [{ agentId: 'chloe', capacity: 3, weight: 2 }],

@@ -148,6 +148,11 @@ describe('an open board following its workflow', () => {
         at,
       },
     });
+    // Gina works in it: the board of an inbox she is not a member of would not exist for her (0015).
+    await h.services.grains.inbox(GLOBEX, 'support').ask({
+      type: 'AddMember',
+      data: { agentId: 'gina', weight: 1, capacity: 10, presence: 'online', at },
+    });
     const gina = await open('support', 'gina@globex.parley.test');
     await customerWrites(GLOBEX, 'globex-live', 'Otto Other');
     await until(() => readCard(gina, 'globex-live') !== undefined, 'Globex’s board to show its card');

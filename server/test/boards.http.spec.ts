@@ -40,7 +40,8 @@ describe('boards on the Parley HTTP server', () => {
 
   beforeAll(async () => {
     h = await openApiHarness('pglite');
-    // Dora is an agent of the demo tenant but no member of its Support inbox: she may only view (BA2).
+    // Dora is an agent of the demo tenant but no member of its Support inbox: its board does not exist
+    // for her (decision 0015).
     await createAgent(h.services.db.sql, DEMO, {
       id: 'dora',
       email: 'dora@demo.parley.test',
@@ -184,20 +185,9 @@ describe('boards on the Parley HTTP server', () => {
     }
   });
 
-  it('tells an agent outside the board’s inbox they may only view it, and drops their edits', async () => {
-    const ana = connect('support', 'ana@demo.parley.test');
-    const dora = connect('support', 'dora@demo.parley.test');
-    await until(() => ana.provider.synced && dora.provider.synced, 'both to sync');
-    expect(dora.notices).toEqual([expect.objectContaining({ kind: 'edits-dropped' })]);
-    const before = columnOf(ana, 'demo-3');
-    const dropped = http.boards.stats().droppedReadOnlyUpdates;
-    moveCard(dora.doc, 'demo-3', 'waiting');
-    await until(() => http.boards.stats().droppedReadOnlyUpdates > dropped, 'Dora’s move to be dropped');
-    // Ana's edit reaches Dora; Dora's never reached Ana or the store.
-    editNote(ana.doc, 'demo-3', { index: 0, insert: 'seen by all ' });
-    await until(() => readCard(dora, 'demo-3')?.note.startsWith('seen by all') === true, 'Ana’s note');
-    expect(columnOf(ana, 'demo-3')).toBe(before);
-    expect(dora.notices).toHaveLength(1);
+  it('answers an agent outside the board’s inbox as if the board did not exist (decision 0015)', async () => {
+    expect(await upgradeStatus('support', withSession('dora@demo.parley.test'))).toBe(404);
+    expect(await upgradeStatus('support', withSession('ana@demo.parley.test'))).toBe(101);
   });
 
   it('loads a board after a restart with every edit, and does not seed it twice', async () => {

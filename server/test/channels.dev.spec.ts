@@ -4,37 +4,36 @@ import { seedDemoChannels } from '../src/channels';
 import { routeDemoConversations, seedDemo } from '../src/seed';
 import { eventually, FAST, openHarness, type Harness } from './fixtures/channels/harness';
 
-describe('the developer endpoints and the customer simulator', () => {
+describe("the simulators' fault API and the customer simulator", () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await openHarness('pglite', { ...FAST, devEndpoints: true });
+    h = await openHarness('pglite', FAST);
   });
   afterAll(async () => {
     await h.close();
   });
 
-  it("[SIM2] faults are set, shown and cleared over /dev/faults and each simulator's /_faults", async () => {
-    const set = await fetch(`${h.url}/dev/faults`, {
+  it("[SIM2] faults are set, shown and cleared over each simulator's /_faults (JSON only)", async () => {
+    const faultsUrl = `${h.channels.simulators.whatsapp!.url}/_faults`;
+    const json = { 'content-type': 'application/json' };
+    const set = await fetch(faultsUrl, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ simulator: 'whatsapp', outage: true, latencyMs: 5 }),
+      headers: json,
+      body: JSON.stringify({ outage: true, latencyMs: 5 }),
     });
     expect(set.status).toBe(200);
     expect(h.channels.simulators.whatsapp!.faults()).toMatchObject({ outage: true, latencyMs: 5 });
     expect(h.channels.simulators.meta!.faults().outage).toBe(false);
-    const shown = (await (await fetch(`${h.url}/dev/faults`)).json()) as {
-      simulators: Record<string, { faults: { outage: boolean } }>;
-      outbox: object;
-    };
-    expect(shown.simulators.whatsapp!.faults.outage).toBe(true);
-    expect(shown.outbox).toMatchObject({ pending: expect.any(Number) as unknown });
-    expect((await fetch(`${h.url}/dev/faults`, { method: 'POST', body: '{"errorRate": 7}' })).status).toBe(
+    const shown = (await (await fetch(faultsUrl)).json()) as { outage: boolean };
+    expect(shown.outage).toBe(true);
+    expect((await fetch(faultsUrl, { method: 'POST', headers: json, body: '{"errorRate": 7}' })).status).toBe(
       400,
     );
-    expect((await fetch(`${h.url}/dev/faults`, { method: 'DELETE' })).status).toBe(200);
+    expect((await fetch(faultsUrl, { method: 'DELETE' })).status).toBe(200);
     expect(h.channels.simulators.whatsapp!.faults().outage).toBe(false);
     const direct = await fetch(`${h.channels.simulators.telegram!.url}/_faults`, {
       method: 'POST',
+      headers: json,
       body: JSON.stringify({ rateLimit: { retryAfterSeconds: 3, forMs: 60_000 } }),
     });
     expect(direct.status).toBe(200);
@@ -57,8 +56,7 @@ describe('the developer endpoints and the customer simulator', () => {
     expect(await h.count('channels', "tenant_id = 'demo'")).toBe(5);
     const before = await h.count('channel_contacts');
     for (let i = 0; i < 4; i++) {
-      const posted = await fetch(`${h.url}/dev/customer-message`, { method: 'POST' });
-      expect(await posted.json()).toMatchObject({ posted: true, webhookStatus: 200 });
+      expect(await h.channels.customers!.postOnce()).toBe(200);
     }
     // Its customers write to every simulated channel (the test tenant's too), each into a conversation.
     await eventually(async () => (await h.count('channel_contacts')) > before);

@@ -24,6 +24,8 @@ export interface ConversationListQuery {
 export interface ListViewer {
   readonly agentId: string;
   readonly teamMemberIds?: ReadonlySet<string>;
+  /** The inboxes the viewer works in (decision 0015); unset: every inbox of the tenant. */
+  readonly inboxIds?: ReadonlySet<string>;
 }
 
 /** A conversation as the inbox list shows it. */
@@ -51,6 +53,7 @@ export function listConversations(
   const matches = (summary: ConversationSummary): boolean => {
     if (query.status !== undefined && summary.status !== query.status) return false;
     if (query.inboxId !== undefined && summary.inboxId !== query.inboxId) return false;
+    if (viewer.inboxIds && !viewer.inboxIds.has(summary.inboxId)) return false;
     switch (query.filter) {
       case 'mine':
         if (summary.assigneeId !== viewer.agentId) return false;

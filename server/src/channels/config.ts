@@ -11,8 +11,6 @@ export interface ChannelsConfig {
   readonly customerEveryMs: number;
   /** Where the simulators post webhooks; by default the address the server listens on. */
   readonly publicUrl: string | undefined;
-  /** The developer endpoints (`/dev/faults`): on with the simulators. */
-  readonly devEndpoints: boolean;
   readonly maxWebhookBytes: number;
   /** How long processed deliveries, refused ones and web chat reply copies are kept (`PARLEY_CHANNEL_RETENTION_DAYS`). */
   readonly retentionMs: number;
@@ -36,7 +34,6 @@ export function loadChannelsConfig(env: NodeJS.ProcessEnv, embedded: boolean): C
     simulators,
     customerEveryMs: simulators && Number.isFinite(every) && every > 0 ? every : 0,
     publicUrl: env.PARLEY_PUBLIC_URL?.trim().replace(/\/$/, '') || undefined,
-    devEndpoints: simulators,
     maxWebhookBytes: Number.isInteger(maxBytes) && maxBytes > 0 ? maxBytes : 1_000_000,
     retentionMs: retentionDays(env.PARLEY_CHANNEL_RETENTION_DAYS),
     trustProxy: parseTrustProxy(env.PARLEY_TRUST_PROXY),

@@ -13,7 +13,6 @@ import type { SqlQueryable } from '../db/driver';
 import type { BroadcastChannel } from '../broadcast/channel';
 import type { Logger } from '../logger';
 import { conversationIdFor } from './conversation-id';
-import { createDevRoutes } from './dev';
 import { reply } from './http-response';
 import { InboxStore } from './inbound/inbox-store';
 import { InboundProcessor, type ProcessorOptions } from './inbound/processor';
@@ -60,8 +59,6 @@ export interface ChannelsOptions {
   readonly simulatorUrls?: Partial<Record<SimulatorKind, string>>;
   /** Customer simulator period (0: only on demand). */
   readonly customerEveryMs?: number;
-  /** Serve `/dev/*` (the fault panel's endpoints). */
-  readonly devEndpoints?: boolean;
   /** Base URL the simulators post webhooks to; else set by `listeningOn`. */
   readonly publicUrl?: string;
   readonly maxWebhookBytes?: number;
@@ -113,7 +110,11 @@ export interface Channels {
   readonly refusals: RefusalCounter;
   /** Runs one pruning pass now (it also runs at start and hourly). */
   prune(): Promise<PruneResult>;
-  /** Serves `/webhooks/*`, `/webchat/*` and (dev) `/dev/*`; false when the path is not ours. */
+  /**
+   * Serves `/webhooks/*` and `/webchat/*`; false when the path is not ours. The simulators' faults
+   * are set through `admin.channels.*` (an admin's session, their tenant's channels only), never
+   * over raw HTTP on Parley's port (#13 S14).
+   */
   handle(req: IncomingMessage, res: ServerResponse): boolean;
   /** Queues an agent's reply with its outbox row (see `queueReply`) and wakes the dispatcher. */
   queueReply(
@@ -260,17 +261,6 @@ export async function startChannels(deps: ChannelsDeps, options: ChannelsOptions
     limiters: createWebchatLimiters({ ...DEFAULT_WEBCHAT_LIMITS, ...options.webchatLimits }, clock),
     addressOf: (req) => clientAddress(req, options.trustProxy ?? TRUST_NO_PROXY),
   });
-  const dev = options.devEndpoints
-    ? createDevRoutes({
-        simulators,
-        customers,
-        breakers: dispatcher.breakers,
-        outbox,
-        webhooks: webhooks.stats,
-        clock,
-      })
-    : undefined;
-
   if (options.autoStart ?? true) {
     processor.start();
     dispatcher.start();
@@ -291,7 +281,6 @@ export async function startChannels(deps: ChannelsDeps, options: ChannelsOptions
     if (webhook)
       work = webhooks.handle(req, res, webhook[1] as 'whatsapp' | 'meta' | 'telegram', webhook[2]!);
     else if (path.startsWith('/webchat/')) work = webchat(req, res, path);
-    else if (dev && path.startsWith('/dev/')) work = dev(req, res, path);
     else if (path.startsWith('/webhooks/')) {
       req.resume();
       reply(res, 404, { error: 'UNKNOWN_WEBHOOK' });

@@ -46,7 +46,7 @@ export function createHttpServer(
   const server = createServer((req, res) => {
     const url = req.url ?? '/';
     security.apply(req, res);
-    // Webhooks, web chat and (dev) the fault panel's endpoints: server/src/channels.
+    // Webhooks and web chat: server/src/channels.
     if (services.channels.handle(req, res)) return;
     if (url === '/trpc' || url.startsWith('/trpc/')) {
       if (!originAllowed(req, publicUrl())) {

@@ -1,8 +1,9 @@
 import type { TenantId } from '@parley/domain';
+import { changesMembershipOf, type InboxScope } from '../auth/inbox-scope';
 import type { Database } from '../db/database';
 import type { EventStore } from '../store/types';
 import { isSynced, toSyncEvent, type SyncEvent } from './events';
-import { resolveStart, type ResyncAnswer } from './start';
+import { resolveStart, resync, type ResyncAnswer } from './start';
 
 /** What catch-up reads from. */
 export interface SyncSources {
@@ -22,6 +23,12 @@ export interface EventsAnswer {
 /** The answer to a catch-up request. */
 export type CatchUpAnswer = EventsAnswer | ResyncAnswer;
 
+/** Whose events a client receives: an agent sees only the inboxes they work in (decision 0015). */
+export interface SyncViewer {
+  readonly agentId: string;
+  readonly scope: InboxScope;
+}
+
 /** Most events one catch-up page returns. */
 export const MAX_PAGE = 1000;
 
@@ -34,13 +41,26 @@ export async function catchUp(
   tenantId: TenantId,
   cursor: string | null,
   limit: number,
+  viewer?: SyncViewer,
 ): Promise<CatchUpAnswer> {
   const start = await resolveStart(sources.db, tenantId, cursor);
   if (start.kind === 'resync') return start;
   const page = await sources.store.readAll(tenantId, start.after, Math.min(limit, MAX_PAGE));
+  const events: SyncEvent[] = [];
+  for (const event of page.events) {
+    if (!isSynced(event)) continue;
+    if (viewer && !viewer.scope.all) {
+      // Joining or leaving an inbox changes what the client should hold, before this cursor too.
+      if (cursor !== null && changesMembershipOf(event, viewer.agentId)) {
+        return resync(sources.db, tenantId, start.cursors, 'scope-changed');
+      }
+      if (!(await viewer.scope.shows(event))) continue;
+    }
+    events.push(toSyncEvent(start.cursors, event));
+  }
   return {
     kind: 'events',
-    events: page.events.filter(isSynced).map((event) => toSyncEvent(start.cursors, event)),
+    events,
     // The cursor moves past skipped (unsynced) events too, so they are not read again.
     cursor: start.cursors.seal(page.next),
     hasMore: page.events.length === Math.min(limit, MAX_PAGE),

@@ -1,7 +1,8 @@
-import type { TenantId } from '@parley/domain';
-import type { SyncSources } from './catch-up';
+import { streamEntityId, type TenantId } from '@parley/domain';
+import { changesMembershipOf } from '../auth/inbox-scope';
+import type { SyncSources, SyncViewer } from './catch-up';
 import { isSynced, toSyncEvent, type SyncEvent } from './events';
-import { resolveStart, type ResyncAnswer } from './start';
+import { resolveStart, resync, type ResyncAnswer } from './start';
 
 /** One message of the live stream. */
 export type LiveMessage = { readonly kind: 'event'; readonly event: SyncEvent } | ResyncAnswer;
@@ -17,6 +18,7 @@ export async function* followEvents(
   tenantId: TenantId,
   cursor: string | null,
   signal: AbortSignal | undefined,
+  viewer?: SyncViewer,
 ): AsyncGenerator<LiveMessage> {
   const start = await resolveStart(sources.db, tenantId, cursor);
   if (start.kind === 'resync') {
@@ -24,6 +26,18 @@ export async function* followEvents(
     return;
   }
   for await (const event of sources.store.subscribe({ tenantId, after: start.after, signal })) {
-    if (isSynced(event)) yield { kind: 'event', event: toSyncEvent(start.cursors, event) };
+    if (!isSynced(event)) continue;
+    if (viewer && !viewer.scope.all) {
+      // The agent joined or left an inbox: the client reloads what it may now see (decision 0015).
+      if (changesMembershipOf(event, viewer.agentId)) {
+        viewer.scope.forgetInbox(streamEntityId(event.streamId));
+        if (cursor !== null) {
+          yield await resync(sources.db, tenantId, start.cursors, 'scope-changed');
+          return;
+        }
+      }
+      if (!(await viewer.scope.shows(event))) continue;
+    }
+    yield { kind: 'event', event: toSyncEvent(start.cursors, event) };
   }
 }

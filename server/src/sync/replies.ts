@@ -34,6 +34,11 @@ export interface ReplyRequest {
   readonly now: number;
   /** Stored with the reply's events (who sent it). */
   readonly metadata: JsonObject;
+  /**
+   * Whether the sender works in the conversation's inbox (decision 0015); one they do not is
+   * answered like a conversation that does not exist. Unset: every conversation of the tenant.
+   */
+  readonly inScope?: (conversationId: string) => Promise<boolean>;
 }
 
 /** The reply is queued for delivery; `cursor` is its event's place in the log (null if queued before). */
@@ -125,7 +130,10 @@ export async function sendReply(
       return { kind: 'out-of-order', sequence: request.sequence, expectedSequence: last + 1 };
     }
     const conversation = grains.conversation(tenantId, request.conversationId);
-    if ((await conversation.read()).state === null) {
+    if (
+      (await conversation.read()).state === null ||
+      (request.inScope && !(await request.inScope(request.conversationId)))
+    ) {
       // Not a refusal of this reply but a wrong id (perhaps another tenant's): nothing is applied.
       throw new DomainError(ConversationErrorCode.CONVERSATION_NOT_FOUND, 'there is no such conversation');
     }
@@ -266,7 +274,8 @@ async function runFrom(
     let known = exists.get(reply.conversationId);
     if (known === undefined) {
       known =
-        (await services.grains.conversation(batch.tenantId, reply.conversationId).read()).state !== null;
+        (await services.grains.conversation(batch.tenantId, reply.conversationId).read()).state !== null &&
+        (!batch.inScope || (await batch.inScope(reply.conversationId)));
       exists.set(reply.conversationId, known);
     }
     if (!known) break;

@@ -16,7 +16,9 @@ export type ResyncReason =
   /** Not sealed by this server for this tenant: edited, forged, or another tenant's (decision 0016). */
   | 'cursor-forged'
   /** Continuing would need events the server has archived out of the database. */
-  | 'cursor-archived';
+  | 'cursor-archived'
+  /** The agent joined or left an inbox since the cursor: what they may see changed (decision 0015). */
+  | 'scope-changed';
 
 /** Reload through the queries, then continue from `cursor` (the log's head when this was answered). */
 export interface ResyncAnswer {
@@ -62,7 +64,8 @@ export async function resolveStart(db: Database, tenantId: TenantId, cursor: str
   return { kind: 'continue', cursors, after };
 }
 
-async function resync(
+/** A resync to the tenant's head, sealed. */
+export async function resync(
   db: Database,
   tenantId: TenantId,
   cursors: TenantCursors,

@@ -7,19 +7,26 @@ import {
   streamFor,
   StreamCategory,
   type ConversationCommand,
+  type TenantId,
 } from '@parley/domain';
 import { AccountErrorCode, listAgents, requireAgent, requireTeam } from '../../auth/accounts';
+import { inboxScope, requireConversationInScope, type InboxScope } from '../../auth/inbox-scope';
+import type { InboxListState } from '../../projections/inbox-list';
 import { withTenant } from '../../auth/tenant-scope';
 import { toSyncEvent } from '../../sync/events';
 import { MAX_REPLY_BATCH, sendReply, sendReplyBatch } from '../../sync/replies';
 import { tenantCursors } from '../../sync/cursor';
 import { listConversations } from '../conversation-list';
-import { agentText, commandId, conversationStatus, epochMs, id, label, replyContent } from '../schemas';
+import { commandId, conversationStatus, epochMs, id, replyContent } from '../schemas';
 import { authedProcedure, router, type AuthedContext as Authed } from '../trpc';
 import { actorMetadata, commandResult, conversationView, timelineView } from '../views';
 
+/** The inboxes the signed-in agent works in (decision 0015): an agent's other conversations are NOT_FOUND. */
+const scopeOf = (ctx: Authed) => inboxScope(ctx.services, ctx.tenantId, ctx.agent);
+
 /** Sends one command to a conversation as the signed-in agent; a repeated `commandId` changes nothing. */
 async function ask(ctx: Authed, conversationId: string, command: ConversationCommand, key?: string) {
+  await requireConversationInScope(scopeOf(ctx), conversationId);
   const result = await ctx.services.grains.conversation(ctx.tenantId, conversationId).ask(command, {
     metadata: actorMetadata(ctx.agent),
     ...(key === undefined ? {} : { idempotencyKey: `${ctx.agent.id}:${key}` }),
@@ -45,6 +52,7 @@ const replier = (ctx: Authed) => ({
   agentId: ctx.agent.id,
   now: now(ctx),
   metadata: actorMetadata(ctx.agent),
+  inScope: (conversationId: string) => scopeOf(ctx).hasConversation(conversationId),
 });
 
 /** The inbox list, one conversation, and the commands agents give conversations. */
@@ -58,7 +66,7 @@ export const conversationsRouter = router({
           teamId: id.optional(),
           inboxId: id.optional(),
           status: conversationStatus.optional(),
-          search: agentText(100).trim().optional(),
+          search: z.string().trim().max(100).optional(),
           cursor: z.string().max(500).nullish(),
           limit: z.number().int().min(1).max(100).default(50),
         })
@@ -69,9 +77,10 @@ export const conversationsRouter = router({
     )
     .query(async ({ ctx, input }) => {
       const { services, tenantId } = ctx;
+      const scope = scopeOf(ctx);
       if (input.inboxId !== undefined) {
         const inbox = await services.grains.inbox(tenantId, input.inboxId).read();
-        if (inbox.state === null) {
+        if (inbox.state === null || !(await scope.hasInbox(input.inboxId))) {
           throw new DomainError(InboxErrorCode.INBOX_NOT_FOUND, `there is no inbox ${input.inboxId}`);
         }
       }
@@ -81,9 +90,11 @@ export const conversationsRouter = router({
           : undefined;
       // Read-your-writes: fold in whatever committed before this query.
       await services.projections.inboxList.catchUp();
-      return listConversations(services.projections.inboxList.state, tenantId, input, {
+      const state = services.projections.inboxList.state;
+      return listConversations(state, tenantId, input, {
         agentId: ctx.agent.id,
         ...(team ? { teamMemberIds: new Set(team.memberIds) } : {}),
+        ...(scope.all ? {} : { inboxIds: await inboxesIn(scope, state, tenantId) }),
       });
     }),
 
@@ -96,6 +107,7 @@ export const conversationsRouter = router({
       if (view.state === null) {
         throw new DomainError(ConversationErrorCode.CONVERSATION_NOT_FOUND, 'there is no such conversation');
       }
+      await requireConversationInScope(scopeOf(ctx), input.conversationId);
       const streamId = streamFor(StreamCategory.conversation, input.conversationId);
       const events = await services.store.readStream(tenantId, streamId, {
         fromVersion: input.afterVersion + 1,
@@ -119,6 +131,7 @@ export const conversationsRouter = router({
     if (view.state === null) {
       throw new DomainError(ConversationErrorCode.CONVERSATION_NOT_FOUND, 'there is no such conversation');
     }
+    await requireConversationInScope(scopeOf(ctx), input.conversationId);
     const streamId = streamFor(StreamCategory.conversation, input.conversationId);
     // Up to the version the state was read at, so the items and their reply statuses agree.
     const events = await services.store.readStream(tenantId, streamId, { limit: view.version });
@@ -174,6 +187,7 @@ export const conversationsRouter = router({
       if (state === null) {
         throw new DomainError(ConversationErrorCode.CONVERSATION_NOT_FOUND, 'there is no such conversation');
       }
+      await requireConversationInScope(scopeOf(ctx), input.conversationId);
       const agent =
         input.agentId === null
           ? null
@@ -242,7 +256,7 @@ export const conversationsRouter = router({
 
   /** Adds or removes a label. */
   label: authedProcedure
-    .input(z.object({ ...target, label, action: z.enum(['add', 'remove']) }))
+    .input(z.object({ ...target, label: z.string().max(100), action: z.enum(['add', 'remove']) }))
     .mutation(({ ctx, input }) =>
       ask(
         ctx,
@@ -273,7 +287,7 @@ export const conversationsRouter = router({
       z.object({
         conversationId: id,
         noteId: id,
-        text: agentText(10_000),
+        text: z.string().max(10_000),
         mentions: z.array(id).max(50).default([]),
       }),
     )
@@ -298,3 +312,19 @@ export const conversationsRouter = router({
       });
     }),
 });
+
+/** The tenant's inboxes (those the inbox list knows) that the agent works in. */
+async function inboxesIn(
+  scope: InboxScope,
+  state: InboxListState,
+  tenantId: TenantId,
+): Promise<ReadonlySet<string>> {
+  const prefix = `${tenantId}/`;
+  const mine = new Set<string>();
+  for (const key of state.inboxes.keys()) {
+    if (!key.startsWith(prefix)) continue;
+    const inboxId = key.slice(prefix.length);
+    if (await scope.hasInbox(inboxId)) mine.add(inboxId);
+  }
+  return mine;
+}

@@ -1,18 +1,25 @@
 import { tracked, TRPCError } from '@trpc/server';
 import { z } from 'zod';
-import { catchUp, MAX_PAGE } from '../../sync/catch-up';
+import { inboxScope } from '../../auth/inbox-scope';
+import { catchUp, MAX_PAGE, type SyncViewer } from '../../sync/catch-up';
 import { followEvents } from '../../sync/live';
 import { liveStreamCapOf, MAX_LIVE_STREAMS_PER_SESSION } from '../../sync/live-cap';
-import { authedProcedure, router } from '../trpc';
+import { authedProcedure, router, type AuthedContext } from '../trpc';
 
 const cursor = z.string().max(200).nullable();
+
+/** The signed-in agent and the inboxes they work in (decision 0015): their events only. */
+const viewerOf = (ctx: AuthedContext): SyncViewer => ({
+  agentId: ctx.agent.id,
+  scope: inboxScope(ctx.services, ctx.tenantId, ctx.agent),
+});
 
 /** The sync protocol (docs/sync-protocol.md): paged catch-up, then the live stream. */
 export const syncRouter = router({
   /** One page of the tenant's events after `cursor` (null: from the start), or a resync. */
   catchUp: authedProcedure
     .input(z.object({ cursor, limit: z.number().int().min(1).max(MAX_PAGE).default(200) }))
-    .query(({ ctx, input }) => catchUp(ctx.services, ctx.tenantId, input.cursor, input.limit)),
+    .query(({ ctx, input }) => catchUp(ctx.services, ctx.tenantId, input.cursor, input.limit, viewerOf(ctx))),
 
   /**
    * The tenant's events as they commit, after `cursor`, or one resync. Each event's id is its cursor, so
@@ -42,7 +49,8 @@ export const syncRouter = router({
       }, ctx.auth.policy.touchEveryMs);
       try {
         const from = input.lastEventId ?? input.cursor;
-        for await (const message of followEvents(ctx.services, ctx.tenantId, from, stop.signal)) {
+        const messages = followEvents(ctx.services, ctx.tenantId, from, stop.signal, viewerOf(ctx));
+        for await (const message of messages) {
           // A resync is tracked too (with the head it names), so every message has the same shape.
           yield tracked(message.kind === 'event' ? message.event.cursor : message.cursor, message);
         }

@@ -177,6 +177,12 @@ export async function startPlatformSimulator(options: PlatformSimulatorOptions):
       return sendJson(res, 200, faults);
     }
     if (req.method !== 'POST') return sendJson(res, 405, { error: 'use GET, POST or DELETE' });
+    // #13 S14: a page of another site can post text/plain here unasked; JSON needs a preflight,
+    // which the simulator never grants.
+    if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
+      req.resume();
+      return sendJson(res, 415, { error: 'send the faults as application/json' });
+    }
     try {
       faults = applyFaultRequest(faults, await readJson(req), clock());
       options.logger?.warn({ simulator: options.kind, faults }, 'simulator faults changed');
