@@ -4,6 +4,69 @@ import vitest from '@vitest/eslint-plugin';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+/** Every rule's `no-restricted-syntax` entries start with these. */
+const NAMED_EXPORTS = {
+  selector: 'ExportAllDeclaration[exported=null]',
+  message: 'Name what a module re-exports; no `export *`.',
+};
+
+/**
+ * The domain's event types (`DOMAIN_EVENT_TYPES` in packages/domain/src/event-types.ts; this config
+ * cannot import TypeScript). apps/web/src/lib/no-hand-built-events.spec.ts fails when they differ.
+ */
+export const DOMAIN_EVENT_TYPES = [
+  'ConversationStarted',
+  'CycleStarted',
+  'CycleEnded',
+  'InboundMessageReceived',
+  'ReplyQueued',
+  'ReplySending',
+  'ReplySent',
+  'ReplyFailed',
+  'ReplyDelivered',
+  'ReplyRead',
+  'NoteAdded',
+  'LabelAdded',
+  'LabelRemoved',
+  'ConversationAssigned',
+  'ConversationUnassigned',
+  'StatusChanged',
+  'PriorityChanged',
+  'InboxCreated',
+  'MemberAdded',
+  'MemberRemoved',
+  'PresenceChanged',
+  'CapacityChanged',
+  'WeightChanged',
+  'AssignmentPolicyChanged',
+  'ConversationQueued',
+  'AgentAssigned',
+  'ConversationReleased',
+  'ConversationDequeued',
+  'WorkflowCreated',
+  'WorkflowRevised',
+  'CardEnteredWorkflow',
+  'CardMoved',
+  'CardReordered',
+];
+
+const EVENT_TYPE_NAME = `/^(?:${DOMAIN_EVENT_TYPES.join('|')})$/`;
+const TYPE_PROPERTY = "Property:matches([key.name='type'], [key.value='type'])";
+
+/**
+ * An object literal whose `type` is a domain event's type: an event built by hand. The PWA gets its
+ * events from the domain's `decide` (decision 0019).
+ */
+export const NO_HAND_BUILT_EVENTS = {
+  selector: [
+    `${TYPE_PROPERTY} > Literal[value=${EVENT_TYPE_NAME}]`,
+    `${TYPE_PROPERTY} > :matches(TSAsExpression, TSSatisfiesExpression, ConditionalExpression) > Literal[value=${EVENT_TYPE_NAME}]`,
+    `${TYPE_PROPERTY} > TemplateLiteral > TemplateElement[value.cooked=${EVENT_TYPE_NAME}]`,
+  ].join(', '),
+  message:
+    "Don't build a domain event by hand: run the domain's `decide` on a command (apps/web/src/lib/decide.ts, decision 0019).",
+};
+
 export default tseslint.config(
   {
     ignores: [
@@ -32,13 +95,7 @@ export default tseslint.config(
       ],
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'no-restricted-syntax': [
-        'error',
-        {
-          selector: 'ExportAllDeclaration[exported=null]',
-          message: 'Name what a module re-exports; no `export *`.',
-        },
-      ],
+      'no-restricted-syntax': ['error', NAMED_EXPORTS],
     },
   },
   {
@@ -99,6 +156,12 @@ export default tseslint.config(
   {
     files: ['apps/web/**/*.{ts,tsx}'],
     languageOptions: { globals: { ...globals.browser } },
+  },
+  {
+    // The PWA's events come from the domain's deciders; tests may play the server and build them.
+    files: ['apps/web/**/*.{ts,tsx}'],
+    ignores: ['**/*.spec.{ts,tsx}', '**/*.test.{ts,tsx}', 'apps/web/src/test/**'],
+    rules: { 'no-restricted-syntax': ['error', NAMED_EXPORTS, NO_HAND_BUILT_EVENTS] },
   },
   {
     files: ['**/*.spec.ts', '**/*.test.ts', 'e2e/**/*.ts'],

@@ -36,6 +36,7 @@ export {
   utf8ByteLength,
 } from './shared/text';
 export { StreamCategory } from './streams';
+export { EVENT_TYPES, DOMAIN_EVENT_TYPES } from './event-types';
 
 export {
   type Platform,

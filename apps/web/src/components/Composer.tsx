@@ -5,9 +5,9 @@ import {
   utf8ByteLength,
   type Platform,
   type ReplyContent,
-  type ReplyRefusal,
 } from '@parley/domain';
 import { useEffect, useId, useRef, useState, type Ref } from 'react';
+import type { Refusal } from '../lib/db/schema';
 import { useLiveQuery } from '../lib/hooks';
 import type { CannedResponse, Session, TemplateInfo } from '../lib/session';
 
@@ -48,7 +48,7 @@ export function Composer({
   const [text, setText] = useState('');
   const [mode, setMode] = useState<'reply' | 'note'>('reply');
   const [panel, setPanel] = useState<'none' | 'templates' | 'emoji'>('none');
-  const [refusal, setRefusal] = useState<ReplyRefusal | null>(null);
+  const [refusal, setRefusal] = useState<Refusal | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const templates = useLiveQuery(
     async () => ((await db.meta.get('templates'))?.value as TemplateInfo[] | undefined) ?? [],

@@ -1,3 +1,4 @@
+import type { JsonObject } from '@parley/domain';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ParleyDb } from './db/schema';
 import { SyncEngine, type SyncApi, type SyncEvent } from './sync/engine';
@@ -17,7 +18,7 @@ afterEach(async () => {
 });
 
 let position = 0;
-function event(version: number, type: string, data: Record<string, unknown>): SyncEvent {
+function event(version: number, type: string, data: JsonObject): SyncEvent {
   position += 1;
   return {
     id: `e${position}`,

@@ -5,10 +5,10 @@ import {
   conversationTimeline,
   fold,
   type Conversation,
-  type ConversationEvent,
   type InboundContent,
 } from '@parley/domain';
 import type { EventRow, OutboxRow, Refusal } from './db/schema';
+import { asConversationEvent } from './decide';
 
 /**
  * What the agent sees on one of their replies. `queued` waits on this device, `sending` is on its
@@ -61,9 +61,8 @@ export function buildTimeline(
   inFlight: readonly string[],
 ): { readonly state: Conversation | null; readonly items: TimelineItem[] } {
   const sorted = [...events].sort((a, b) => a.version - b.version);
-  const domainEvents = sorted.map(
-    (event) => ({ type: event.type, data: event.data }) as unknown as ConversationEvent,
-  );
+  // An event type this build does not know (a newer server's) is left out, not folded.
+  const domainEvents = sorted.flatMap((event) => asConversationEvent(event) ?? []);
   const state = fold(decider, decider.initialState(), domainEvents);
   // CV14: messages by the platform's timestamp, replies and notes by their own time; the log
   // (and Dexie) keep the order they arrived in.

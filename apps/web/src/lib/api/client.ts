@@ -4,11 +4,12 @@ import {
   httpBatchLink,
   httpLink,
   httpSubscriptionLink,
+  isTRPCClientError,
   splitLink,
-  TRPCClientError,
 } from '@trpc/client';
 import type { Failure, ReplyTransport } from '../outbox/flusher';
-import type { LiveHandlers, ResyncAnswer, SyncApi, SyncEvent } from '../sync/engine';
+import type { LiveHandlers, SyncApi } from '../sync/engine';
+import type { ApiErrorData } from './wire';
 
 /** The typed tRPC client: mutations one per request (sign-in sets a cookie), queries batched, SSE for live. */
 export function createClient(baseUrl = '/trpc') {
@@ -36,27 +37,14 @@ const REPLY_BATCH_TIMEOUT_MS = 30_000;
 /** Sends a batch of numbered replies. */
 export function replyTransport(client: Client): ReplyTransport {
   return (batch, signal) =>
-    client.conversations.replyBatch.mutate(
-      { clientId: batch.clientId, replies: [...batch.replies] },
-      {
-        signal: AbortSignal.any([signal, AbortSignal.timeout(REPLY_BATCH_TIMEOUT_MS)]),
-      },
-    );
-}
-
-interface ErrorData {
-  readonly httpStatus?: number;
-  readonly code?: string;
-  readonly domainCode?: string;
-  readonly rule?: string | null;
-  readonly hint?: string | null;
-  /** A refused sign-in: how long to wait before the next attempt. */
-  readonly retryAfterSeconds?: number;
+    client.conversations.replyBatch.mutate(batch, {
+      signal: AbortSignal.any([signal, AbortSignal.timeout(REPLY_BATCH_TIMEOUT_MS)]),
+    });
 }
 
 /** The HTTP status and domain code of a tRPC error; undefined for failures that never got an answer. */
-export function errorData(error: unknown): ErrorData | undefined {
-  return error instanceof TRPCClientError ? (error.data as ErrorData | undefined) : undefined;
+export function errorData(error: unknown): ApiErrorData | undefined {
+  return isTRPCClientError<AppRouter>(error) ? (error.data ?? undefined) : undefined;
 }
 
 /** What a failed reply request means for the outbox (see `Failure`). */
@@ -82,8 +70,6 @@ export function classifyReplyError(error: unknown): Failure {
   };
 }
 
-type LiveMessage = { kind: 'event'; event: SyncEvent } | ResyncAnswer;
-
 /** The sync protocol's calls over tRPC. */
 export function syncApi(client: Client): SyncApi {
   return {
@@ -100,13 +86,8 @@ export function syncApi(client: Client): SyncApi {
             open = true;
             handlers.onOpen();
           },
-          onData: (message: unknown) => {
-            // Tracked messages (events) arrive as { id, data }; the resync answer arrives as is.
-            const payload = (
-              message !== null && typeof message === 'object' && 'data' in message && 'id' in message
-                ? message.data
-                : message
-            ) as LiveMessage;
+          onData: ({ data: payload }) => {
+            // Every message is tracked ({ id, data }), the resync answer too.
             if (payload.kind === 'event') handlers.onEvent(payload.event);
             else handlers.onResync(payload);
           },

@@ -1,5 +1,5 @@
 import Dexie, { type DexieOptions, type EntityTable } from 'dexie';
-import type { ConversationSummary, MessageTag, ReplyContent } from '@parley/domain';
+import type { ConversationEvent, ConversationSummary, MessageTag, ReplyContent } from '@parley/domain';
 
 /** A committed server event as the PWA keeps it; `(streamId, version)` is its identity. */
 export interface EventRow {
@@ -57,6 +57,12 @@ export interface OutboxRow {
   readonly refusal: Refusal | null;
   /** The sequence the refused reply had; kept for the record only. */
   readonly refusedSequence?: number;
+  /**
+   * What the domain's `decide` made of the reply on this device when it was queued (decision
+   * 0019): shown as provisional events once the server has acknowledged it. Absent on rows queued
+   * by a build before 0019, which show no provisional event (sync brings the real one).
+   */
+  readonly decided?: readonly ConversationEvent[];
 }
 
 export interface CursorRow {

@@ -1,52 +1,11 @@
-import { StreamCategory, streamFor, type MessageTag, type ReplyContent } from '@parley/domain';
+import { StreamCategory, streamFor } from '@parley/domain';
+import type { ReplyAnswer, ReplyBatchAnswer, ReplyBatchRequest } from '../api/wire';
 import type { EventRow, OutboxRow, ParleyDb, Refusal } from '../db/schema';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff';
 import type { Locks } from './locks';
 import { COUNTER_KEY, readCounter, type OutboxCounter } from './queue';
 
-/** One numbered reply as `conversations.reply` takes it, and as each reply of a batch. */
-export interface ReplyRequest {
-  readonly conversationId: string;
-  readonly clientId: string;
-  readonly sequence: number;
-  readonly clientMessageId: string;
-  readonly content: ReplyContent;
-  readonly tag: MessageTag | null;
-}
-
-/** A run of one client's replies as `conversations.replyBatch` takes it: sequence numbers increasing. */
-export interface ReplyBatchRequest {
-  readonly clientId: string;
-  readonly replies: readonly Omit<ReplyRequest, 'clientId'>[];
-}
-
-/** The server's answers (docs/sync-protocol.md, "Replies"). */
-export type ReplyAnswer =
-  | {
-      readonly kind: 'accepted';
-      readonly sequence: number;
-      readonly clientMessageId: string;
-      readonly conversationId: string;
-      readonly version: number;
-      readonly cursor: string | null;
-      readonly duplicate: boolean;
-    }
-  | ({
-      readonly kind: 'refused';
-      readonly sequence: number;
-      readonly clientMessageId: string;
-      readonly conversationId: string;
-      readonly duplicate: boolean;
-    } & Refusal)
-  | { readonly kind: 'out-of-order'; readonly sequence: number; readonly expectedSequence: number };
-
-/**
- * A batch's answers: one per reply, in order, up to the first out-of-order answer (the last) or
- * the first error (the replies after the answered ones were not applied and are sent again).
- */
-export interface ReplyBatchAnswer {
-  readonly answers: readonly ReplyAnswer[];
-}
+export type { ReplyAnswer, ReplyBatchAnswer, ReplyBatchRequest, ReplyRequest } from '../api/wire';
 
 /** Sends one batch; throws on anything but an answer (an error then concerns the batch's first reply). */
 export type ReplyTransport = (batch: ReplyBatchRequest, signal: AbortSignal) => Promise<ReplyBatchAnswer>;
@@ -346,8 +305,10 @@ export class OutboxFlusher {
 
   /**
    * The server has these replies (inside `record`'s transaction): they leave the outbox and show as
-   * provisional events until sync brings the real ones. Three bulk requests for the whole batch,
-   * rather than three per reply.
+   * provisional events until sync brings the real ones. A provisional event is what the domain's
+   * `decide` made of the reply when it was queued (`OutboxRow.decided`), at the version the server
+   * gave it; this device never builds an event itself (decision 0019). Three bulk requests for the
+   * whole batch, rather than three per reply.
    */
   private async acknowledge(accepted: readonly Acknowledged[]): Promise<void> {
     if (accepted.length === 0) return;
@@ -365,24 +326,24 @@ export class OutboxFlusher {
     );
     const provisional = fresh
       .filter((_, i) => existing[i] === undefined)
-      .map(({ row, answer, streamId }): EventRow => ({
-        streamId,
-        version: answer.version,
-        conversationId: row.conversationId,
-        id: `provisional-${row.clientMessageId}`,
-        type: 'ReplyQueued',
-        data: {
-          clientMessageId: row.clientMessageId,
-          agentId: row.agentId,
-          content: row.content,
-          tag: row.tag,
-          queuedAt: row.createdAt,
-        },
-        metadata: {},
-        recordedAt: this.clock(),
-        cursor: answer.cursor!,
-        provisional: true,
-      }));
+      .flatMap(({ row, answer, streamId }): EventRow[] => {
+        // A reply is decided as exactly one event, which the server's answer numbers.
+        const [event, ...more] = row.decided ?? [];
+        if (!event || more.length > 0) return [];
+        return [
+          {
+            streamId,
+            version: answer.version,
+            conversationId: row.conversationId,
+            id: `provisional-${row.clientMessageId}`,
+            ...event,
+            metadata: {},
+            recordedAt: this.clock(),
+            cursor: answer.cursor!,
+            provisional: true,
+          },
+        ];
+      });
     if (provisional.length > 0) await db.events.bulkPut(provisional);
   }
 

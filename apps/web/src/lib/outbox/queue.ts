@@ -1,14 +1,7 @@
-import {
-  policyFor,
-  validateReply,
-  type MessageTag,
-  type MessageTemplate,
-  type Platform,
-  type ReplyContent,
-  type ReplyRefusal,
-} from '@parley/domain';
+import type { MessageTag, MessageTemplate, Platform, QueueReply, ReplyContent } from '@parley/domain';
+import { conversationFromList, decideLocally, localConversation } from '../decide';
 import { newId } from '../ids';
-import type { OutboxRow, ParleyDb } from '../db/schema';
+import type { OutboxRow, ParleyDb, Refusal } from '../db/schema';
 
 /** The meta row that numbers this device's replies: one client id, and the next number to give. */
 export interface OutboxCounter {
@@ -40,12 +33,14 @@ export interface NewReply {
   readonly agentId: string;
 }
 
-export type QueueResult = { readonly ok: true; readonly row: OutboxRow } | ReplyRefusal;
+export type QueueResult = { readonly ok: true; readonly row: OutboxRow } | ({ readonly ok: false } & Refusal);
 
 /**
- * Checks a reply with the domain's platform rules at `now` (a closed window asks for a template,
- * text over the platform's limit is refused) and, if they allow it, writes it to the outbox with
- * the next sequence number in one transaction. It shows in the conversation at once.
+ * Runs the domain's `decide` on a `QueueReply` command at `now`, on the conversation as this device
+ * knows it (its stored events folded with `evolve`; the list row's platform and window when none
+ * are stored): a closed window asks for a template, text over the platform's limit is refused,
+ * exactly as the server will decide. If the rules allow it, writes it to the outbox with the next
+ * sequence number and the decided events, in one transaction. It shows in the conversation at once.
  */
 export async function queueReply(
   db: ParleyDb,
@@ -53,18 +48,29 @@ export async function queueReply(
   reply: NewReply,
   context: { readonly now: number; readonly templates: readonly MessageTemplate[] },
 ): Promise<QueueResult> {
-  const check = validateReply(policyFor(target.platform), {
-    content: reply.content,
-    tag: reply.tag,
-    lastCustomerMessageAt: target.lastCustomerMessageAt,
-    now: context.now,
-    templates: context.templates,
-  });
-  if (!check.ok) return check;
-  const row = await db.transaction('rw', db.outbox, db.meta, async () => {
+  const command: QueueReply = {
+    type: 'QueueReply',
+    data: {
+      clientMessageId: newId(),
+      agentId: reply.agentId,
+      content: reply.content,
+      tag: reply.tag,
+      now: context.now,
+      templates: context.templates,
+    },
+  };
+  // Read outside the outbox's transaction, which stays out of the sync engine's way: the server
+  // decides the reply again on its own state in any case.
+  const stored = await db.events
+    .where('[conversationId+version]')
+    .between([target.conversationId, 0], [target.conversationId, Infinity])
+    .toArray();
+  const decision = decideLocally(localConversation(stored) ?? conversationFromList(target), command);
+  if (!decision.ok) return decision;
+  return db.transaction('rw', db.outbox, db.meta, async () => {
     const counter = await readCounter(db);
     const queued: OutboxRow = {
-      clientMessageId: newId(),
+      clientMessageId: command.data.clientMessageId,
       conversationId: target.conversationId,
       sequence: counter.nextSequence,
       content: reply.content,
@@ -74,15 +80,15 @@ export async function queueReply(
       attempts: 0,
       lastError: null,
       refusal: null,
+      decided: decision.events,
     };
     await db.outbox.add(queued);
     await db.meta.put({
       key: COUNTER_KEY,
       value: { ...counter, nextSequence: counter.nextSequence + 1 } satisfies OutboxCounter,
     });
-    return queued;
+    return { ok: true as const, row: queued };
   });
-  return { ok: true, row };
 }
 
 /** Why a reply cannot be taken back. */

@@ -1,3 +1,4 @@
+import type { JsonObject } from '@parley/domain';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ParleyDb } from '../db/schema';
 import {
@@ -21,7 +22,7 @@ function event(
   conversationId: string,
   version: number,
   type: string,
-  data: Record<string, unknown>,
+  data: JsonObject,
 ): SyncEvent {
   position += 1;
   return {

@@ -1,35 +1,8 @@
+import type { CatchUpAnswer, ConversationPage, ListItem, ResyncAnswer, SyncEvent } from '../api/wire';
 import { conversationIdOf, withKeys, type ConversationRow, type EventRow, type ParleyDb } from '../db/schema';
 import { applyToSummary } from './summary';
 
-/** A committed event as catch-up and the live stream deliver it (server/src/sync/events.ts). */
-export interface SyncEvent {
-  readonly id: string;
-  readonly streamId: string;
-  readonly version: number;
-  readonly type: string;
-  readonly data: Record<string, unknown>;
-  readonly metadata: Record<string, unknown>;
-  readonly recordedAt: number;
-  readonly cursor: string;
-}
-
-export interface ResyncAnswer {
-  readonly kind: 'resync';
-  readonly reason: string;
-  readonly cursor: string;
-}
-
-export type CatchUpAnswer =
-  | {
-      readonly kind: 'events';
-      readonly events: readonly SyncEvent[];
-      readonly cursor: string;
-      readonly hasMore: boolean;
-    }
-  | ResyncAnswer;
-
-/** A list item as `conversations.list` returns it. */
-export type ListItem = Omit<ConversationRow, 'searchText' | 'assigneeKey' | 'hydrated'>;
+export type { CatchUpAnswer, ListItem, ResyncAnswer, SyncEvent } from '../api/wire';
 
 export interface LiveHandlers {
   onEvent(event: SyncEvent): void;
@@ -43,7 +16,7 @@ export interface LiveHandlers {
 /** The server calls the engine makes; `api/client.ts` implements them over tRPC. */
 export interface SyncApi {
   catchUp(cursor: string | null, limit: number): Promise<CatchUpAnswer>;
-  list(cursor: string | null): Promise<{ items: readonly ListItem[]; nextCursor: string | null }>;
+  list(cursor: string | null): Promise<ConversationPage>;
   conversationEvents(conversationId: string, afterVersion: number): Promise<readonly SyncEvent[]>;
   live(cursor: string, handlers: LiveHandlers): { unsubscribe(): void };
 }
