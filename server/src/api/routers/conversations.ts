@@ -17,7 +17,7 @@ import { toSyncEvent } from '../../sync/events';
 import { MAX_REPLY_BATCH, sendReply, sendReplyBatch } from '../../sync/replies';
 import { tenantCursors } from '../../sync/cursor';
 import { listConversations } from '../conversation-list';
-import { commandId, conversationStatus, epochMs, id, replyContent } from '../schemas';
+import { agentText, commandId, conversationStatus, epochMs, id, label, replyContent } from '../schemas';
 import { authedProcedure, router, type AuthedContext as Authed } from '../trpc';
 import { actorMetadata, commandResult, conversationView, timelineView } from '../views';
 
@@ -66,7 +66,7 @@ export const conversationsRouter = router({
           teamId: id.optional(),
           inboxId: id.optional(),
           status: conversationStatus.optional(),
-          search: z.string().trim().max(100).optional(),
+          search: agentText(100).trim().optional(),
           cursor: z.string().max(500).nullish(),
           limit: z.number().int().min(1).max(100).default(50),
         })
@@ -256,7 +256,7 @@ export const conversationsRouter = router({
 
   /** Adds or removes a label. */
   label: authedProcedure
-    .input(z.object({ ...target, label: z.string().max(100), action: z.enum(['add', 'remove']) }))
+    .input(z.object({ ...target, label, action: z.enum(['add', 'remove']) }))
     .mutation(({ ctx, input }) =>
       ask(
         ctx,
@@ -287,7 +287,7 @@ export const conversationsRouter = router({
       z.object({
         conversationId: id,
         noteId: id,
-        text: z.string().max(10_000),
+        text: agentText(10_000),
         mentions: z.array(id).max(50).default([]),
       }),
     )
