@@ -216,9 +216,13 @@ describe('agents on one board', () => {
     await waitFor(() => readBoard(bob.doc).columns[0]?.cards[0]?.note === 'call back', 'bob to see the note');
     expect(readBoard(bob.doc)).toEqual(readBoard(ada.doc));
 
-    ada.provider.awareness.setLocalStateField('user', { name: 'Ada' });
+    // Presence is relayed as the server writes it: the session's agent, not the client's claim.
+    ada.provider.awareness.setLocalStateField('dragging', 'card-1');
     await waitFor(
-      () => [...bob.provider.awareness.getStates().values()].some((state) => 'user' in state),
+      () =>
+        [...bob.provider.awareness.getStates().values()].some(
+          (state) => state.agentId === 'ada' && state.dragging === 'card-1',
+        ),
       'bob to see ada present',
     );
   });
@@ -308,13 +312,13 @@ describe('a read-only agent', () => {
     seedBoard(ada.doc);
     await waitFor(() => readBoard(viewer.doc).columns.length === 3, 'the viewer to see the board');
 
-    viewer.provider.awareness.setLocalStateField('user', { name: 'Viewer' });
+    viewer.provider.awareness.setLocalStateField('dragging', 'card-1');
     moveCard(viewer.doc, 'card-1', 'done');
     addColumn(viewer.doc, { id: 'sneaky', name: 'Sneaky' });
     await waitFor(() => viewer.notices.length > 0, 'the viewer to be told');
     expect(viewer.notices).toEqual([{ kind: 'edits-dropped', reason: expect.any(String) as string }]);
     await waitFor(
-      () => [...ada.provider.awareness.getStates().values()].some((state) => 'user' in state),
+      () => [...ada.provider.awareness.getStates().values()].some((state) => state.agentId === 'viewer'),
       'ada to see the viewer present',
     );
 

@@ -47,6 +47,19 @@ export interface ColumnView {
   readonly cards: readonly CardView[];
 }
 
+/**
+ * The roots of a document that the board layout (above) does not have: any name but `columns` and
+ * `cards`, or one of those holding list or text content instead of map entries. Empty for a board.
+ * Cheap: it looks at the roots only, never inside them.
+ */
+export function foreignRoots(doc: Y.Doc): string[] {
+  const foreign: string[] = [];
+  for (const [name, type] of doc.share) {
+    if ((name !== COLUMNS && name !== CARDS) || type._start !== null) foreign.push(name);
+  }
+  return foreign;
+}
+
 /** The whole board: columns in order, and cards whose column is missing or unknown in `holding`. */
 export interface BoardView {
   readonly columns: readonly ColumnView[];

@@ -31,7 +31,9 @@ export {
   observeNote,
   type NoteDelta,
   readPlacement,
+  foreignRoots,
 } from './board';
 export { BoardError, BoardErrorCode, isBoardError } from './errors';
 export { type Keyed, compareKeyed, isOrderKey, keyAt } from './order';
 export { type BoardNotice, BOARD_NOTICE_MESSAGE, formatBoardNotice, parseBoardNotice } from './protocol';
+export { type PresenceState, MAX_DRAGGING_LENGTH, safeColour, sanitizePresence } from './presence';

@@ -19,24 +19,11 @@ export {
   streamEntityId,
   InvalidIdError,
 } from './shared/ids';
-export {
-  type JsonValue,
-  type JsonObject,
-  findNonJson,
-  findUnstorableText,
-  sanitizeJson,
-} from './shared/json';
+export { type JsonValue, type JsonObject, findNonJson } from './shared/json';
 export { DomainError, isDomainError } from './shared/errors';
 export { type DomainCommand, assertNever } from './shared/command';
-export {
-  characterCount,
-  isStorableText,
-  REPLACEMENT_CHARACTER,
-  sanitizeText,
-  utf8ByteLength,
-} from './shared/text';
+export { characterCount, utf8ByteLength } from './shared/text';
 export { StreamCategory } from './streams';
-export { EVENT_TYPES, DOMAIN_EVENT_TYPES } from './event-types';
 
 export {
   type Platform,
@@ -188,7 +175,13 @@ export {
   type WorkflowState,
 } from './workflow/types';
 export { workflow, canTransition, stageOf } from './workflow/decider';
-export { type BoardPermission, type BoardPermissionRequest, boardPermission } from './board/permission';
+export {
+  type BoardPermission,
+  type BoardPermissionRequest,
+  BoardPermissionErrorCode,
+  boardPermission,
+  requireBoardEdit,
+} from './board/permission';
 
 export {
   CardErrorCode,

@@ -1,5 +1,6 @@
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import type {
+  BoardPermissionErrorCode,
   CardErrorCode,
   ConversationErrorCode,
   InboxErrorCode,
@@ -19,6 +20,7 @@ type KnownCode =
   | InboxErrorCode
   | WorkflowErrorCode
   | CardErrorCode
+  | BoardPermissionErrorCode
   | ReplyRefusalCode
   | AccountErrorCode
   | (typeof AuthErrorCode)[keyof typeof AuthErrorCode]
@@ -78,7 +80,8 @@ const TRPC_CODE: Readonly<Record<KnownCode, TRPC_ERROR_CODE_KEY>> = {
   WORKFLOW_MISMATCH: 'PRECONDITION_FAILED',
   TRANSITION_NOT_ALLOWED: 'PRECONDITION_FAILED',
   WIP_LIMIT_REACHED: 'PRECONDITION_FAILED',
-  // Who you are.
+  // Who you are, and what you may do.
+  BOARD_READ_ONLY: 'FORBIDDEN',
   INVALID_CREDENTIALS: 'UNAUTHORIZED',
   SIGN_IN_RATE_LIMITED: 'TOO_MANY_REQUESTS',
 };

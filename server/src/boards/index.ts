@@ -3,6 +3,7 @@ export {
   type AuthorizeBoard,
   type BoardAccess,
   type BoardRefusal,
+  type BoardRecheck,
   type BoardLogger,
   type BoardServerOptions,
   type BoardServerHandle,

@@ -1,6 +1,8 @@
 import {
   createBoardDoc,
+  foreignRoots,
   observePlacements,
+  sanitizePresence,
   undoMove,
   type BoardSeed,
   type Placement,
@@ -17,6 +19,13 @@ import { ConcurrencyError } from '../store/errors';
 import type { EventStore } from '../store/types';
 import { BoardFollower } from './follow';
 import { appendSnapshot, appendUpdate, loadStoredBoard, readUpdatesAfter } from './persistence';
+import {
+  MAX_PRESENCE_BYTES,
+  PresenceRate,
+  readPresenceUpdate,
+  writePresenceUpdate,
+  type PresenceEntry,
+} from './presence';
 import {
   awarenessMessage,
   isEmptyUpdate,
@@ -43,6 +52,7 @@ const RETRY_MS = 1_000;
 /** A client may send this many times `maxUpdateBytes` before its board has loaded. */
 const QUEUE_FACTOR = 4;
 const ALLOWED: MoveVerdict = { allowed: true };
+const UTF8 = new TextDecoder();
 const VIEW_ONLY = noticeMessage({
   kind: 'edits-dropped',
   reason: 'you can view this board but not change it',
@@ -60,6 +70,8 @@ export interface BoardCounters {
   movesRefused: number;
   domainEdits: number;
   sessionsEnded: number;
+  accessRevoked: number;
+  droppedPresence: number;
 }
 
 /** What a room needs from its server, with every default resolved. */
@@ -84,8 +96,14 @@ export interface RoomSettings {
 
 /** One agent's socket on a board. */
 export class BoardConnection {
-  /** Awareness client ids this socket announced, removed when it closes. */
-  readonly awarenessIds = new Set<number>();
+  /**
+   * The one awareness client id this socket may speak for: the first it used that no other
+   * agent's socket holds. Its presence is removed when the socket closes.
+   */
+  presenceId: number | null = null;
+  readonly presenceRate: PresenceRate;
+  /** Starts as the upgrade's answer; a recheck may change it (`setReadOnly`). */
+  private viewOnly: boolean;
   /** False after a ping until the pong arrives. */
   alive = true;
   /** Messages held until the board has loaded and this connection was greeted. */
@@ -96,7 +114,24 @@ export class BoardConnection {
   constructor(
     readonly socket: WebSocket,
     readonly access: BoardAccess,
-  ) {}
+    now: EpochMs,
+  ) {
+    this.viewOnly = access.readOnly;
+    this.presenceRate = new PresenceRate(now);
+  }
+
+  /** A read-only agent receives the board and presence; their document updates are dropped. */
+  get readOnly(): boolean {
+    return this.viewOnly;
+  }
+
+  /** A recheck's answer: a demoted editor is told at once (or when greeted) that edits go nowhere now. */
+  setReadOnly(readOnly: boolean): void {
+    if (readOnly === this.viewOnly) return;
+    this.viewOnly = readOnly;
+    this.toldReadOnly = false;
+    if (readOnly && !this.queue && this.firstDroppedEdit()) this.send(VIEW_ONLY);
+  }
 
   get open(): boolean {
     return this.socket.readyState === this.socket.OPEN;
@@ -166,6 +201,14 @@ export class BoardRoom {
   private readonly loaded: Promise<void>;
   /** Each card's last placement the workflow accepted: a refused move is judged and undone against it. */
   private readonly accepted = new Map<string, Placement | null>();
+  /**
+   * The agent each awareness client id on this board belongs to, and the connection speaking for it
+   * now (null once it left): see `ownsPresence`. Forgotten when the room unloads.
+   */
+  private readonly presenceHolders = new Map<
+    number,
+    { readonly agentId: string; connection: BoardConnection | null }
+  >();
   /** The domain → board direction: the seed at load, then each card the domain changes. */
   private readonly follower: BoardFollower;
 
@@ -214,7 +257,7 @@ export class BoardRoom {
       socket.close(BoardCloseCode.GOING_AWAY, 'the board is closing; reconnect');
       return;
     }
-    const connection = new BoardConnection(socket, access);
+    const connection = new BoardConnection(socket, access, this.settings.clock());
     this.connections.add(connection);
     socket.on('message', (data, isBinary) => this.onMessage(connection, data, isBinary));
     socket.on('close', () => this.leave(connection));
@@ -288,7 +331,7 @@ export class BoardRoom {
 
   private greet(connection: BoardConnection): void {
     // Told up front, so a viewer's client can stop offering edits before it makes any.
-    if (connection.access.readOnly && connection.firstDroppedEdit()) connection.send(VIEW_ONLY);
+    if (connection.readOnly && connection.firstDroppedEdit()) connection.send(VIEW_ONLY);
     connection.send(syncStep1Message(this.doc));
     const clients = [...this.awareness.getStates().keys()];
     if (clients.length > 0) connection.send(awarenessMessage(this.awareness, clients));
@@ -323,11 +366,7 @@ export class BoardRoom {
           this.receiveSync(connection, decoder);
           break;
         case MessageType.AWARENESS:
-          awarenessProtocol.applyAwarenessUpdate(
-            this.awareness,
-            decoding.readVarUint8Array(decoder),
-            connection,
-          );
+          this.receivePresence(connection, decoding.readVarUint8Array(decoder));
           break;
         case MessageType.QUERY_AWARENESS:
           connection.send(awarenessMessage(this.awareness, [...this.awareness.getStates().keys()]));
@@ -363,8 +402,61 @@ export class BoardRoom {
     }
   }
 
+  /**
+   * Relays a connection's presence as the server allows it: only for the connection's own client id
+   * (others' presence cannot be changed or removed), each state at most `MAX_PRESENCE_BYTES`,
+   * rewritten by `sanitizePresence` (the session's agent and name, a `#rrggbb` colour), at most
+   * `PRESENCE_PER_SECOND` messages. What is refused is dropped and counted; the socket stays open.
+   */
+  private receivePresence(connection: BoardConnection, update: Uint8Array): void {
+    const { counters, clock } = this.settings;
+    let admitted: PresenceEntry[] = [];
+    let dropped = 0;
+    for (const entry of readPresenceUpdate(update)) {
+      if (!this.ownsPresence(connection, entry.clientId)) {
+        // y-websocket clients send back every presence they hear: one at a clock the room has
+        // already seen is that echo, not a forgery, and is ignored without counting.
+        const known = this.awareness.meta.get(entry.clientId);
+        if (!known || entry.clock > known.clock) dropped++;
+      } else if (entry.state.byteLength > MAX_PRESENCE_BYTES) dropped++;
+      else admitted.push(entry);
+    }
+    // Only what would be relayed counts against the rate, so echoes never use up a client's own.
+    if (admitted.length > 0 && !connection.presenceRate.take(clock())) {
+      dropped += admitted.length;
+      admitted = [];
+    }
+    counters.droppedPresence += dropped;
+    if (admitted.length === 0) return;
+    const session = {
+      agentId: connection.access.agentId,
+      name: connection.access.agentName ?? connection.access.agentId,
+    };
+    const relayed = admitted.map(({ clientId, clock: entryClock, state }) => {
+      const claimed: unknown = JSON.parse(UTF8.decode(state));
+      const json = claimed === null ? 'null' : JSON.stringify(sanitizePresence(claimed, session));
+      return { clientId, clock: entryClock, json };
+    });
+    awarenessProtocol.applyAwarenessUpdate(this.awareness, writePresenceUpdate(relayed), connection);
+  }
+
+  /**
+   * True when the connection may speak for this awareness client: the id it is bound to, or, before
+   * it is bound, one that no other agent has used on this board (their own reconnect may take it).
+   */
+  private ownsPresence(connection: BoardConnection, clientId: number): boolean {
+    if (connection.presenceId !== null) return connection.presenceId === clientId;
+    if (clientId === this.awareness.clientID) return false;
+    const { agentId } = connection.access;
+    const holder = this.presenceHolders.get(clientId);
+    if (holder && holder.agentId !== agentId) return false;
+    connection.presenceId = clientId;
+    this.presenceHolders.set(clientId, { agentId, connection });
+    return true;
+  }
+
   private receiveUpdate(connection: BoardConnection, update: Uint8Array): void {
-    if (connection.access.readOnly) {
+    if (connection.readOnly) {
       if (isEmptyUpdate(update)) return;
       this.settings.counters.droppedReadOnlyUpdates++;
       if (connection.firstDroppedEdit()) connection.send(VIEW_ONLY);
@@ -373,11 +465,27 @@ export class BoardRoom {
     try {
       Y.applyUpdate(this.shadow, update, connection);
     } catch (error) {
-      this.shadow.destroy();
-      this.shadow = copyOf(this.doc);
+      this.rebuildShadow();
       throw error;
     }
+    // Only the board's own roots (S12): anything else never reaches the document or the store.
+    const foreign = foreignRoots(this.shadow);
+    if (foreign.length > 0) {
+      this.rebuildShadow();
+      this.log(
+        'warn',
+        { agentId: connection.access.agentId, roots: foreign.slice(0, 5) },
+        'update outside the board layout',
+      );
+      this.reject(connection, BoardCloseCode.OUTSIDE_SCHEMA, 'the update adds content outside the board');
+      return;
+    }
     Y.applyUpdate(this.doc, update, connection);
+  }
+
+  private rebuildShadow(): void {
+    this.shadow.destroy();
+    this.shadow = copyOf(this.doc);
   }
 
   private reject(connection: BoardConnection, code: BoardCloseCode, reason: string): void {
@@ -389,8 +497,11 @@ export class BoardRoom {
 
   private leave(connection: BoardConnection): void {
     if (!this.connections.delete(connection)) return;
-    if (connection.awarenessIds.size > 0 && this.phase !== 'gone') {
-      awarenessProtocol.removeAwarenessStates(this.awareness, [...connection.awarenessIds], null);
+    const id = connection.presenceId;
+    const holder = id === null ? undefined : this.presenceHolders.get(id);
+    if (id !== null && holder?.connection === connection) {
+      holder.connection = null;
+      if (this.phase !== 'gone') awarenessProtocol.removeAwarenessStates(this.awareness, [id], null);
     }
     this.lastActive = this.settings.clock();
     this.checkIdle();
@@ -410,14 +521,15 @@ export class BoardRoom {
     }
   };
 
-  private readonly onAwareness = (
-    { added, updated, removed }: { added: number[]; updated: number[]; removed: number[] },
-    origin: unknown,
-  ): void => {
-    if (origin instanceof BoardConnection) {
-      for (const id of added) origin.awarenessIds.add(id);
-      for (const id of removed) origin.awarenessIds.delete(id);
-    }
+  private readonly onAwareness = ({
+    added,
+    updated,
+    removed,
+  }: {
+    added: number[];
+    updated: number[];
+    removed: number[];
+  }): void => {
     // Sent back to the sender too: the y-websocket client counts it as a sign of life.
     const message = awarenessMessage(this.awareness, [...added, ...updated, ...removed]);
     for (const connection of this.connections) if (!connection.queue) connection.send(message);

@@ -49,6 +49,8 @@ export function attachBoardServer(httpServer: Server, options: BoardServerOption
     movesRefused: 0,
     domainEdits: 0,
     sessionsEnded: 0,
+    accessRevoked: 0,
+    droppedPresence: 0,
   };
   const rooms = new Map<string, BoardRoom>();
   const settings: RoomSettings = {
@@ -86,25 +88,30 @@ export function attachBoardServer(httpServer: Server, options: BoardServerOption
   }, options.pingIntervalMs ?? DEFAULTS.pingIntervalMs);
   heartbeat.unref();
 
-  // A session can end while its socket stays open: ask again, and close the socket once it has.
+  // A session can end, and a membership or role change, while a socket stays open: ask again.
   const rechecking = new WeakSet<object>();
   const recheck = setInterval(() => {
     for (const room of rooms.values()) {
       for (const connection of room.connections) {
-        const stillAllowed = connection.access.stillAllowed;
-        if (!stillAllowed || rechecking.has(connection)) continue;
+        const ask = connection.access.recheck;
+        if (!ask || rechecking.has(connection)) continue;
         rechecking.add(connection);
-        stillAllowed()
+        ask()
           .then(
-            (allowed) => {
-              if (allowed) return;
-              counters.sessionsEnded++;
-              connection.socket.close(BoardCloseCode.SESSION_ENDED, 'the session ended; sign in again');
+            (answer) => {
+              if (!('refuse' in answer)) return connection.setReadOnly(answer.readOnly);
+              if (answer.refuse === 401) {
+                counters.sessionsEnded++;
+                connection.close(BoardCloseCode.SESSION_ENDED, 'the session ended; sign in again');
+              } else {
+                counters.accessRevoked++;
+                connection.close(BoardCloseCode.ACCESS_REVOKED, 'your access to this board was withdrawn');
+              }
             },
             (error: unknown) =>
               logger.warn(
                 { err: error, agentId: connection.access.agentId },
-                'rechecking a board session failed',
+                'rechecking a board connection failed',
               ),
           )
           .finally(() => rechecking.delete(connection));

@@ -7,15 +7,22 @@ import type { EventStore } from '../store/types';
 export interface BoardAccess {
   readonly tenantId: TenantId;
   readonly agentId: string;
+  /** The name the agent's presence shows; the client's own claim is ignored. Defaults to `agentId`. */
+  readonly agentName?: string;
   /** A read-only agent receives the board and presence; their document updates are dropped. */
   readonly readOnly: boolean;
   /**
-   * Asked again every `recheckEveryMs` while the socket is open (a session can end after the
-   * upgrade: signed out everywhere, expired). False closes the socket with `SESSION_ENDED`; a
-   * failed check is asked again at the next tick. Absent: the upgrade's answer holds.
+   * Asked again every `recheckEveryMs` while the socket is open: the session can end, and the
+   * agent's membership or role change, after the upgrade. A refusal closes the socket (401 with
+   * `SESSION_ENDED`, any other with `ACCESS_REVOKED`); a changed `readOnly` applies at once (a
+   * demoted editor is told `edits-dropped`). A failed check is asked again at the next tick.
+   * Absent: the upgrade's answer holds.
    */
-  readonly stillAllowed?: () => Promise<boolean>;
+  readonly recheck?: () => Promise<BoardRecheck>;
 }
+
+/** A recheck's answer: the connection's right now, or why it has none any more. */
+export type BoardRecheck = { readonly readOnly: boolean } | BoardRefusal;
 
 /** Why an upgrade is refused: the HTTP status written before the socket closes. */
 export interface BoardRefusal {
@@ -79,7 +86,7 @@ export interface BoardServerOptions {
   readonly maxLoadedBoards?: number;
   /** Sockets that miss a pong for this long are dropped. Defaults to 30 s. */
   readonly pingIntervalMs?: number;
-  /** How often each connection's `stillAllowed` is asked. Defaults to 60 s. */
+  /** How often each connection's `access.recheck` is asked. Defaults to 60 s. */
   readonly recheckEveryMs?: number;
   /** Judges a card changing column; refused moves are undone. Defaults to allowing every move. */
   readonly canMove?: (move: ProposedMove) => MoveVerdict | Promise<MoveVerdict>;
@@ -133,6 +140,13 @@ export interface BoardServerStats {
   readonly domainEdits: number;
   /** Connections closed because their session ended after the upgrade. */
   readonly sessionsEnded: number;
+  /** Connections closed because a recheck withdrew their right to the board. */
+  readonly accessRevoked: number;
+  /**
+   * Presence entries not relayed: for a client id the connection does not own, over
+   * `MAX_PRESENCE_BYTES`, or beyond `PRESENCE_PER_SECOND` (the whole message then).
+   */
+  readonly droppedPresence: number;
 }
 
 /** What `attachBoardServer` returns. */
@@ -157,6 +171,10 @@ export const BoardCloseCode = {
   UNAVAILABLE: 4503,
   /** The agent's session ended after the connection opened; sign in again. */
   SESSION_ENDED: 4401,
+  /** A recheck found the agent may no longer open this board (membership or role changed). */
+  ACCESS_REVOKED: 4403,
+  /** An update added a root outside the board's layout (`foreignRoots`); the board is unchanged. */
+  OUTSIDE_SCHEMA: 4422,
   /** The server is shutting down. */
   GOING_AWAY: 1001,
 } as const;

@@ -1,20 +1,17 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { BoardSeed, NewCard } from '@parley/board';
-import {
-  boardPermission,
-  streamCategory,
-  StreamCategory,
-  type TenantId,
-  type WorkflowDefinition,
-} from '@parley/domain';
+import { streamCategory, StreamCategory, type TenantId, type WorkflowDefinition } from '@parley/domain';
+import { boardPermissionOf } from '../api/board-access';
 import { aggregateIds } from '../api/tenant-streams';
 import type { Auth } from '../auth/service';
+import type { Session } from '../auth/sessions';
 import { readSessionCookie, requestIsSecure } from '../auth/cookies';
 import {
   attachBoardServer,
   workflowBridge,
   type AuthorizeBoard,
   type BoardFollow,
+  type BoardRefusal,
   type BoardServerHandle,
   type BoardServerOptions,
 } from '../boards';
@@ -55,8 +52,9 @@ export function mountBoards(
  * The board upgrade's checks, in order: same-origin (a page of another site cannot open a board
  * with the agent's cookie), a live session, a workflow of that id in the session's tenant (another
  * tenant's board answers 404, exactly like one that does not exist), then the agent's permission
- * (rules BA1, BA2): viewers get a read-only connection. The session is asked again while the
- * socket stays open, so signing out closes the agent's boards too.
+ * (rules BA1, BA2 through `boardPermissionOf`, the check the API's card moves make too): viewers
+ * get a read-only connection. All of it is asked again while the socket stays open: signing out
+ * closes the agent's boards, and leaving or joining the board's inbox makes them read-only or not.
  */
 export function boardAuthorizer(
   auth: Pick<Auth, 'resolve'>,
@@ -67,25 +65,40 @@ export function boardAuthorizer(
     if (!sameOrigin(request))
       return { refuse: 403, reason: 'board connections from other sites are refused' };
     const cookie = readSessionCookie(request.headers.cookie, requestIsSecure(request, publicUrl()));
-    const session = await auth.resolve(cookie);
-    if (!session) return { refuse: 401, reason: 'sign in to open a board' };
-    const { tenantId, agent } = session;
-    const workflow = await grains.workflow(tenantId, boardId).read();
-    if (workflow.state === null) return { refuse: 404, reason: `there is no board ${boardId}` };
-    const inbox = await grains.inbox(tenantId, boardId).read();
-    const permission = boardPermission({
-      role: agent.role,
-      agentId: agent.id,
-      inboxMembers: inbox.state?.members.map((member) => member.agentId) ?? null,
-    });
+    const right = await boardRight(auth, grains, cookie, boardId);
+    if ('refuse' in right) return right;
+    const { tenantId, agent } = right.session;
     return {
       tenantId,
       agentId: agent.id,
-      readOnly: permission === 'view',
-      // Signed out (here or everywhere) or expired since the upgrade: the socket closes.
-      stillAllowed: async () => (await auth.resolve(cookie))?.agent.id === agent.id,
+      agentName: agent.name,
+      readOnly: right.readOnly,
+      // The same check again: an ended session, another agent behind the cookie, or a board gone
+      // closes the socket; a membership or role change switches it between editing and viewing.
+      recheck: async () => {
+        const now = await boardRight(auth, grains, cookie, boardId);
+        if ('refuse' in now) return now;
+        if (now.session.agent.id !== agent.id || now.session.tenantId !== tenantId) {
+          return { refuse: 401, reason: 'sign in to open a board' };
+        }
+        return { readOnly: now.readOnly };
+      },
     };
   };
+}
+
+/** A live session's right to a board (BA1/BA2 through `boardPermissionOf`), or why it has none. */
+async function boardRight(
+  auth: Pick<Auth, 'resolve'>,
+  grains: Pick<BoardGrains, 'workflow' | 'inbox'>,
+  cookie: string | undefined,
+  boardId: string,
+): Promise<{ session: Session; readOnly: boolean } | BoardRefusal> {
+  const session = await auth.resolve(cookie);
+  if (!session) return { refuse: 401, reason: 'sign in to open a board' };
+  const permission = await boardPermissionOf(grains, session.tenantId, session.agent, boardId);
+  if (permission === null) return { refuse: 404, reason: `there is no board ${boardId}` };
+  return { session, readOnly: permission === 'view' };
 }
 
 /** The workflow's stages as columns and the cards on it, titled with their contact's name. */

@@ -19,6 +19,7 @@ import {
   type CardView,
   type ColumnView,
   type Position,
+  safeColour,
 } from '@parley/board';
 import { useEffect, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
 import { BoardConnection, type BoardStatus, type Presence } from '../lib/board/connection';
@@ -31,6 +32,8 @@ import '../styles/board.css';
 /** This tab's own note edits, told apart from everyone else's when they come back through the doc. */
 const LOCAL = Symbol('board-note-local');
 const HOLDING = 'holding';
+/** A column whose colour is not `#rrggbb` shows this one: only `safeColour`s go into a style. */
+const NO_COLOUR = '#9ca3af';
 
 interface BoardSummary {
   readonly id: string;
@@ -338,7 +341,11 @@ function Column({ column, label, children }: { column: ColumnView; label: string
       data-column-id={column.id}
     >
       <h3 id={headingId}>
-        <span className="swatch" style={{ background: column.colour }} aria-hidden="true" />
+        <span
+          className="swatch"
+          style={{ background: safeColour(column.colour) ?? NO_COLOUR }}
+          aria-hidden="true"
+        />
         {label}
         <span className={column.overLimit ? 'wip over-limit' : 'wip'} data-testid={`wip-${column.id}`}>
           {wip}

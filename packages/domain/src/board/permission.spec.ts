@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { boardPermission } from './permission';
+import { BoardPermissionErrorCode, boardPermission, requireBoardEdit } from './permission';
 
 describe('access to a board', () => {
   it('[BA1] an admin edits a board whatever the inbox members', () => {
@@ -14,5 +14,21 @@ describe('access to a board', () => {
   it('[BA2] an agent outside the board’s inbox, or of a board with no inbox, only views it', () => {
     expect(boardPermission({ role: 'agent', agentId: 'chloe', inboxMembers: ['ana', 'ben'] })).toBe('view');
     expect(boardPermission({ role: 'agent', agentId: 'ana', inboxMembers: null })).toBe('view');
+  });
+});
+
+describe('moving a card', () => {
+  it('[BA3] takes the edit permission, forced past a WIP limit or not: a viewer is refused', () => {
+    expect(() => requireBoardEdit('edit')).not.toThrow();
+    let refused: unknown;
+    try {
+      requireBoardEdit('view');
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toMatchObject({
+      code: BoardPermissionErrorCode.BOARD_READ_ONLY,
+      details: { rule: 'BA3' },
+    });
   });
 });

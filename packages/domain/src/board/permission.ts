@@ -1,5 +1,13 @@
+import { refuse } from '../shared/errors';
+
 /** What an agent may do on a board: `edit` changes it, `view` receives it and its presence only. */
 export type BoardPermission = 'edit' | 'view';
+
+export const BoardPermissionErrorCode = {
+  BOARD_READ_ONLY: 'BOARD_READ_ONLY',
+} as const;
+export type BoardPermissionErrorCode =
+  (typeof BoardPermissionErrorCode)[keyof typeof BoardPermissionErrorCode];
 
 /** Who asks to open a board, and who works the board's inbox. */
 export interface BoardPermissionRequest {
@@ -19,4 +27,19 @@ export interface BoardPermissionRequest {
 export function boardPermission(request: BoardPermissionRequest): BoardPermission {
   if (request.role === 'admin') return 'edit';
   return request.inboxMembers?.includes(request.agentId) ? 'edit' : 'view';
+}
+
+/**
+ * BA3: moving a card, on the board or through the API, forced past a WIP limit or not, takes the
+ * edit permission on the card's board; a viewer's move is refused with `BOARD_READ_ONLY`.
+ */
+export function requireBoardEdit(permission: BoardPermission): void {
+  if (permission !== 'edit') {
+    refuse(
+      BoardPermissionErrorCode.BOARD_READ_ONLY,
+      'you can view this board but not change it',
+      'BA3',
+      'ask an admin to add you to the board’s inbox',
+    );
+  }
 }

@@ -3,6 +3,7 @@ import {
   createBoardDoc,
   parseBoardNotice,
   readBoard,
+  safeColour,
   type BoardNotice,
   type BoardView,
 } from '@parley/board';
@@ -19,6 +20,7 @@ export interface Presence {
   readonly clientId: number;
   readonly agentId: string;
   readonly name: string;
+  /** Always `#rrggbb` (`safeColour`): it goes into a style, and any client may send presence. */
   readonly colour: string;
   /** The card they are dragging, if any. */
   readonly dragging: string | null;
@@ -191,7 +193,7 @@ function presenceOf(provider: WebsocketProvider, self: number): Presence[] {
       clientId,
       agentId,
       name,
-      colour: typeof colour === 'string' ? colour : colourOf(agentId),
+      colour: safeColour(colour) ?? colourOf(agentId),
       dragging: typeof dragging === 'string' ? dragging : null,
       self: clientId === self,
     });
@@ -199,9 +201,25 @@ function presenceOf(provider: WebsocketProvider, self: number): Presence[] {
   return people.sort((a, b) => Number(b.self) - Number(a.self) || a.name.localeCompare(b.name));
 }
 
-/** A stable colour per agent, dark enough for white text and light enough on the dark theme. */
+/** Presence colours, dark enough for white text and light enough on the dark theme; `#rrggbb` as the server requires. */
+const PALETTE = [
+  '#1d4ed8',
+  '#b91c1c',
+  '#047857',
+  '#7c3aed',
+  '#a16207',
+  '#0e7490',
+  '#be185d',
+  '#4d7c0f',
+  '#c2410c',
+  '#4338ca',
+  '#0f766e',
+  '#9d174d',
+] as const;
+
+/** A stable colour per agent. */
 function colourOf(agentId: string): string {
   let hash = 0;
   for (const char of agentId) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
-  return `hsl(${hash % 360} 70% 25%)`;
+  return PALETTE[hash % PALETTE.length]!;
 }
