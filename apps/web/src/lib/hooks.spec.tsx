@@ -8,9 +8,11 @@ afterEach(async () => {
   for (const db of databases.splice(0)) await db.delete();
 });
 
-function openDb(): ParleyDb {
+/** A new database, opened before any hook mounts: opening it notifies every table once. */
+async function openDb(): Promise<ParleyDb> {
   const db = new ParleyDb(`hooks-${crypto.randomUUID()}`);
   databases.push(db);
+  await db.open();
   return db;
 }
 
@@ -44,7 +46,7 @@ const until = (check: () => void) => waitFor(check, { timeout: 5_000, interval: 
 
 describe('useThrottledTableQuery (the inbox list query)', () => {
   it('answers at once, then again after a write to its table', async () => {
-    const db = openDb();
+    const db = await openDb();
     const { seen, view } = renderCount(db, 20);
     await until(() => expect(seen.value).toBe(0));
     await act(() => db.conversations.put(conversation('c1')));
@@ -53,7 +55,7 @@ describe('useThrottledTableQuery (the inbox list query)', () => {
   });
 
   it('does not re-read for writes to other tables', async () => {
-    const db = openDb();
+    const db = await openDb();
     const { seen, view } = renderCount(db, 10);
     // A witness on the written table: once it has read the write, the change notification that
     // both hooks get in the same dispatch has come and gone.
@@ -68,7 +70,7 @@ describe('useThrottledTableQuery (the inbox list query)', () => {
   });
 
   it('folds a burst of writes into a few reads and still ends on the last state', async () => {
-    const db = openDb();
+    const db = await openDb();
     const { seen, view } = renderCount(db, 100);
     await until(() => expect(seen.value).toBe(0));
     const before = seen.runs;
@@ -82,7 +84,7 @@ describe('useThrottledTableQuery (the inbox list query)', () => {
   });
 
   it('stops reading once unmounted', async () => {
-    const db = openDb();
+    const db = await openDb();
     const { seen, view } = renderCount(db, 10);
     const witness = renderCount(db, 10);
     await until(() => expect([seen.value, witness.seen.value]).toEqual([0, 0]));
