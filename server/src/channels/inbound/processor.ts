@@ -92,7 +92,8 @@ export class InboundProcessor {
   private inFlight = 0;
   /** Deliveries recorded by this process, waiting for room. */
   private readonly handed: InboxRow[] = [];
-  private lastClaimAt = 0;
+  /** -Infinity: the first pass claims whatever the clock says, so `recovering` always ends. */
+  private lastClaimAt = -Infinity;
   private lastFlushAt = 0;
   /**
    * True until the table's due rows (a dead predecessor's, retries) have been claimed once: new
