@@ -19,11 +19,24 @@ export {
   streamEntityId,
   InvalidIdError,
 } from './shared/ids';
-export { type JsonValue, type JsonObject, findNonJson } from './shared/json';
+export {
+  type JsonValue,
+  type JsonObject,
+  findNonJson,
+  findUnstorableText,
+  sanitizeJson,
+} from './shared/json';
 export { DomainError, isDomainError } from './shared/errors';
 export { type DomainCommand, assertNever } from './shared/command';
-export { characterCount, utf8ByteLength } from './shared/text';
+export {
+  characterCount,
+  isStorableText,
+  REPLACEMENT_CHARACTER,
+  sanitizeText,
+  utf8ByteLength,
+} from './shared/text';
 export { StreamCategory } from './streams';
+export { EVENT_TYPES, DOMAIN_EVENT_TYPES } from './event-types';
 
 export {
   type Platform,

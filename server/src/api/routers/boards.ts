@@ -6,6 +6,7 @@ import {
   StreamCategory,
   WorkflowErrorCode,
 } from '@parley/domain';
+import { inboxScope } from '../../auth/inbox-scope';
 import { boardPermissionOf } from '../board-access';
 import { commandId, id } from '../schemas';
 import { aggregateIds } from '../tenant-streams';
@@ -21,8 +22,10 @@ export const boardsRouter = router({
   inboxes: authedProcedure.query(async ({ ctx }) => {
     const { services, tenantId } = ctx;
     const ids = await aggregateIds(services.db.sql, tenantId, StreamCategory.inbox);
+    const scope = inboxScope(services, tenantId, ctx.agent);
     const views = [];
     for (const inboxId of ids) {
+      if (!(await scope.hasInbox(inboxId))) continue; // 0015: an agent sees their own inboxes
       const { state, version } = await services.grains.inbox(tenantId, inboxId).read();
       if (state) views.push(inboxView(state, version));
     }
@@ -33,8 +36,10 @@ export const boardsRouter = router({
   workflows: authedProcedure.query(async ({ ctx }) => {
     const { services, tenantId } = ctx;
     const ids = await aggregateIds(services.db.sql, tenantId, StreamCategory.workflow);
+    const scope = inboxScope(services, tenantId, ctx.agent);
     const views = [];
     for (const workflowId of ids) {
+      if (!(await scope.hasWorkflow(workflowId))) continue; // 0015: not the boards of others' inboxes
       const { state, version } = await services.grains.workflow(tenantId, workflowId).read();
       if (state) views.push({ ...state, version });
     }
@@ -45,7 +50,8 @@ export const boardsRouter = router({
   board: authedProcedure.input(z.object({ workflowId: id })).query(async ({ ctx, input }) => {
     const { services, tenantId } = ctx;
     const workflow = await services.grains.workflow(tenantId, input.workflowId).read();
-    if (workflow.state === null) {
+    const scope = inboxScope(services, tenantId, ctx.agent);
+    if (workflow.state === null || !(await scope.hasWorkflow(input.workflowId))) {
       throw new DomainError(WorkflowErrorCode.WORKFLOW_NOT_FOUND, `there is no workflow ${input.workflowId}`);
     }
     const definition = workflow.state;
@@ -59,6 +65,7 @@ export const boardsRouter = router({
     )) {
       const { state, version } = await services.grains.card(tenantId, conversationId).read();
       if (state?.workflowId !== definition.workflowId) continue;
+      if (!(await scope.hasConversation(conversationId))) continue;
       const { stageId, orderKey, cycle } = state;
       cards.push({ conversationId, stageId, orderKey, cycle, version });
     }
@@ -89,7 +96,8 @@ export const boardsRouter = router({
       const { services, tenantId, agent } = ctx;
       const card = services.grains.card(tenantId, input.conversationId);
       const { state } = await card.read();
-      if (state === null) {
+      const inScope = await inboxScope(services, tenantId, agent).hasConversation(input.conversationId);
+      if (state === null || !inScope) {
         throw new DomainError(CardErrorCode.CARD_NOT_FOUND, 'this conversation has no card on a board', {
           rule: 'CD5',
         });
