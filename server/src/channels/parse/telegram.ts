@@ -73,7 +73,9 @@ function contentOf(m: Record<string, unknown>): {
     if (m[key] === undefined) continue;
     if (!isTextField(m.caption)) return unreadable(key, { [key]: m[key], caption: m.caption });
     // A photo comes in several sizes, smallest first: keep the largest.
-    const file = key === 'photo' ? (Array.isArray(m[key]) ? m[key].at(-1) : undefined) : m[key];
+    const sent: unknown = m[key];
+    const file: unknown =
+      key === 'photo' ? (Array.isArray(sent) ? (sent as unknown[]).at(-1) : undefined) : sent;
     const f = optionalObject(file);
     if (f !== file || !isTextField(f.file_id)) return unreadable(key, { [key]: m[key] });
     const media = {
