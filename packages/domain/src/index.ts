@@ -210,3 +210,51 @@ export {
   type CardState,
 } from './card/types';
 export { card } from './card/decider';
+
+export {
+  type Weekday,
+  type OpenInterval,
+  type BusinessSchedule,
+  ScheduleErrorCode,
+  checkSchedule,
+  businessMsBetween,
+  addBusinessMs,
+  isOpenAt,
+  offsetAt,
+  instantOfLocal,
+  zonedInstant,
+} from './analytics/business-hours';
+export {
+  type SlaTarget,
+  type SlaBreached,
+  type MetricsEvent,
+  type Duration,
+  type ResponseFact,
+  type Pause,
+  type CycleFacts,
+  type MetricsState,
+  initialMetricsState,
+  evolveMetrics,
+  isHumanReply,
+  durationOf,
+  currentCycle,
+} from './analytics/metrics';
+export {
+  DURATION_BUCKETS,
+  type DurationBucket,
+  type DurationSummary,
+  quantile,
+  median,
+  p90,
+  bucketOf,
+  buckets,
+  summarizeDurations,
+} from './analytics/aggregate';
+export {
+  SLA_TARGETS,
+  type SlaPolicy,
+  type SlaClock,
+  selectSlaPolicy,
+  slaStatus,
+  decideSlaBreaches,
+} from './analytics/sla';
