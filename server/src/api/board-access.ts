@@ -16,6 +16,9 @@ export async function boardPermissionOf(
   const workflow = await grains.workflow(tenantId, boardId).read();
   if (workflow.state === null) return null;
   const inbox = await grains.inbox(tenantId, boardId).read();
+  // 0015: the board of an inbox the agent does not work in does not exist for them (404).
+  const outside = inbox.state !== null && !inbox.state.members.some((member) => member.agentId === agent.id);
+  if (agent.role !== 'admin' && outside) return null;
   return boardPermission({
     role: agent.role,
     agentId: agent.id,

@@ -51,10 +51,11 @@ export function mountBoards(
 /**
  * The board upgrade's checks, in order: same-origin (a page of another site cannot open a board
  * with the agent's cookie), a live session, a workflow of that id in the session's tenant (another
- * tenant's board answers 404, exactly like one that does not exist), then the agent's permission
- * (rules BA1, BA2 through `boardPermissionOf`, the check the API's card moves make too): viewers
- * get a read-only connection. All of it is asked again while the socket stays open: signing out
- * closes the agent's boards, and leaving or joining the board's inbox makes them read-only or not.
+ * tenant's board answers 404, exactly like one that does not exist, and so does the board of an
+ * inbox the agent is not a member of: decision 0015), then the agent's permission (rules BA1, BA2
+ * through `boardPermissionOf`, the check the API's card moves make too): viewers get a read-only
+ * connection. All of it is asked again while the socket stays open: signing out or leaving the
+ * board's inbox closes the agent's boards, and a role change makes them read-only or not.
  */
 export function boardAuthorizer(
   auth: Pick<Auth, 'resolve'>,
