@@ -189,6 +189,7 @@ export {
 } from './workflow/types';
 export { workflow, canTransition, stageOf } from './workflow/decider';
 export {
+  type BoardAccess,
   type BoardPermission,
   type BoardPermissionRequest,
   BoardPermissionErrorCode,

@@ -4,7 +4,7 @@ import type { Services } from '../services';
 
 /**
  * The agent's permission on a board (rules BA1/BA2), or null when the tenant has no board of that
- * id. A board is a workflow, fed by the inbox of the same id. The one check behind the board
+ * id or the board is not the agent's to see. A board is a workflow, fed by the inbox of the same id. The one check behind the board
  * socket (at the upgrade and at every recheck) and the API's card moves (BA3).
  */
 export async function boardPermissionOf(
@@ -16,12 +16,11 @@ export async function boardPermissionOf(
   const workflow = await grains.workflow(tenantId, boardId).read();
   if (workflow.state === null) return null;
   const inbox = await grains.inbox(tenantId, boardId).read();
-  // 0015: the board of an inbox the agent does not work in does not exist for them (404).
-  const outside = inbox.state !== null && !inbox.state.members.some((member) => member.agentId === agent.id);
-  if (agent.role !== 'admin' && outside) return null;
-  return boardPermission({
+  // BA2 / 0015: the board of an inbox the agent does not work in does not exist for them (404).
+  const access = boardPermission({
     role: agent.role,
     agentId: agent.id,
     inboxMembers: inbox.state?.members.map((member) => member.agentId) ?? null,
   });
+  return access === 'none' ? null : access;
 }

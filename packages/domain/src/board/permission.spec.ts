@@ -11,9 +11,13 @@ describe('access to a board', () => {
     expect(boardPermission({ role: 'agent', agentId: 'ana', inboxMembers: ['ben', 'ana'] })).toBe('edit');
   });
 
-  it('[BA2] an agent outside the board’s inbox, or of a board with no inbox, only views it', () => {
-    expect(boardPermission({ role: 'agent', agentId: 'chloe', inboxMembers: ['ana', 'ben'] })).toBe('view');
+  it('[BA2] an agent only views a board that no inbox feeds', () => {
     expect(boardPermission({ role: 'agent', agentId: 'ana', inboxMembers: null })).toBe('view');
+  });
+
+  it('[BA2] the board of an inbox the agent does not work in does not exist for them', () => {
+    expect(boardPermission({ role: 'agent', agentId: 'chloe', inboxMembers: ['ana', 'ben'] })).toBe('none');
+    expect(boardPermission({ role: 'agent', agentId: 'chloe', inboxMembers: [] })).toBe('none');
   });
 });
 

@@ -2,6 +2,8 @@ import { refuse } from '../shared/errors';
 
 /** What an agent may do on a board: `edit` changes it, `view` receives it and its presence only. */
 export type BoardPermission = 'edit' | 'view';
+/** `none`: the board does not exist for that agent (an inbox they do not work in). */
+export type BoardAccess = BoardPermission | 'none';
 
 export const BoardPermissionErrorCode = {
   BOARD_READ_ONLY: 'BOARD_READ_ONLY',
@@ -22,11 +24,13 @@ export interface BoardPermissionRequest {
 
 /**
  * BA1/BA2: an admin edits every board of their tenant; an agent edits the boards of the inboxes they
- * are a member of and may view the others. Tenancy is the caller's check, made before this one.
+ * are a member of, only views a board no inbox feeds, and has no access to the board of an inbox
+ * they do not work in (decision 0015). Tenancy is the caller's check, made before this one.
  */
-export function boardPermission(request: BoardPermissionRequest): BoardPermission {
+export function boardPermission(request: BoardPermissionRequest): BoardAccess {
   if (request.role === 'admin') return 'edit';
-  return request.inboxMembers?.includes(request.agentId) ? 'edit' : 'view';
+  if (request.inboxMembers === null) return 'view';
+  return request.inboxMembers.includes(request.agentId) ? 'edit' : 'none';
 }
 
 /**
