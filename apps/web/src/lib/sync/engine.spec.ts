@@ -18,12 +18,7 @@ afterEach(async () => {
 });
 
 let position = 0;
-function event(
-  conversationId: string,
-  version: number,
-  type: string,
-  data: JsonObject,
-): SyncEvent {
+function event(conversationId: string, version: number, type: string, data: JsonObject): SyncEvent {
   position += 1;
   return {
     id: `e${position}`,
