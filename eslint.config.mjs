@@ -32,6 +32,7 @@ export const DOMAIN_EVENT_TYPES = [
   'ConversationUnassigned',
   'StatusChanged',
   'PriorityChanged',
+  'ConversationRead',
   'InboxCreated',
   'MemberAdded',
   'MemberRemoved',

@@ -24,6 +24,7 @@ const conversationEvents: EveryType<ConversationEvent> = {
   ConversationUnassigned: true,
   StatusChanged: true,
   PriorityChanged: true,
+  ConversationRead: true,
 };
 
 const inboxEvents: EveryType<InboxEvent> = {

@@ -93,6 +93,7 @@ export {
   type SnoozeConversation,
   type WakeConversation,
   type SetPriority,
+  type MarkConversationRead,
   type ConversationCommand,
   type ConversationStarted,
   type CycleStarted,
@@ -111,12 +112,21 @@ export {
   type ConversationUnassigned,
   type StatusChanged,
   type PriorityChanged,
+  type ConversationRead,
   type ConversationEvent,
   type Reply,
   type Conversation,
   type ConversationState,
 } from './conversation/types';
 export { conversation, checkReplyWindow } from './conversation/decider';
+export {
+  type ClientCommand,
+  type ClientCommandContext,
+  type RefusalDescription,
+  CLIENT_COMMAND_TYPES,
+  toConversationCommand,
+  describeRefusal,
+} from './conversation/client-commands';
 export { checkInboundContent, contentLine, UNSUPPORTED_MESSAGE } from './conversation/content';
 export {
   applyToSummary,

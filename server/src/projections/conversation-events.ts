@@ -25,6 +25,7 @@ const EVENT_TYPES: Readonly<Record<ConversationEvent['type'], true>> = {
   ConversationUnassigned: true,
   StatusChanged: true,
   PriorityChanged: true,
+  ConversationRead: true,
 };
 
 /** One conversation as the inbox list and agent load see it: the domain's summary, in its tenant. */

@@ -269,6 +269,7 @@ export function evolveMetrics(
     case 'ReplyDelivered':
     case 'ReplyRead':
     case 'NoteAdded':
+    case 'ConversationRead':
       return state;
     default:
       return assertNever(event);

@@ -34,7 +34,12 @@ export function decide(command: ConversationCommand, state: ConversationState): 
       const check = validateReply(policy, { content, tag, lastCustomerMessageAt, now, templates });
       if (!check.ok) refuse(check.code, check.message, check.rule, check.hint);
       const data = { clientMessageId, agentId, content, tag: effectiveTag(policy, tag), queuedAt: now };
-      return [{ type: 'ReplyQueued', data }];
+      // CV17: answering a resolved conversation reopens it (a new cycle) before the reply.
+      const reopen =
+        conversation.status.kind === 'resolved'
+          ? changeStatus(conversation, { kind: 'open' }, 'agent', now)
+          : [];
+      return [...reopen, { type: 'ReplyQueued', data }];
     }
     case 'MarkReplySending': {
       const { clientMessageId, now } = command.data;
@@ -78,7 +83,11 @@ export function decide(command: ConversationCommand, state: ConversationState): 
         : [];
     }
     case 'AssignConversation': {
-      const { agentId, at } = command.data;
+      const { agentId, at, members } = command.data;
+      if (members && !members.includes(agentId)) {
+        const message = `agent ${agentId} is not a member of this conversation's inbox`;
+        refuse(ConversationErrorCode.ASSIGNEE_NOT_MEMBER, message, 'CV16', 'assign a member of the inbox');
+      }
       return conversation.assigneeId === agentId
         ? []
         : [{ type: 'ConversationAssigned', data: { agentId, at } }];
@@ -113,6 +122,12 @@ export function decide(command: ConversationCommand, state: ConversationState): 
       const { priority, at } = command.data;
       return conversation.priority === priority ? [] : [{ type: 'PriorityChanged', data: { priority, at } }];
     }
+    case 'MarkConversationRead': {
+      const { agentId, upTo, at } = command.data;
+      const current = conversation.readUpTo.get(agentId);
+      if (current !== undefined && upTo <= current) return [];
+      return [{ type: 'ConversationRead', data: { agentId, upTo, at } }];
+    }
     default:
       return assertNever(command);
   }
@@ -138,6 +153,7 @@ export function evolve(state: ConversationState, event: ConversationEvent): Conv
       labels: [],
       assigneeId: null,
       priority: 'none',
+      readUpTo: new Map(),
     };
   }
   if (!state) return state;
@@ -203,6 +219,12 @@ export function evolve(state: ConversationState, event: ConversationEvent): Conv
       return { ...state, status: event.data.status };
     case 'PriorityChanged':
       return { ...state, priority: event.data.priority };
+    case 'ConversationRead': {
+      const { agentId, upTo } = event.data;
+      const current = state.readUpTo.get(agentId);
+      if (current !== undefined && upTo <= current) return state;
+      return { ...state, readUpTo: new Map(state.readUpTo).set(agentId, upTo) };
+    }
     default:
       return assertNever(event);
   }

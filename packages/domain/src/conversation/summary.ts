@@ -147,6 +147,9 @@ export function applyToSummary(
     case 'ReplyRead':
     case 'NoteAdded':
       return base;
+    case 'ConversationRead':
+      // One agent's read mark: not activity on the conversation, so the list order stays.
+      return { ...summary, version };
     default:
       event satisfies never;
       return base;

@@ -27,6 +27,7 @@ export const ConversationErrorCode = {
   NOTE_EMPTY: 'NOTE_EMPTY',
   LABEL_EMPTY: 'LABEL_EMPTY',
   CONTENT_INVALID: 'CONTENT_INVALID',
+  ASSIGNEE_NOT_MEMBER: 'ASSIGNEE_NOT_MEMBER',
 } as const;
 export type ConversationErrorCode = (typeof ConversationErrorCode)[keyof typeof ConversationErrorCode];
 
@@ -76,13 +77,25 @@ export type AddNote = DomainCommand<
 >;
 export type AddLabel = DomainCommand<'AddLabel', { label: string; at: EpochMs }>;
 export type RemoveLabel = DomainCommand<'RemoveLabel', { label: string; at: EpochMs }>;
-export type AssignConversation = DomainCommand<'AssignConversation', { agentId: string; at: EpochMs }>;
+/**
+ * `members`, when given, are the agent ids of the conversation's inbox: an assignee outside it is
+ * refused (rule CV16). A device that does not know the members leaves it out; the server never does.
+ */
+export type AssignConversation = DomainCommand<
+  'AssignConversation',
+  { agentId: string; at: EpochMs; members?: readonly string[] }
+>;
 export type UnassignConversation = DomainCommand<'UnassignConversation', { at: EpochMs }>;
 export type SetStatus = DomainCommand<'SetStatus', { status: 'open' | 'pending' | 'resolved'; at: EpochMs }>;
 export type SnoozeConversation = DomainCommand<'SnoozeConversation', { until: EpochMs; now: EpochMs }>;
 /** Sent by a scheduler (or any client) once it believes the snooze has run out. */
 export type WakeConversation = DomainCommand<'WakeConversation', { now: EpochMs }>;
 export type SetPriority = DomainCommand<'SetPriority', { priority: Priority; at: EpochMs }>;
+/** An agent has seen the conversation up to `upTo` (the time of the latest message they saw). */
+export type MarkConversationRead = DomainCommand<
+  'MarkConversationRead',
+  { agentId: string; upTo: EpochMs; at: EpochMs }
+>;
 
 export type ConversationCommand =
   | ReceiveInboundMessage
@@ -99,7 +112,8 @@ export type ConversationCommand =
   | SetStatus
   | SnoozeConversation
   | WakeConversation
-  | SetPriority;
+  | SetPriority
+  | MarkConversationRead;
 
 // Events
 
@@ -148,6 +162,11 @@ export type StatusChanged = DomainEvent<
   { status: ConversationStatus; reason: StatusReason; at: EpochMs }
 >;
 export type PriorityChanged = DomainEvent<'PriorityChanged', { priority: Priority; at: EpochMs }>;
+/** One agent's read mark moved forward (rule CV15): per agent, never back. */
+export type ConversationRead = DomainEvent<
+  'ConversationRead',
+  { agentId: string; upTo: EpochMs; at: EpochMs }
+>;
 
 export type ConversationEvent =
   | ConversationStarted
@@ -166,7 +185,8 @@ export type ConversationEvent =
   | ConversationAssigned
   | ConversationUnassigned
   | StatusChanged
-  | PriorityChanged;
+  | PriorityChanged
+  | ConversationRead;
 
 // State
 
@@ -202,6 +222,8 @@ export type Conversation = {
   readonly labels: readonly string[];
   readonly assigneeId: string | null;
   readonly priority: Priority;
+  /** Agent id -> up to when they have read the conversation (rule CV15). */
+  readonly readUpTo: ReadonlyMap<string, EpochMs>;
 };
 
 /** Null until the first customer message starts the conversation. */
