@@ -22,6 +22,8 @@ export interface Config {
   readonly apiMaxBytes?: number;
   /** Proxies whose `X-Forwarded-For` names the client (`PARLEY_TRUST_PROXY`); unset: none. */
   readonly trustProxy?: TrustProxy;
+  /** Bearer token that lets any address read `/metrics` (`PARLEY_METRICS_TOKEN`); unset: loopback only. */
+  readonly metricsToken?: string;
 }
 
 export class ConfigError extends Error {
@@ -60,6 +62,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   return {
     apiMaxBytes,
     trustProxy,
+    metricsToken: env.PARLEY_METRICS_TOKEN?.trim() || undefined,
     databaseUrl,
     port,
     host: env.HOST?.trim() || (databaseUrl ? '0.0.0.0' : '127.0.0.1'),

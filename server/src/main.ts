@@ -24,25 +24,32 @@ async function main(): Promise<void> {
 
   let stopping = false;
   const stop = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      logger.warn({ signal }, 'second signal while draining: exiting now');
+      process.exit(1);
+    }
     stopping = true;
-    logger.info({ signal }, 'stopping');
-    // Boards first: their sockets would keep the HTTP server open, and they snapshot into the store.
-    void server.boards
-      .close()
-      .catch((error: unknown) => logger.error({ err: error }, 'closing the boards failed'))
-      .then(() => {
-        server.closeAllConnections();
-        server.close(() => {
-          services.close().then(
-            () => process.exit(0),
-            (error: unknown) => {
-              logger.error({ err: error }, 'shutdown failed');
-              process.exit(1);
-            },
-          );
-        });
-      });
+    logger.info({ signal }, 'draining');
+    // Decision 0021: /readyz fails at once, no new connections, live streams end and board sockets
+    // close for their clients to reconnect, in-flight requests get 10 s, then the services close
+    // in reverse order (channel loops, workflow engine, projections, grains, store, database).
+    setTimeout(() => {
+      logger.error('shutdown took over 30 s: exiting');
+      process.exit(1);
+    }, 30_000).unref();
+    server
+      .drain()
+      .then((report) => {
+        logger.info(report, 'drained');
+        return services.close();
+      })
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

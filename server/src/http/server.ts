@@ -7,11 +7,19 @@ import type { BoardServerHandle, BoardServerOptions } from '../boards';
 import type { Services } from '../services';
 import { mountBoards } from './boards';
 import { cutOffRefusedBody, DEFAULT_API_LIMITS, refuseOversized, type ApiLimits } from './limits';
+import { drainHttpServer, type DrainReport } from '../ops/drain';
+import { createOperations, type Operations } from './operations';
 import { createSecurityHeaders, originAllowed } from './security-headers';
 import { staticHandler, WEB_DIST } from './static';
 
 /** The HTTP server and the board sockets on it: close `boards` first, it holds upgraded sockets. */
-export type ParleyHttpServer = Server & { readonly boards: BoardServerHandle };
+export type ParleyHttpServer = Server & {
+  readonly boards: BoardServerHandle;
+  /** `/healthz`, `/readyz`, `/metrics` and the request tracker (server/src/http/operations.ts). */
+  readonly operations: Operations;
+  /** SIGTERM's first half (decision 0021): `/readyz` fails, streams and sockets close, requests finish. */
+  drain(timeoutMs?: number): Promise<DrainReport>;
+};
 
 /** One HTTP server: the tRPC API under /trpc, board sockets on /boards/<id>, the PWA everywhere else. */
 export function createHttpServer(
@@ -43,9 +51,13 @@ export function createHttpServer(
   const web = staticHandler(options.webDir);
   const publicUrl = () => services.channels.publicUrl();
   const security = createSecurityHeaders({ webDir: options.webDir ?? WEB_DIST, publicUrl });
+  const mounted: { boards?: BoardServerHandle } = {}; // set below, once the server exists
+  const operations = createOperations(services, () => mounted.boards);
   const server = createServer((req, res) => {
     const url = req.url ?? '/';
+    if (operations.tracker.track(req, res)) return; // a live stream asked for while draining
     security.apply(req, res);
+    if (operations.handle(req, res)) return;
     // Webhooks and web chat: server/src/channels.
     if (services.channels.handle(req, res)) return;
     if (url === '/trpc' || url.startsWith('/trpc/')) {
@@ -67,7 +79,22 @@ export function createHttpServer(
     });
   });
   server.on('listening', () => services.channels.listeningOn(server.address()));
-  return Object.assign(server, { boards: mountBoards(server, services, api.auth, options.boards) });
+  const boards = mountBoards(server, services, api.auth, options.boards);
+  mounted.boards = boards;
+  return Object.assign(server, {
+    boards,
+    operations,
+    drain: (timeoutMs?: number) =>
+      drainHttpServer(
+        server,
+        operations.tracker,
+        () =>
+          boards
+            .close()
+            .catch((error: unknown) => services.logger.error({ err: error }, 'closing the boards failed')),
+        timeoutMs,
+      ),
+  });
 }
 
 export function listen(server: Server, port: number, host: string): Promise<AddressInfo> {

@@ -118,6 +118,8 @@ export class SqlEventStore implements EventStore {
   private maintenance: NodeJS.Timeout | undefined;
   /** Group-commit statistics, for the benchmark and the health query. */
   readonly stats = { batches: 0, appends: 0, events: 0, largestBatch: 0, connectionsLost: 0 };
+  /** Told of each group commit's size and duration in seconds, for `/metrics` (server/src/ops). */
+  onBatch: ((size: number, seconds: number) => void) | undefined;
 
   private constructor(options: SqlEventStoreOptions) {
     this.db = options.db;
@@ -376,7 +378,9 @@ export class SqlEventStore implements EventStore {
       const batch = this.takeBatch();
       if (batch.length === 0) return;
       this.inFlight++;
+      const started = performance.now();
       void this.commitBatch(batch).finally(() => {
+        this.onBatch?.(batch.length, (performance.now() - started) / 1000);
         for (const request of batch) this.busyStreams.delete(request.key);
         this.inFlight--;
         this.pump();
