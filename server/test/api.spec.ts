@@ -13,7 +13,7 @@ import { MAPPED_CODES } from '../src/api/errors';
 import { appRouter } from '../src/api/router';
 import { AccountErrorCode } from '../src/auth/accounts';
 import { AuthErrorCode } from '../src/auth/service';
-import { ReplyErrorCode } from '../src/sync/replies';
+import { ReplyErrorCode } from '../src/commands/client-commands';
 import { ListErrorCode } from '../src/api/conversation-list';
 import { API_BACKENDS, openApiHarness, type ApiHarness, type Caller } from './api.support';
 

@@ -3,7 +3,7 @@ import { TRPCError } from '@trpc/server';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '../src/auth/tenant-scope';
-import { MAX_REPLY_BATCH } from '../src/sync/replies';
+import { MAX_REPLY_BATCH } from '../src/commands/client-commands';
 import { API_BACKENDS, openApiHarness, type ApiHarness, type Caller } from './api.support';
 
 const demo = tenantId('demo');

@@ -12,7 +12,7 @@ import { GrainConflictError } from '../actors/errors';
 import type { AccountErrorCode } from '../auth/accounts';
 import type { AuthErrorCode } from '../auth/service';
 import { ConcurrencyError } from '../store/errors';
-import type { ReplyErrorCode } from '../sync/replies';
+import type { ReplyErrorCode } from '../commands/client-commands';
 import type { ListErrorCode } from './conversation-list';
 
 type KnownCode =

@@ -1,4 +1,4 @@
-import { isStorableText } from '@parley/domain';
+import { isStorableText, type ClientCommand } from '@parley/domain';
 import { z } from 'zod';
 import { MAX_PASSWORD_LENGTH } from '../auth/passwords';
 
@@ -98,6 +98,33 @@ export const replyContent = z.discriminatedUnion('type', [
     params: z.array(agentText(1024)).max(32),
   }),
 ]);
+
+/**
+ * A device's command to one conversation (issue #14): mirrors the domain's `ClientCommand` exactly,
+ * with the limits of the single-command procedures (`note`, `label`, `reply`).
+ */
+export const clientCommand = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('QueueReply'),
+    clientMessageId: id,
+    content: replyContent,
+    tag: z.literal('HUMAN_AGENT').nullable(),
+  }),
+  z.object({
+    type: z.literal('AddNote'),
+    noteId: id,
+    text: agentText(10_000),
+    mentions: z.array(id).max(50),
+  }),
+  z.object({ type: z.literal('AddLabel'), label }),
+  z.object({ type: z.literal('RemoveLabel'), label }),
+  z.object({ type: z.literal('AssignConversation'), agentId: id }),
+  z.object({ type: z.literal('UnassignConversation') }),
+  z.object({ type: z.literal('SetStatus'), status: z.enum(['open', 'pending', 'resolved']) }),
+  z.object({ type: z.literal('SnoozeConversation'), until: epochMs }),
+  z.object({ type: z.literal('SetPriority'), priority: z.enum(['none', 'low', 'medium', 'high', 'urgent']) }),
+  z.object({ type: z.literal('MarkConversationRead'), upTo: epochMs }),
+]) satisfies z.ZodType<ClientCommand>;
 
 const entryAction = z.discriminatedUnion('type', [
   z.object({ type: z.literal('assign') }),

@@ -14,10 +14,25 @@ import { inboxScope, requireConversationInScope, type InboxScope } from '../../a
 import type { InboxListState } from '../../projections/inbox-list';
 import { withTenant } from '../../auth/tenant-scope';
 import { toSyncEvent } from '../../sync/events';
-import { MAX_REPLY_BATCH, sendReply, sendReplyBatch } from '../../sync/replies';
+import {
+  MAX_COMMAND_BATCH,
+  MAX_REPLY_BATCH,
+  sendCommandBatch,
+  sendReply,
+  sendReplyBatch,
+} from '../../commands/client-commands';
 import { tenantCursors } from '../../sync/cursor';
 import { listConversations } from '../conversation-list';
-import { agentText, commandId, conversationStatus, epochMs, id, label, replyContent } from '../schemas';
+import {
+  agentText,
+  clientCommand,
+  commandId,
+  conversationStatus,
+  epochMs,
+  id,
+  label,
+  replyContent,
+} from '../schemas';
 import { authedProcedure, router, type AuthedContext as Authed } from '../trpc';
 import { actorMetadata, commandResult, conversationView, timelineView } from '../views';
 
@@ -172,6 +187,47 @@ export const conversationsRouter = router({
         // The client resends this reply first in its next request, where the error reaches it.
         ctx.services.logger.warn({ err: error, sequence: reply.sequence }, 'a reply batch stopped early');
       }),
+    ),
+
+  /**
+   * Applies a run of the device's numbered commands (issue #14; at most `MAX_COMMAND_BATCH`,
+   * sequence numbers increasing): one ledger per client for every kind of command, each decided by
+   * the domain and committed with its ledger entry, exactly once. The answers (accepted, refused
+   * with the rule and a next step, out-of-order) stop at the first out-of-order answer or error
+   * (docs/sync-protocol.md, "Commands").
+   */
+  commandBatch: authedProcedure
+    .input(
+      z.object({
+        clientId: id,
+        commands: z
+          .array(
+            z.object({
+              sequence: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+              conversationId: id,
+              command: clientCommand,
+            }),
+          )
+          .min(1)
+          .max(MAX_COMMAND_BATCH, `a batch carries at most ${MAX_COMMAND_BATCH} commands`)
+          .refine((commands) => commands.every((c, i) => i === 0 || c.sequence > commands[i - 1]!.sequence), {
+            message: 'the sequence numbers of a batch must increase',
+          }),
+      }),
+    )
+    .mutation(({ ctx, input }) =>
+      sendCommandBatch(
+        ctx.services,
+        { ...replier(ctx), clientId: input.clientId },
+        input.commands,
+        (error, command) => {
+          // The client resends this command first in its next request, where the error reaches it.
+          ctx.services.logger.warn(
+            { err: error, sequence: command.sequence },
+            'a command batch stopped early',
+          );
+        },
+      ),
     ),
 
   /**
