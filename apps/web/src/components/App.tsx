@@ -174,8 +174,17 @@ function ConnectionBanner({ session, online }: { session: Session; online: boole
   const { engine, flusher, db } = session;
   const phase = useSubscribed(engine, () => engine.phase);
   const flushing = useSubscribed(flusher, () => flusher.current.phase);
-  const queued = useLiveQuery(() => db.outbox.where('sequence').above(0).count(), [db]) ?? 0;
-  const replies = `${queued} ${queued === 1 ? 'reply' : 'replies'} queued`;
+  const waiting = useLiveQuery(() => db.outbox.where('sequence').above(0).toArray(), [db]) ?? [];
+  const queued = waiting.length;
+  const replyCount = waiting.filter((row) => row.command.type === 'QueueReply').length;
+  const changeCount = queued - replyCount;
+  const parts = [
+    ...(replyCount > 0 || changeCount === 0
+      ? [`${replyCount} ${replyCount === 1 ? 'reply' : 'replies'}`]
+      : []),
+    ...(changeCount > 0 ? [`${changeCount} ${changeCount === 1 ? 'change' : 'changes'}`] : []),
+  ];
+  const replies = `${parts.join(' and ')} queued`;
   let text: string | null = null;
   if (!online) text = `Offline — ${replies}`;
   else if (session.unauthorized || flushing === 'unauthorized') text = `Signed out — ${replies}`;

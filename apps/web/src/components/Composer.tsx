@@ -8,8 +8,24 @@ import {
 } from '@parley/domain';
 import { useEffect, useId, useRef, useState, type Ref } from 'react';
 import type { Refusal } from '../lib/db/schema';
+import { explainRefusal } from '../lib/decide';
 import { useLiveQuery } from '../lib/hooks';
-import type { CannedResponse, Session, TemplateInfo } from '../lib/session';
+import { newId } from '../lib/ids';
+import type { AgentInfo, CannedResponse, Session, TemplateInfo } from '../lib/session';
+
+/** The agents a note mentions: `@id` or `@FirstName` of a known agent, each once. */
+export function mentionsIn(text: string, agents: readonly AgentInfo[]): string[] {
+  const found = new Set<string>();
+  for (const [, handle] of text.matchAll(/@([\p{L}\p{N}_.-]+)/gu)) {
+    const wanted = handle!.toLowerCase();
+    const agent = agents.find(
+      (candidate) =>
+        candidate.id.toLowerCase() === wanted || candidate.name.split(/\s+/)[0]?.toLowerCase() === wanted,
+    );
+    if (agent) found.add(agent.id);
+  }
+  return [...found];
+}
 
 const EMOJI = ['😀', '🙂', '😉', '🙏', '👍', '👋', '🎉', '❤️', '✅', '📦', '⏳', '😢'];
 
@@ -52,6 +68,10 @@ export function Composer({
   const [notice, setNotice] = useState<string | null>(null);
   const templates = useLiveQuery(
     async () => ((await db.meta.get('templates'))?.value as TemplateInfo[] | undefined) ?? [],
+    [db],
+  );
+  const agents = useLiveQuery(
+    async () => ((await db.meta.get('agents'))?.value as AgentInfo[] | undefined) ?? [],
     [db],
   );
   const canned = useLiveQuery(
@@ -114,18 +134,18 @@ export function Composer({
   async function submit() {
     if (mode === 'note') {
       if (!text.trim()) return;
-      try {
-        await session.client.conversations.note.mutate({
-          conversationId,
-          noteId: crypto.randomUUID(),
-          text,
-          mentions: [],
-        });
-        setText('');
-        setNotice('Note added.');
-      } catch {
-        setNotice('The note could not be added. Notes need a connection.');
+      // Queued like a reply: offline too, decided by the domain first, shown at once as pending.
+      const result = await session.command(
+        { conversationId, platform, lastCustomerMessageAt },
+        { type: 'AddNote', noteId: newId(), text, mentions: mentionsIn(text, agents ?? []) },
+      );
+      if (!result.ok) {
+        setRefusal(result);
+        return;
       }
+      setRefusal(null);
+      setText('');
+      setNotice(online ? 'Note added.' : 'Note saved; it is shared with your team when you are back online.');
       return;
     }
     if (await send({ type: 'text', text })) setText('');
@@ -150,7 +170,7 @@ export function Composer({
       ) : null}
       {refusal ? (
         <p className="error" role="alert">
-          {refusal.message}: {refusal.hint}
+          {refusalSentence(refusal)}
         </p>
       ) : null}
       {notice ? (
@@ -185,12 +205,7 @@ export function Composer({
           <button type="button" aria-pressed={mode === 'reply'} onClick={() => setMode('reply')}>
             Reply
           </button>
-          <button
-            type="button"
-            aria-pressed={mode === 'note'}
-            onClick={() => setMode('note')}
-            disabled={!online}
-          >
+          <button type="button" aria-pressed={mode === 'note'} onClick={() => setMode('note')}>
             Private note
           </button>
         </div>
@@ -255,7 +270,12 @@ export function Composer({
           aria-describedby={counterId}
           aria-invalid={over || undefined}
           disabled={mode === 'reply' && windowClosed}
-          onChange={(event) => setText(event.target.value)}
+          onChange={(event) => {
+            setText(event.target.value);
+            // A refusal about what was typed goes as soon as the text changes.
+            setRefusal(null);
+            setNotice(null);
+          }}
           onKeyDown={(event) => {
             if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
               event.preventDefault();
@@ -346,4 +366,10 @@ function TemplatePicker({
       </div>
     </form>
   );
+}
+
+/** A refusal as the agent reads it: the domain's sentence, then the next step. */
+function refusalSentence(refusal: Refusal): string {
+  const { message, nextStep } = explainRefusal(refusal);
+  return nextStep ? `${message}. ${nextStep}.` : `${message}.`;
 }

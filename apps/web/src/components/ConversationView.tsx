@@ -1,10 +1,49 @@
-import { useEffect, useRef, useState, type Ref } from 'react';
-import type { ConversationRow } from '../lib/db/schema';
+import type { ClientCommand, Conversation, Priority } from '@parley/domain';
+import { useEffect, useId, useRef, useState, type Ref } from 'react';
+import type { ConversationRow, Refusal } from '../lib/db/schema';
+import { explainRefusal, type PendingOutcome } from '../lib/decide';
 import { useLiveQuery, useNow, useSubscribed } from '../lib/hooks';
+import type { CommandTarget } from '../lib/outbox/queue';
 import { navigate } from '../lib/router';
-import type { AgentInfo, Session } from '../lib/session';
+import type { AgentInfo, Session, TemplateInfo } from '../lib/session';
 import { buildTimeline, REPLY_STATE_LABEL, type TimelineItem } from '../lib/timeline';
 import { Composer, type ComposerRequest } from './Composer';
+
+/** What the domain decides a command on when the conversation's events are not on this device. */
+export function targetOf(row: ConversationRow): CommandTarget {
+  return {
+    conversationId: row.conversationId,
+    platform: row.platform,
+    lastCustomerMessageAt: row.lastCustomerMessageAt,
+    status: row.status,
+    snoozedUntil: row.snoozedUntil,
+    labels: row.labels,
+    assigneeId: row.assigneeId,
+    priority: row.priority,
+  };
+}
+
+/**
+ * The list row as the agent should see it: the synced row with this device's pending commands
+ * decided on it (`state`, from `rebase`). Never stored: sync alone writes the list.
+ */
+export function optimisticRow(row: ConversationRow, state: Conversation | null): ConversationRow {
+  if (!state) return row;
+  return {
+    ...row,
+    status: state.status.kind,
+    snoozedUntil: state.status.kind === 'snoozed' ? state.status.until : null,
+    labels: state.labels,
+    assigneeId: state.assigneeId,
+    priority: state.priority,
+  };
+}
+
+/** A refusal as one line for the agent: the domain's sentence, then what to do instead. */
+export function refusalText(refusal: Refusal): string {
+  const { message, nextStep } = explainRefusal(refusal);
+  return nextStep ? `${message}. ${nextStep}.` : `${message}.`;
+}
 
 const TICKS: Partial<Record<string, string>> = { sent: '✓', delivered: '✓✓', read: '✓✓' };
 
@@ -49,6 +88,10 @@ export function ConversationView({
     [db, conversationId],
   );
   const inFlight = useSubscribed(flusher, () => flusher.current.inFlight);
+  const templates = useLiveQuery(
+    async () => ((await db.meta.get('templates'))?.value as TemplateInfo[] | undefined) ?? [],
+    [db],
+  );
   const [request, setRequest] = useState<ComposerRequest | null>(null);
   const [showContact, setShowContact] = useState(false);
   const listEnd = useRef<HTMLLIElement>(null);
@@ -57,7 +100,23 @@ export function ConversationView({
     if (row && !row.hydrated && online) void session.engine.hydrate(conversationId).catch(() => undefined);
   }, [row, online, session, conversationId]);
 
-  const { state, items } = buildTimeline(events ?? [], outbox ?? [], inFlight);
+  // The server's events with this device's pending commands rebased on them (decided again on
+  // the newest state each time either changes): shown at once, marked pending.
+  const { state, synced, pending, items } = buildTimeline(events ?? [], outbox ?? [], inFlight, {
+    now,
+    templates: templates ?? [],
+  });
+  // Opening a conversation marks it read up to its latest customer message (a queued command,
+  // like any other: offline too; the domain decides nothing when it is read already).
+  const readUpTo = synced?.lastCustomerMessageAt ?? null;
+  const markedRead = useRef<string | null>(null);
+  useEffect(() => {
+    if (!row || readUpTo === null || !synced || synced.customerMessages === 0) return;
+    const key = `${conversationId}:${readUpTo}`;
+    if (markedRead.current === key) return;
+    markedRead.current = key;
+    void session.command(targetOf(row), { type: 'MarkConversationRead', upTo: readUpTo });
+  }, [row, synced, readUpTo, conversationId, session]);
   useEffect(() => {
     // A block body: newer browsers return a promise from scrollIntoView, which is no effect cleanup.
     void listEnd.current?.scrollIntoView({ block: 'end' });
@@ -80,8 +139,9 @@ export function ConversationView({
   ) {
     const result = await session.takeBack(item.clientMessageId);
     if (!result.ok) return;
-    if (then === 'edit' && result.row.content.type === 'text')
-      setRequest({ text: result.row.content.text, nonce: Date.now() });
+    const { command } = result.row;
+    if (then === 'edit' && command.type === 'QueueReply' && command.content.type === 'text')
+      setRequest({ text: command.content.text, nonce: Date.now() });
     if (then === 'template') setRequest({ templates: true, nonce: Date.now() });
   }
 
@@ -124,6 +184,13 @@ export function ConversationView({
                   <span className="note-label">Private note</span>
                   <p>{item.text}</p>
                   <time dateTime={new Date(item.at).toISOString()}>{clock(item.at)}</time>
+                  {item.refusal ? (
+                    <p className="error" role="alert">
+                      {refusalText(item.refusal)}
+                    </p>
+                  ) : item.pending ? (
+                    <span className="pending-mark muted"> · Pending</span>
+                  ) : null}
                 </>
               ) : (
                 <>
@@ -139,10 +206,7 @@ export function ConversationView({
                   </span>
                   {item.refusal ? (
                     <div className="refusal" role="group" aria-label="Reply not sent">
-                      <p>
-                        {item.refusal.message}
-                        {item.refusal.hint ? ` — ${item.refusal.hint}` : ''}
-                      </p>
+                      <p>{refusalText(item.refusal)}</p>
                       <div className="row">
                         {item.refusal.code === 'WINDOW_CLOSED' ? (
                           <button type="button" onClick={() => void takeBack(item, 'template')}>
@@ -196,26 +260,96 @@ export function ConversationView({
           online={online}
         />
       </section>
-      <ContactPanel session={session} row={row} now={now} open={showContact} online={online} />
+      <ContactPanel
+        session={session}
+        row={optimisticRow(row, state)}
+        pending={pending}
+        now={now}
+        open={showContact}
+        online={online}
+      />
     </>
   );
 }
 
-/** The contact panel: channel, window countdown, labels, assignee, status and the workflow stage. */
+const HOUR = 3_600_000;
+
+/** The snooze presets: in an hour, tomorrow at 9:00, next Monday at 9:00 (local time). */
+export function snoozePresets(now: number): readonly { readonly label: string; readonly until: number }[] {
+  const tomorrow = new Date(now);
+  tomorrow.setDate(tomorrow.getDate() + 1);
+  tomorrow.setHours(9, 0, 0, 0);
+  const nextWeek = new Date(now);
+  nextWeek.setDate(nextWeek.getDate() + ((8 - nextWeek.getDay()) % 7 || 7));
+  nextWeek.setHours(9, 0, 0, 0);
+  return [
+    { label: 'In 1 hour', until: now + HOUR },
+    { label: 'Tomorrow 9:00', until: tomorrow.getTime() },
+    { label: 'Next week (Monday 9:00)', until: nextWeek.getTime() },
+  ];
+}
+
+/** A `datetime-local` value for `at`, in local time. */
+function localInput(at: number): string {
+  const date = new Date(at - new Date(at).getTimezoneOffset() * 60_000);
+  return date.toISOString().slice(0, 16);
+}
+
+const PRIORITIES: readonly Priority[] = ['none', 'low', 'medium', 'high', 'urgent'];
+
+/** Words for a pending command, for the "waiting to sync" list. */
+function describeCommand(command: ClientCommand, agents: readonly AgentInfo[]): string {
+  const name = (id: string) => agents.find((agent) => agent.id === id)?.name ?? id;
+  switch (command.type) {
+    case 'QueueReply':
+      return 'Reply';
+    case 'AddNote':
+      return 'Private note';
+    case 'AddLabel':
+      return `Add label “${command.label}”`;
+    case 'RemoveLabel':
+      return `Remove label “${command.label}”`;
+    case 'AssignConversation':
+      return `Assign to ${name(command.agentId)}`;
+    case 'UnassignConversation':
+      return 'Unassign';
+    case 'SetStatus':
+      return command.status === 'resolved'
+        ? 'Resolve'
+        : command.status === 'pending'
+          ? 'Mark pending'
+          : 'Reopen';
+    case 'SnoozeConversation':
+      return `Snooze until ${new Date(command.until).toLocaleString()}`;
+    case 'SetPriority':
+      return `Priority: ${command.priority}`;
+    case 'MarkConversationRead':
+      return 'Mark as read';
+  }
+}
+
+/**
+ * The contact panel: channel, window countdown, and the triage controls (assignee, status, snooze,
+ * priority, labels). Every control queues a command in the outbox, online or not (issue #14): the
+ * domain decides it here first, the panel shows the outcome at once, and "Waiting to sync" lists
+ * what is still on its way, or what the rules now refuse, in words, with a way forward.
+ */
 function ContactPanel({
   session,
   row,
+  pending,
   now,
   open,
   online,
 }: {
   session: Session;
   row: ConversationRow;
+  pending: readonly PendingOutcome[];
   now: number;
   open: boolean;
   online: boolean;
 }) {
-  const { db, client } = session;
+  const { db } = session;
   const agents = useLiveQuery(
     async () => ((await db.meta.get('agents'))?.value as AgentInfo[] | undefined) ?? [],
     [db],
@@ -232,14 +366,47 @@ function ContactPanel({
     }
     return null;
   }, [db, row.conversationId]);
+  const refused = useLiveQuery(
+    () =>
+      db.outbox
+        .where('conversationId')
+        .equals(row.conversationId)
+        .filter(
+          (item) =>
+            item.refusal !== null && item.command.type !== 'QueueReply' && item.command.type !== 'AddNote',
+        )
+        .toArray(),
+    [db, row.conversationId],
+  );
   const [label, setLabel] = useState('');
+  const [labelError, setLabelError] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const act = (work: Promise<unknown>) =>
-    work.then(
-      () => setError(null),
-      () => setError('That change needs a connection; try again when online.'),
-    );
-  const id = row.conversationId;
+  const [snoozeAt, setSnoozeAt] = useState('');
+  const id = useId();
+
+  async function act(command: ClientCommand): Promise<boolean> {
+    try {
+      const result = await session.command(targetOf(row), command);
+      if (!result.ok) {
+        setError(refusalText(result));
+        return false;
+      }
+      setError(null);
+      return true;
+    } catch {
+      setError('This change could not be saved on this device. Reload the page and try again.');
+      return false;
+    }
+  }
+
+  const shown = pending.filter(
+    (outcome) =>
+      outcome.row.command.type !== 'QueueReply' &&
+      outcome.row.command.type !== 'AddNote' &&
+      outcome.row.command.type !== 'MarkConversationRead',
+  );
+  const snoozeTime = snoozeAt ? new Date(snoozeAt).getTime() : null;
+  const snoozeInvalid = snoozeTime !== null && !(snoozeTime > now);
 
   return (
     <aside
@@ -257,7 +424,14 @@ function ContactPanel({
         <dt>Reply window</dt>
         <dd>{row.windowClosesAt === null ? 'no window' : countdown(row.windowClosesAt, now)}</dd>
         <dt>Status</dt>
-        <dd>{row.status}</dd>
+        <dd data-testid="conversation-status">
+          {row.status}
+          {row.status === 'snoozed' && row.snoozedUntil !== null
+            ? ` until ${new Date(row.snoozedUntil).toLocaleString()}`
+            : ''}
+        </dd>
+        <dt>Priority</dt>
+        <dd>{row.priority}</dd>
         <dt>Workflow stage</dt>
         <dd>{stage ?? '—'}</dd>
       </dl>
@@ -266,14 +440,45 @@ function ContactPanel({
           {error}
         </p>
       ) : null}
+      {shown.length > 0 || (refused ?? []).length > 0 ? (
+        <section aria-label="Waiting to sync" className="pending-commands">
+          <h3>{online ? 'Sending' : 'Waiting to sync'}</h3>
+          <ul>
+            {shown.map((outcome) => (
+              <li key={outcome.row.clientMessageId} data-state={outcome.ok ? 'pending' : 'refused'}>
+                {describeCommand(outcome.row.command, agents ?? [])}
+                {outcome.ok ? (
+                  <span className="muted"> · Pending</span>
+                ) : (
+                  <span className="error"> · {refusalText(outcome.refusal)}</span>
+                )}
+              </li>
+            ))}
+            {(refused ?? []).map((item) => (
+              <li key={item.clientMessageId} data-state="refused">
+                {describeCommand(item.command, agents ?? [])}
+                <span className="error"> · Not applied: {refusalText(item.refusal!)}</span>{' '}
+                <button
+                  type="button"
+                  className="ghost small"
+                  onClick={() => void session.takeBack(item.clientMessageId)}
+                >
+                  Dismiss
+                </button>
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
       <label>
         Assignee
         <select
           value={row.assigneeId ?? ''}
-          disabled={!online}
           onChange={(event) =>
             void act(
-              client.conversations.assign.mutate({ conversationId: id, agentId: event.target.value || null }),
+              event.target.value
+                ? { type: 'AssignConversation', agentId: event.target.value }
+                : { type: 'UnassignConversation' },
             )
           }
         >
@@ -285,25 +490,91 @@ function ContactPanel({
           ))}
         </select>
       </label>
-      <div className="row">
+      <div className="row" role="group" aria-label="Status">
         {row.status === 'resolved' ? (
-          <button
-            type="button"
-            disabled={!online}
-            onClick={() => void act(client.conversations.reopen.mutate({ conversationId: id }))}
-          >
+          <button type="button" onClick={() => void act({ type: 'SetStatus', status: 'open' })}>
             Reopen
           </button>
         ) : (
-          <button
-            type="button"
-            disabled={!online}
-            onClick={() => void act(client.conversations.resolve.mutate({ conversationId: id }))}
-          >
-            Resolve
-          </button>
+          <>
+            <button type="button" onClick={() => void act({ type: 'SetStatus', status: 'resolved' })}>
+              Resolve
+            </button>
+            {row.status === 'pending' || row.status === 'snoozed' ? (
+              <button
+                type="button"
+                className="ghost"
+                onClick={() => void act({ type: 'SetStatus', status: 'open' })}
+              >
+                Mark open
+              </button>
+            ) : (
+              <button
+                type="button"
+                className="ghost"
+                onClick={() => void act({ type: 'SetStatus', status: 'pending' })}
+              >
+                Mark pending
+              </button>
+            )}
+          </>
         )}
       </div>
+      <label>
+        Priority
+        <select
+          value={row.priority}
+          onChange={(event) => void act({ type: 'SetPriority', priority: event.target.value as Priority })}
+        >
+          {PRIORITIES.map((priority) => (
+            <option key={priority} value={priority}>
+              {priority}
+            </option>
+          ))}
+        </select>
+      </label>
+      <fieldset className="snooze">
+        <legend>Snooze</legend>
+        <div className="row">
+          {snoozePresets(now).map((preset) => (
+            <button
+              key={preset.label}
+              type="button"
+              className="ghost small"
+              onClick={() => void act({ type: 'SnoozeConversation', until: preset.until })}
+            >
+              {preset.label}
+            </button>
+          ))}
+        </div>
+        <form
+          className="row"
+          onSubmit={(event) => {
+            event.preventDefault();
+            if (snoozeTime === null || snoozeInvalid) return;
+            void act({ type: 'SnoozeConversation', until: snoozeTime }).then((ok) => ok && setSnoozeAt(''));
+          }}
+        >
+          <label htmlFor={`${id}-snooze`}>Until</label>
+          <input
+            id={`${id}-snooze`}
+            type="datetime-local"
+            value={snoozeAt}
+            min={localInput(now)}
+            aria-invalid={snoozeInvalid || undefined}
+            aria-describedby={snoozeInvalid ? `${id}-snooze-error` : undefined}
+            onChange={(event) => setSnoozeAt(event.target.value)}
+          />
+          <button type="submit" disabled={snoozeTime === null || snoozeInvalid}>
+            Snooze
+          </button>
+        </form>
+        {snoozeInvalid ? (
+          <p id={`${id}-snooze-error`} className="error">
+            Pick a time in the future.
+          </p>
+        ) : null}
+      </fieldset>
       <h3>Labels</h3>
       <ul className="labels" aria-label="Labels">
         {row.labels.map((item) => (
@@ -313,12 +584,7 @@ function ContactPanel({
               type="button"
               className="ghost small"
               aria-label={`Remove label ${item}`}
-              disabled={!online}
-              onClick={() =>
-                void act(
-                  client.conversations.label.mutate({ conversationId: id, label: item, action: 'remove' }),
-                )
-              }
+              onClick={() => void act({ type: 'RemoveLabel', label: item })}
             >
               ×
             </button>
@@ -329,10 +595,11 @@ function ContactPanel({
         className="row"
         onSubmit={(event) => {
           event.preventDefault();
-          if (!label.trim()) return;
-          void act(client.conversations.label.mutate({ conversationId: id, label, action: 'add' })).then(() =>
-            setLabel(''),
-          );
+          if (!label.trim()) {
+            setLabelError('Type a label name.');
+            return;
+          }
+          void act({ type: 'AddLabel', label }).then((ok) => ok && setLabel(''));
         }}
       >
         <label className="visually-hidden" htmlFor="new-label">
@@ -342,12 +609,21 @@ function ContactPanel({
           id="new-label"
           value={label}
           placeholder="Add a label"
-          onChange={(event) => setLabel(event.target.value)}
+          aria-invalid={labelError ? true : undefined}
+          aria-describedby={labelError ? 'new-label-error' : undefined}
+          onChange={(event) => {
+            setLabel(event.target.value);
+            // A validation message goes as soon as the input is fixed.
+            if (event.target.value.trim()) setLabelError(null);
+          }}
         />
-        <button type="submit" disabled={!online}>
-          Add
-        </button>
+        <button type="submit">Add</button>
       </form>
+      {labelError ? (
+        <p id="new-label-error" className="error">
+          {labelError}
+        </p>
+      ) : null}
     </aside>
   );
 }

@@ -1,14 +1,19 @@
 import {
   conversation as decider,
+  describeRefusal,
   EVENT_TYPES,
   fold,
   isDomainError,
+  toConversationCommand,
+  type ClientCommand,
   type Conversation,
   type ConversationCommand,
   type ConversationEvent,
   type ConversationState,
+  type MessageTemplate,
+  type Priority,
 } from '@parley/domain';
-import type { EventRow, Refusal } from './db/schema';
+import type { EventRow, OutboxRow, Refusal } from './db/schema';
 
 /**
  * The domain's conversation decider, run on this device (decision 0019). The PWA never builds an
@@ -53,13 +58,7 @@ export function decideLocally(state: ConversationState, command: ConversationCom
     return { ok: true, events, state: fold(decider, state, events) };
   } catch (error) {
     if (!isDomainError(error)) throw error;
-    return {
-      ok: false,
-      code: error.code,
-      rule: error.details.rule ?? null,
-      message: error.message,
-      hint: error.details.hint ?? null,
-    };
+    return { ok: false, ...refusalOf(error) };
   }
 }
 
@@ -68,6 +67,12 @@ export interface KnownConversation {
   readonly conversationId: string;
   readonly platform: Conversation['platform'];
   readonly lastCustomerMessageAt: number | null;
+  /** The list row's triage fields, when the caller has the row (the contact panel has). */
+  readonly status?: 'open' | 'pending' | 'resolved' | 'snoozed';
+  readonly snoozedUntil?: number | null;
+  readonly labels?: readonly string[];
+  readonly assigneeId?: string | null;
+  readonly priority?: Priority;
 }
 
 /**
@@ -81,7 +86,10 @@ export function conversationFromList(known: KnownConversation): Conversation {
     inboxId: '',
     platform: known.platform,
     contact: { id: '', name: '', handle: '' },
-    status: { kind: 'open' },
+    status:
+      known.status === 'snoozed'
+        ? { kind: 'snoozed', until: known.snoozedUntil ?? 0 }
+        : { kind: known.status ?? 'open' },
     cycle: 0,
     lastCustomerMessageAt: known.lastCustomerMessageAt ?? 0,
     customerMessages: 0,
@@ -90,8 +98,118 @@ export function conversationFromList(known: KnownConversation): Conversation {
     replies: new Map(),
     platformMessageIds: new Map(),
     noteIds: new Set(),
-    labels: [],
-    assigneeId: null,
-    priority: 'none',
+    labels: [...(known.labels ?? [])],
+    assigneeId: known.assigneeId ?? null,
+    priority: known.priority ?? 'none',
+    readUpTo: new Map(),
   };
+}
+
+/** What a device's command is decided with: the acting agent, the time, the templates it knows. */
+export interface CommandContext {
+  readonly agentId: string;
+  readonly now: number;
+  readonly templates: readonly MessageTemplate[];
+}
+
+/**
+ * Decides a device's command (the contract's `ClientCommand`) on `state`: the domain's
+ * `toConversationCommand` makes it the domain command the server will decide, then `decide` and
+ * `evolve` run here exactly as there.
+ */
+export function decideCommand(
+  state: ConversationState,
+  command: ClientCommand,
+  context: CommandContext,
+): LocalDecision {
+  let domainCommand: ConversationCommand;
+  try {
+    domainCommand = toConversationCommand(command, context);
+  } catch (error) {
+    if (!isDomainError(error)) throw error;
+    return { ok: false, ...refusalOf(error) };
+  }
+  return decideLocally(state, domainCommand);
+}
+
+function refusalOf(error: {
+  code: string;
+  message: string;
+  details: { rule?: string; hint?: string };
+}): Refusal {
+  return {
+    code: error.code,
+    rule: error.details.rule ?? null,
+    message: error.message,
+    hint: error.details.hint ?? null,
+  };
+}
+
+/** A pending command after a rebase: still allowed (with what it now decides), or now refused. */
+export type PendingOutcome =
+  | { readonly row: OutboxRow; readonly ok: true; readonly events: readonly ConversationEvent[] }
+  | { readonly row: OutboxRow; readonly ok: false; readonly refusal: Refusal };
+
+/** The synced state with this device's pending commands decided on it, in their sending order. */
+export interface Rebased {
+  readonly state: ConversationState;
+  /** The pending commands' events, in order: shown at once, marked pending, never stored. */
+  readonly events: readonly ConversationEvent[];
+  readonly outcomes: readonly PendingOutcome[];
+}
+
+/**
+ * Rebases this device's waiting commands on `synced` (the server's events as far as they have
+ * arrived): each is decided again, in sequence order, on the state the ones before it lead to, at
+ * `now` (the server decides when it receives them, not when they were queued). A command the new
+ * state refuses (the window closed meanwhile, the conversation was erased) is reported refused
+ * with the domain's code; the server will decide it once more when it arrives. Refused rows and
+ * other conversations' rows are left out.
+ */
+export function rebase(
+  synced: ConversationState,
+  rows: readonly OutboxRow[],
+  context: { readonly now: number; readonly templates: readonly MessageTemplate[] },
+): Rebased {
+  const waiting = rows
+    .filter((row) => row.sequence !== undefined && row.refusal === null)
+    .sort((a, b) => a.sequence! - b.sequence!);
+  let state = synced;
+  const events: ConversationEvent[] = [];
+  const outcomes: PendingOutcome[] = [];
+  for (const row of waiting) {
+    const decision = decideCommand(state, row.command, { agentId: row.agentId, ...context });
+    if (decision.ok) {
+      state = decision.state;
+      events.push(...decision.events);
+      outcomes.push({ row, ok: true, events: decision.events });
+    } else {
+      const { ok: _ok, ...refusal } = decision;
+      outcomes.push({ row, ok: false, refusal });
+    }
+  }
+  return { state, events, outcomes };
+}
+
+/**
+ * A refusal in words for the agent: the domain's sentence and next step for its code
+ * (`describeRefusal`), the server's or rule's own words for a code the domain does not describe.
+ */
+export function explainRefusal(refusal: Refusal): {
+  readonly message: string;
+  readonly nextStep: string | null;
+} {
+  const described = describeRefusal(refusal.code);
+  if (described.message !== UNDESCRIBED.message) return described;
+  return { message: sentence(refusal.message), nextStep: refusal.hint ? sentence(refusal.hint) : null };
+}
+
+/** What `describeRefusal` answers for a code it does not know. */
+const UNDESCRIBED = describeRefusal('');
+
+function sentence(text: string): string {
+  const trimmed = text.trim();
+  if (trimmed === '') return trimmed;
+  const first = trimmed[0]!.toUpperCase() + trimmed.slice(1);
+  return /[.!?]$/.test(first) ? first : `${first}.`;
 }

@@ -1,8 +1,8 @@
-import type { MessageTag, MessageTemplate, ReplyContent } from '@parley/domain';
+import type { ClientCommand, MessageTag, MessageTemplate, ReplyContent } from '@parley/domain';
 import {
   createClient,
   errorData,
-  replyTransport,
+  commandTransport,
   classifyReplyError,
   syncApi,
   type Client,
@@ -11,7 +11,15 @@ import { databaseName, ParleyDb } from './db/schema';
 import { newId } from './ids';
 import { OutboxFlusher } from './outbox/flusher';
 import { browserLocks } from './outbox/locks';
-import { queueReply, takeBack, type QueueResult, type ReplyTarget } from './outbox/queue';
+import {
+  queueCommand,
+  queueReply,
+  takeBack,
+  type CommandResult,
+  type CommandTarget,
+  type QueueResult,
+  type ReplyTarget,
+} from './outbox/queue';
 import { SyncEngine } from './sync/engine';
 
 /** Who is signed in on this device, kept so the app opens offline. */
@@ -124,7 +132,7 @@ export class Session {
     this.db = new ParleyDb(databaseName(account.tenantId, account.agent.id));
     this.flusher = new OutboxFlusher({
       db: this.db,
-      send: replyTransport(this.client),
+      send: commandTransport(this.client),
       classify: classifyReplyError,
       locks: browserLocks(),
       lockName: `parley-outbox:${this.db.name}`,
@@ -212,6 +220,22 @@ export class Session {
       { now: Date.now(), templates },
     );
     if (result.ok) void this.flusher.flush();
+    return result;
+  }
+
+  /**
+   * Queues any command on a conversation (note, label, assignment, status, snooze, priority, read
+   * state): the domain decides it here first, it shows at once as pending, and the outbox sends it
+   * when the network allows. Works offline.
+   */
+  async command(target: CommandTarget, command: ClientCommand): Promise<CommandResult> {
+    const templates = await this.templates();
+    const result = await queueCommand(this.db, target, command, {
+      agentId: this.account.agent.id,
+      now: Date.now(),
+      templates,
+    });
+    if (result.ok && result.row) void this.flusher.flush();
     return result;
   }
 

@@ -6,9 +6,10 @@ import {
   fold,
   type Conversation,
   type InboundContent,
+  type MessageTemplate,
 } from '@parley/domain';
 import type { EventRow, OutboxRow, Refusal } from './db/schema';
-import { asConversationEvent } from './decide';
+import { asConversationEvent, rebase, type PendingOutcome } from './decide';
 
 /**
  * What the agent sees on one of their replies. `queued` waits on this device, `sending` is on its
@@ -31,6 +32,10 @@ export type TimelineItem =
       readonly text: string;
       readonly at: number;
       readonly agentId: string;
+      /** Only on this device so far (a queued `AddNote`): shown at once, marked pending. */
+      readonly pending: boolean;
+      /** The rules refuse it on the newest state (rebase), or the server refused it. */
+      readonly refusal: Refusal | null;
     }
   | {
       readonly kind: 'reply';
@@ -51,19 +56,34 @@ export type TimelineItem =
 export const contentText = contentLine;
 
 /**
- * The conversation as the domain folds its events (the same `evolve` the server runs), and its
- * timeline: the server's messages, replies and notes in the domain's timeline order (rule CV14),
- * then this device's replies not yet acknowledged.
+ * The conversation as the domain folds its events (the same `evolve` the server runs), with this
+ * device's pending commands rebased on it (`state`: what the agent sees, pending included;
+ * `pending`: each waiting command, still allowed or now refused), and its timeline: the server's
+ * messages, replies and notes in the domain's timeline order (rule CV14), then this device's
+ * replies and notes not yet acknowledged.
  */
 export function buildTimeline(
   events: readonly EventRow[],
   outbox: readonly OutboxRow[],
   inFlight: readonly string[],
-): { readonly state: Conversation | null; readonly items: TimelineItem[] } {
+  context: { readonly now: number; readonly templates: readonly MessageTemplate[] } = {
+    now: Date.now(),
+    templates: [],
+  },
+): {
+  readonly state: Conversation | null;
+  readonly synced: Conversation | null;
+  readonly pending: readonly PendingOutcome[];
+  readonly items: TimelineItem[];
+} {
   const sorted = [...events].sort((a, b) => a.version - b.version);
   // An event type this build does not know (a newer server's) is left out, not folded.
   const domainEvents = sorted.flatMap((event) => asConversationEvent(event) ?? []);
-  const state = fold(decider, decider.initialState(), domainEvents);
+  const synced = fold(decider, decider.initialState(), domainEvents);
+  // Before its events are fetched the device cannot decide on the conversation: nothing is rebased.
+  const rebased = synced ? rebase(synced, outbox, context) : { state: synced, events: [], outcomes: [] };
+  const outcomes = new Map(rebased.outcomes.map((outcome) => [outcome.row.clientMessageId, outcome]));
+  const state = rebased.state;
   // CV14: messages by the platform's timestamp, replies and notes by their own time; the log
   // (and Dexie) keep the order they arrived in.
   const items: TimelineItem[] = conversationTimeline(domainEvents).map((entry): TimelineItem => {
@@ -100,35 +120,62 @@ export function buildTimeline(
           text: entry.text,
           at: entry.at,
           agentId: entry.agentId,
+          pending: false,
+          refusal: null,
         };
       default:
         return assertNever(entry);
     }
   });
-  const seen = new Set(items.flatMap((item) => (item.kind === 'reply' ? [item.clientMessageId] : [])));
+  const seen = new Set(
+    items.flatMap((item) =>
+      item.kind === 'reply' ? [item.clientMessageId] : item.kind === 'note' ? [item.key] : [],
+    ),
+  );
   const sending = new Set(inFlight);
   const local = [...outbox]
-    .filter((row) => !seen.has(row.clientMessageId))
+    .filter((row) =>
+      row.command.type === 'QueueReply'
+        ? !seen.has(row.clientMessageId)
+        : row.command.type === 'AddNote' && !seen.has(`note-${row.command.noteId}`),
+    )
     .sort(
       (a, b) =>
         (a.sequence ?? a.refusedSequence ?? 0) - (b.sequence ?? b.refusedSequence ?? 0) ||
         a.createdAt - b.createdAt,
     );
   for (const row of local) {
+    const outcome = outcomes.get(row.clientMessageId);
+    // Refused by the server for good, or by the rules on the newest state (it is still sent: the
+    // server decides once more, and may see what this device has not yet).
+    const refusal = row.refusal ?? (outcome && !outcome.ok ? outcome.refusal : null);
+    if (row.command.type === 'AddNote') {
+      items.push({
+        kind: 'note',
+        key: `note-${row.command.noteId}`,
+        text: row.command.text,
+        at: row.createdAt,
+        agentId: row.agentId,
+        pending: true,
+        refusal,
+      });
+      continue;
+    }
+    if (row.command.type !== 'QueueReply') continue;
     items.push({
       kind: 'reply',
       key: `reply-${row.clientMessageId}`,
       clientMessageId: row.clientMessageId,
-      text: contentText(row.content),
+      text: contentText(row.command.content),
       at: row.createdAt,
-      state: row.refusal ? 'refused' : sending.has(row.clientMessageId) ? 'sending' : 'queued',
-      reason: row.refusal?.code ?? null,
-      refusal: row.refusal,
+      state: refusal ? 'refused' : sending.has(row.clientMessageId) ? 'sending' : 'queued',
+      reason: refusal?.code ?? null,
+      refusal,
       local: row.refusal !== null || row.attempts === 0,
       attempts: row.attempts,
     });
   }
-  return { state, items };
+  return { state, synced, pending: rebased.outcomes, items };
 }
 
 /** Words for a reply state, for people and screen readers. */

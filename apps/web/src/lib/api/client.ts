@@ -7,7 +7,7 @@ import {
   isTRPCClientError,
   splitLink,
 } from '@trpc/client';
-import type { Failure, ReplyTransport } from '../outbox/flusher';
+import type { CommandTransport, Failure } from '../outbox/flusher';
 import type { LiveHandlers, SyncApi } from '../sync/engine';
 import type { ApiErrorData } from './wire';
 
@@ -31,14 +31,14 @@ export function createClient(baseUrl = '/trpc') {
 
 export type Client = ReturnType<typeof createClient>;
 
-/** How long one batch of replies may take before it is abandoned and resent (which is safe). */
-const REPLY_BATCH_TIMEOUT_MS = 30_000;
+/** How long one batch of commands may take before it is abandoned and resent (which is safe). */
+const COMMAND_BATCH_TIMEOUT_MS = 30_000;
 
-/** Sends a batch of numbered replies. */
-export function replyTransport(client: Client): ReplyTransport {
+/** Sends a batch of numbered commands (every agent command on a conversation, issue #14). */
+export function commandTransport(client: Client): CommandTransport {
   return (batch, signal) =>
-    client.conversations.replyBatch.mutate(batch, {
-      signal: AbortSignal.any([signal, AbortSignal.timeout(REPLY_BATCH_TIMEOUT_MS)]),
+    client.conversations.commandBatch.mutate(batch, {
+      signal: AbortSignal.any([signal, AbortSignal.timeout(COMMAND_BATCH_TIMEOUT_MS)]),
     });
 }
 
@@ -47,7 +47,7 @@ export function errorData(error: unknown): ApiErrorData | undefined {
   return isTRPCClientError<AppRouter>(error) ? (error.data ?? undefined) : undefined;
 }
 
-/** What a failed reply request means for the outbox (see `Failure`). */
+/** What a failed command request means for the outbox (see `Failure`). */
 export function classifyReplyError(error: unknown): Failure {
   const data = errorData(error);
   const message = error instanceof Error ? error.message : String(error);

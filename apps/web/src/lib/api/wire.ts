@@ -37,5 +37,14 @@ export type ReplyBatchAnswer = Outputs['conversations']['replyBatch'];
 /** The server's answer for one reply: accepted, refused (with the rule) or out of order. */
 export type ReplyAnswer = ReplyBatchAnswer['answers'][number];
 
+/** A run of one client's numbered commands as `conversations.commandBatch` takes it (issue #14). */
+export type CommandBatchRequest = Inputs['conversations']['commandBatch'];
+/** One numbered command of a batch. */
+export type CommandRequest = CommandBatchRequest['commands'][number];
+/** A command batch's answers: one per command, in order, stopping at the first out-of-order. */
+export type CommandBatchAnswer = Outputs['conversations']['commandBatch'];
+/** The server's answer for one command: accepted, refused (with the rule) or out of order. */
+export type CommandAnswer = CommandBatchAnswer['answers'][number];
+
 /** The `data` of an error the API answered with: HTTP status, tRPC code, the domain's code and rule. */
 export type ApiErrorData = inferRouterError<AppRouter>['data'];

@@ -1,6 +1,7 @@
 import Dexie from 'dexie';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ParleyDb, SCHEMA_V1, SCHEMA_VERSION, databaseName } from './schema';
+import { ParleyDb, SCHEMA_V1, SCHEMA_V2, SCHEMA_VERSION, databaseName } from './schema';
+import { queueCommand } from '../outbox/queue';
 
 const names: string[] = [];
 afterEach(async () => {
@@ -45,7 +46,7 @@ async function createV1(name: string): Promise<void> {
 }
 
 describe('the local schema', () => {
-  it('is at version 2', async () => {
+  it('is at version 3', async () => {
     const db = new ParleyDb('schema-current');
     names.push(db.name);
     await db.open();
@@ -65,7 +66,12 @@ describe('the local schema', () => {
       attempts: 0,
       lastError: null,
       refusal: null,
-      content: { type: 'text', text: 'queued under v1' },
+      command: {
+        type: 'QueueReply',
+        clientMessageId: 'm1',
+        content: { type: 'text', text: 'queued under v1' },
+        tag: null,
+      },
     });
     expect((await db.meta.get('outbox'))?.value).toEqual({ clientId: 'dev-1', nextSequence: 8 });
     expect(await db.conversations.get('c1')).toMatchObject({
@@ -86,6 +92,67 @@ describe('the local schema', () => {
     expect(pending).toEqual(['c2']);
     await db.drafts.put({ conversationId: 'c1', text: 'hello', updatedAt: 1 });
     expect(await db.drafts.count()).toBe(1);
+    db.close();
+  });
+
+  it('upgrades v2 (#14): queued and refused replies become QueueReply commands, nothing lost, numbering kept', async () => {
+    const name = 'schema-upgrade-v3';
+    names.push(name);
+    const v2 = new Dexie(name);
+    v2.version(1).stores(SCHEMA_V1);
+    v2.version(2).stores(SCHEMA_V2);
+    await v2.open();
+    const reply = (id: string, extra: object) => ({
+      clientMessageId: id,
+      conversationId: 'c1',
+      content: { type: 'text', text: `reply ${id}` },
+      tag: id === 'm2' ? 'HUMAN_AGENT' : null,
+      agentId: 'ana',
+      createdAt: 5,
+      attempts: 1,
+      lastError: 'no connection',
+      refusal: null,
+      ...extra,
+    });
+    await v2.table('outbox').bulkPut([
+      reply('m1', { sequence: 3 }),
+      reply('m2', { sequence: 4 }),
+      reply('m0', {
+        refusedSequence: 2,
+        refusal: { code: 'WINDOW_CLOSED', rule: 'WA2', message: 'closed', hint: null },
+      }),
+    ]);
+    await v2.table('meta').put({ key: 'outbox', value: { clientId: 'dev-1', nextSequence: 5 } });
+    v2.close();
+
+    const db = new ParleyDb(name);
+    await db.open();
+    expect(db.verno).toBe(3);
+    const rows = await db.outbox.toArray();
+    expect(rows).toHaveLength(3);
+    for (const row of rows) {
+      expect(row.command).toEqual({
+        type: 'QueueReply',
+        clientMessageId: row.clientMessageId,
+        content: { type: 'text', text: `reply ${row.clientMessageId}` },
+        tag: row.clientMessageId === 'm2' ? 'HUMAN_AGENT' : null,
+      });
+      expect(row).not.toHaveProperty('content');
+    }
+    expect((await db.outbox.orderBy('sequence').toArray()).map((row) => row.clientMessageId)).toEqual([
+      'm1',
+      'm2',
+    ]);
+    expect(await db.outbox.get('m1')).toMatchObject({ attempts: 1, lastError: 'no connection' });
+    expect((await db.outbox.get('m0'))?.refusal?.code).toBe('WINDOW_CLOSED');
+    // The next command of any type continues the replies' numbering.
+    const label = await queueCommand(
+      db,
+      { conversationId: 'c9', platform: 'telegram', lastCustomerMessageAt: 1 },
+      { type: 'AddLabel', label: 'vip' },
+      { agentId: 'ana', now: 10, templates: [] },
+    );
+    expect(label).toMatchObject({ ok: true, row: { sequence: 5 } });
     db.close();
   });
 

@@ -1,5 +1,5 @@
 import Dexie, { type DexieOptions, type EntityTable } from 'dexie';
-import type { ConversationEvent, ConversationSummary, MessageTag, ReplyContent } from '@parley/domain';
+import type { ClientCommand, ConversationEvent, ConversationSummary } from '@parley/domain';
 
 /** A committed server event as the PWA keeps it; `(streamId, version)` is its identity. */
 export interface EventRow {
@@ -39,28 +39,33 @@ export interface Refusal {
 }
 
 /**
- * A reply in the outbox. While `sequence` is set it waits to be sent, in sequence order; a refused
- * reply loses its sequence (so it leaves the index the flusher reads) and keeps its reason until
- * the agent edits, replaces or discards it.
+ * A command in the outbox (issue #14: every agent command on a conversation, not only replies).
+ * While `sequence` is set it waits to be sent, in sequence order, numbered in one sequence with
+ * every other command of this device; a refused command loses its sequence (so it leaves the
+ * index the flusher reads) and keeps its reason until the agent edits, replaces or discards it.
  */
 export interface OutboxRow {
+  /**
+   * The command's id, the table's key: a reply's `clientMessageId`, a note's `noteId`, a fresh id
+   * for the others. (The name is the v1 key path, which IndexedDB cannot rename.)
+   */
   readonly clientMessageId: string;
   readonly conversationId: string;
   readonly sequence?: number;
-  readonly content: ReplyContent;
-  readonly tag: MessageTag | null;
+  /** What the agent asked, as the server's `conversations.commandBatch` takes it (schema v3). */
+  readonly command: ClientCommand;
   readonly agentId: string;
   readonly createdAt: number;
   /** How many times a request carried it; 0 means the server has never seen it. */
   readonly attempts: number;
   readonly lastError: string | null;
   readonly refusal: Refusal | null;
-  /** The sequence the refused reply had; kept for the record only. */
+  /** The sequence the refused command had; kept for the record only. */
   readonly refusedSequence?: number;
   /**
-   * What the domain's `decide` made of the reply on this device when it was queued (decision
-   * 0019): shown as provisional events once the server has acknowledged it. Absent on rows queued
-   * by a build before 0019, which show no provisional event (sync brings the real one).
+   * What the domain's `decide` made of the command on this device when it was queued (decision
+   * 0019). The screens decide pending commands again on the newest state (`rebase`); this copy is
+   * what the flusher shows as provisional events once the server has acknowledged a reply.
    */
   readonly decided?: readonly ConversationEvent[];
 }
@@ -84,7 +89,7 @@ export interface MetaRow {
 }
 
 /** The newest schema version; each older one is kept below so the upgrade path stays tested. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** The stores of schema v1 (the first shipped); v2 adds drafts and the list's indexes. */
 export const SCHEMA_V1 = {
@@ -101,6 +106,9 @@ export const SCHEMA_V2 = {
     'conversationId, lastActivityAt, [status+lastActivityAt], [assigneeKey+lastActivityAt], [assigneeKey+status+lastActivityAt]',
   drafts: 'conversationId',
 } as const;
+
+/** v3 changes no index: outbox rows hold a command (`OutboxRow.command`) instead of a reply's content. */
+export const SCHEMA_V3 = SCHEMA_V2;
 
 /** The PWA's local copy of one account's data. One database per (tenant, agent). */
 export class ParleyDb extends Dexie {
@@ -134,6 +142,25 @@ export class ParleyDb extends Dexie {
             row.attempts ??= 0;
             row.lastError ??= null;
             row.refusal ??= null;
+          });
+      });
+    this.version(3)
+      .stores(SCHEMA_V3)
+      .upgrade(async (tx) => {
+        // Replies queued before #14 become `QueueReply` commands, keeping their key, number and state.
+        await tx
+          .table('outbox')
+          .toCollection()
+          .modify((row: Record<string, unknown>) => {
+            if (row.command !== undefined) return;
+            row.command = {
+              type: 'QueueReply',
+              clientMessageId: row.clientMessageId,
+              content: row.content,
+              tag: row.tag ?? null,
+            };
+            delete row.content;
+            delete row.tag;
           });
       });
   }

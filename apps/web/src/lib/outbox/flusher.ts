@@ -1,14 +1,21 @@
 import { StreamCategory, streamFor } from '@parley/domain';
-import type { ReplyAnswer, ReplyBatchAnswer, ReplyBatchRequest } from '../api/wire';
+import type { ClientCommand } from '@parley/domain';
+import type { CommandAnswer, CommandBatchAnswer, CommandBatchRequest, CommandRequest } from '../api/wire';
 import type { EventRow, OutboxRow, ParleyDb, Refusal } from '../db/schema';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff';
 import type { Locks } from './locks';
 import { COUNTER_KEY, readCounter, type OutboxCounter } from './queue';
 
-export type { ReplyAnswer, ReplyBatchAnswer, ReplyBatchRequest, ReplyRequest } from '../api/wire';
+export type { CommandAnswer, CommandBatchAnswer, CommandBatchRequest, CommandRequest } from '../api/wire';
 
-/** Sends one batch; throws on anything but an answer (an error then concerns the batch's first reply). */
-export type ReplyTransport = (batch: ReplyBatchRequest, signal: AbortSignal) => Promise<ReplyBatchAnswer>;
+/**
+ * Sends one batch of numbered commands (`conversations.commandBatch`); throws on anything but an
+ * answer (an error then concerns the batch's first command).
+ */
+export type CommandTransport = (
+  batch: CommandBatchRequest,
+  signal: AbortSignal,
+) => Promise<CommandBatchAnswer>;
 
 /** What a failed request means for the outbox. */
 export type Failure =
@@ -43,7 +50,7 @@ export const DEFAULT_BATCH: BatchLimits = { replies: 100, contentChars: 256_000 
 
 export interface FlusherOptions {
   readonly db: ParleyDb;
-  readonly send: ReplyTransport;
+  readonly send: CommandTransport;
   readonly classify: (error: unknown) => Failure;
   readonly locks: Locks;
   /** The Web Lock's name: one flusher per account database across all tabs. */
@@ -162,17 +169,15 @@ export class OutboxFlusher {
       }
       const { rows, clientId } = batch;
       this.set({ phase: 'flushing', inFlight: rows.map((row) => row.clientMessageId), retryAt: null });
-      let answers: readonly ReplyAnswer[];
+      let answers: readonly CommandAnswer[];
       try {
         ({ answers } = await this.options.send(
           {
             clientId,
-            replies: rows.map((row) => ({
-              conversationId: row.conversationId,
+            commands: rows.map((row) => ({
               sequence: row.sequence!,
-              clientMessageId: row.clientMessageId,
-              content: row.content,
-              tag: row.tag,
+              conversationId: row.conversationId,
+              command: wireCommand(row.command),
             })),
           },
           this.abort.signal,
@@ -197,7 +202,7 @@ export class OutboxFlusher {
             return;
           case 'rejected':
             batch = await this.record([
-              { row: first, answer: { kind: 'rejected', refusal: failure.refusal } },
+              { row: first, answer: { status: 'rejected', refusal: failure.refusal } },
             ]);
             continue;
           case 'sequence-reused':
@@ -218,17 +223,17 @@ export class OutboxFlusher {
         return;
       }
       const last = results.at(-1)?.answer;
-      if (results.some((result) => result.answer.kind !== 'out-of-order')) renumbers = 0;
-      if (last?.kind !== 'out-of-order') {
+      if (results.some((result) => result.answer.status !== 'out-of-order')) renumbers = 0;
+      if (last?.status !== 'out-of-order') {
         batch = await this.record(results);
         continue;
       }
       await this.record(results, { claimNext: false });
       if (++renumbers > MAX_RENUMBERS) {
-        this.scheduleRetry(`the server expects reply ${last.expectedSequence}`);
+        this.scheduleRetry(`the server expects command ${last.expected}`);
         return;
       }
-      await this.renumberFrom(last.expectedSequence);
+      await this.renumberFrom(last.expected);
       batch = await db.transaction('rw', db.outbox, db.meta, () => this.claimNext());
     }
   }
@@ -280,12 +285,17 @@ export class OutboxFlusher {
     const next = await db.transaction('rw', db.outbox, db.events, db.meta, async () => {
       const accepted: Acknowledged[] = [];
       for (const { row, answer } of results) {
-        switch (answer.kind) {
+        switch (answer.status) {
           case 'accepted':
             accepted.push({ row, answer });
             break;
           case 'refused':
-            await this.refuse(row, answer);
+            await this.refuse(row, {
+              code: answer.code,
+              rule: answer.rule,
+              message: answer.message,
+              hint: answer.nextStep,
+            });
             break;
           case 'rejected':
             await this.refuse(row, answer.refusal);
@@ -304,46 +314,46 @@ export class OutboxFlusher {
   }
 
   /**
-   * The server has these replies (inside `record`'s transaction): they leave the outbox and show as
-   * provisional events until sync brings the real ones. A provisional event is what the domain's
-   * `decide` made of the reply when it was queued (`OutboxRow.decided`), at the version the server
-   * gave it; this device never builds an event itself (decision 0019). Three bulk requests for the
-   * whole batch, rather than three per reply.
+   * The server has these commands (inside `record`'s transaction): they leave the outbox and their
+   * events show as provisional until sync brings the real ones. A provisional event is what the
+   * domain's `decide` made of the command on this device (`OutboxRow.decided`), at the version the
+   * server gave the event it recorded; this device never builds an event itself (decision 0019).
+   * When the server decided otherwise (other event types, or none: a no-op on its state), nothing
+   * provisional is written and sync alone brings the truth. Bulk requests for the whole batch.
    */
   private async acknowledge(accepted: readonly Acknowledged[]): Promise<void> {
     if (accepted.length === 0) return;
     const { db } = this.options;
     await db.outbox.bulkDelete(accepted.map(({ row }) => row.clientMessageId));
-    // A null cursor: queued before (a resend), so its event is already on its way.
-    const fresh = accepted
-      .filter(({ answer }) => answer.cursor !== null)
-      .map((acknowledged) => ({
-        ...acknowledged,
-        streamId: streamFor(StreamCategory.conversation, acknowledged.row.conversationId),
-      }));
-    const existing = await db.events.bulkGet(
-      fresh.map(({ streamId, answer }): [string, number] => [streamId, answer.version]),
-    );
-    const provisional = fresh
-      .filter((_, i) => existing[i] === undefined)
-      .flatMap(({ row, answer, streamId }): EventRow[] => {
-        // A reply is decided as exactly one event, which the server's answer numbers.
-        const [event, ...more] = row.decided ?? [];
-        if (!event || more.length > 0) return [];
+    const candidates = accepted.flatMap(({ row, answer }): EventRow[] => {
+      const decided = row.decided ?? [];
+      const recorded = answer.events;
+      if (recorded.length !== decided.length) return [];
+      if (recorded.some((at, index) => at.type !== decided[index]!.type)) return [];
+      const streamId = streamFor(StreamCategory.conversation, row.conversationId);
+      return decided.flatMap((event, index): EventRow[] => {
+        const at = recorded[index]!;
         return [
           {
             streamId,
-            version: answer.version,
+            version: at.version,
             conversationId: row.conversationId,
-            id: `provisional-${row.clientMessageId}`,
+            id: `provisional-${row.clientMessageId}-${index}`,
             ...event,
             metadata: {},
             recordedAt: this.clock(),
-            cursor: answer.cursor!,
+            cursor: at.cursor,
             provisional: true,
           },
         ];
       });
+    });
+    if (candidates.length === 0) return;
+    // An event sync already brought is the truth: never overwrite it with a provisional one.
+    const existing = await db.events.bulkGet(
+      candidates.map((row): [string, number] => [row.streamId, row.version]),
+    );
+    const provisional = candidates.filter((_, i) => existing[i] === undefined);
     if (provisional.length > 0) await db.events.bulkPut(provisional);
   }
 
@@ -392,31 +402,36 @@ interface Batch {
 /** A row and what the server (or, for a request it can never take, this device) said about it. */
 type Acknowledged = {
   readonly row: OutboxRow;
-  readonly answer: Extract<ReplyAnswer, { kind: 'accepted' }>;
+  readonly answer: Extract<CommandAnswer, { status: 'accepted' }>;
 };
 
 type BatchResult = {
   readonly row: OutboxRow;
-  readonly answer: ReplyAnswer | { readonly kind: 'rejected'; readonly refusal: Refusal };
+  readonly answer: CommandAnswer | { readonly status: 'rejected'; readonly refusal: Refusal };
 };
 
 /**
  * Matches answers to the rows sent, in order. An answer that names another reply than the row at
  * its place (which a correct server never sends) ends the match: those rows stay and are resent.
  */
-function pairAnswers(rows: readonly OutboxRow[], answers: readonly ReplyAnswer[]): BatchResult[] {
+function pairAnswers(rows: readonly OutboxRow[], answers: readonly CommandAnswer[]): BatchResult[] {
   const results: BatchResult[] = [];
   for (const [index, answer] of answers.entries()) {
     const row = rows[index];
     if (!row || answer.sequence !== row.sequence) break;
-    if (answer.kind !== 'out-of-order' && answer.clientMessageId !== row.clientMessageId) break;
+    if (answer.status === 'accepted' && answer.conversationId !== row.conversationId) break;
     results.push({ row, answer });
-    if (answer.kind === 'out-of-order') break;
+    if (answer.status === 'out-of-order') break;
   }
   return results;
 }
 
-/** A rough size of a reply's content, to keep one request's body bounded. */
+/** A rough size of a command (a reply's content), to keep one request's body bounded. */
 function contentSize(row: OutboxRow): number {
-  return JSON.stringify(row.content).length;
+  return JSON.stringify(row.command.type === 'QueueReply' ? row.command.content : row.command).length;
+}
+
+/** The domain's command as the request carries it (the wire's arrays are not `readonly`). */
+function wireCommand(command: ClientCommand): CommandRequest['command'] {
+  return command.type === 'AddNote' ? { ...command, mentions: [...command.mentions] } : command;
 }

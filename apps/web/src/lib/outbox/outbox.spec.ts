@@ -91,7 +91,9 @@ describe('queueing a reply', () => {
     const first = await queueText(db, 'one');
     const second = await queueText(db, 'two');
     expect([first.sequence, second.sequence]).toEqual([1, 2]);
-    expect((await pendingReplies(db)).map((row) => row.content)).toEqual([
+    expect(
+      (await pendingReplies(db)).map((row) => row.command.type === 'QueueReply' && row.command.content),
+    ).toEqual([
       { type: 'text', text: 'one' },
       { type: 'text', text: 'two' },
     ]);
@@ -238,7 +240,7 @@ describe('flushing the outbox', () => {
     expect(server.applied.map((reply) => reply.text)).toEqual(['fine']);
     const row = await db.outbox.get(refused.clientMessageId);
     expect(row).toMatchObject({
-      refusal: { code: 'WINDOW_CLOSED', hint: 'send an approved template' },
+      refusal: { code: 'WINDOW_CLOSED', rule: 'WA2', hint: 'Send a template instead' },
       refusedSequence: 1,
     });
     expect(row?.sequence).toBeUndefined();

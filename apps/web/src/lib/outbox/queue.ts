@@ -1,9 +1,15 @@
-import type { MessageTag, MessageTemplate, Platform, QueueReply, ReplyContent } from '@parley/domain';
-import { conversationFromList, decideLocally, localConversation } from '../decide';
+import type { ClientCommand, MessageTag, MessageTemplate, ReplyContent } from '@parley/domain';
+import {
+  conversationFromList,
+  decideCommand,
+  localConversation,
+  rebase,
+  type KnownConversation,
+} from '../decide';
 import { newId } from '../ids';
 import type { OutboxRow, ParleyDb, Refusal } from '../db/schema';
 
-/** The meta row that numbers this device's replies: one client id, and the next number to give. */
+/** The meta row that numbers this device's commands: one client id, and the next number to give. */
 export interface OutboxCounter {
   readonly clientId: string;
   readonly nextSequence: number;
@@ -20,12 +26,10 @@ export async function readCounter(db: ParleyDb): Promise<OutboxCounter> {
   return counter;
 }
 
+/** What the screen knows about the conversation when the agent acts on it (the list row's fields). */
+export type CommandTarget = KnownConversation;
 /** What the composer knows about the conversation when the agent presses Send. */
-export interface ReplyTarget {
-  readonly conversationId: string;
-  readonly platform: Platform;
-  readonly lastCustomerMessageAt: number | null;
-}
+export type ReplyTarget = CommandTarget;
 
 export interface NewReply {
   readonly content: ReplyContent;
@@ -33,14 +37,103 @@ export interface NewReply {
   readonly agentId: string;
 }
 
-export type QueueResult = { readonly ok: true; readonly row: OutboxRow } | ({ readonly ok: false } & Refusal);
+/** The refusal shown when the device's storage is full: nothing was queued. */
+export const STORAGE_FULL: Refusal = {
+  code: 'STORAGE_FULL',
+  rule: null,
+  message: 'This device has no storage left, so the change was not saved',
+  hint: 'Free some space on the device (or discard old drafts), then try again',
+};
 
 /**
- * Runs the domain's `decide` on a `QueueReply` command at `now`, on the conversation as this device
- * knows it (its stored events folded with `evolve`; the list row's platform and window when none
- * are stored): a closed window asks for a template, text over the platform's limit is refused,
- * exactly as the server will decide. If the rules allow it, writes it to the outbox with the next
- * sequence number and the decided events, in one transaction. It shows in the conversation at once.
+ * Queued (`row`), nothing to change (`row: null`: the conversation already is as asked, so nothing
+ * is sent), or refused on this device by the domain's rules or for want of storage.
+ */
+export type CommandResult =
+  { readonly ok: true; readonly row: OutboxRow | null } | ({ readonly ok: false } & Refusal);
+
+export type QueueResult = { readonly ok: true; readonly row: OutboxRow } | ({ readonly ok: false } & Refusal);
+
+/** A storage quota error, however Dexie or the browser wraps it. */
+export function isQuotaExceeded(error: unknown): boolean {
+  for (let cause: unknown = error; cause; cause = (cause as { inner?: unknown }).inner) {
+    if (typeof cause === 'object' && (cause as { name?: unknown }).name === 'QuotaExceededError') return true;
+  }
+  return false;
+}
+
+/**
+ * Queues one command of the agent on a conversation (issue #14): the domain decides it first,
+ * exactly as the server will (`toConversationCommand` + `decide`), on the conversation as this
+ * device knows it: its stored events (the list row's fields when none are stored), with the
+ * commands already waiting in the outbox decided on top (`rebase`), so that "add a label" then
+ * "remove it" offline works. If the rules allow it and it changes something, it is written to the
+ * outbox with the next number of this device's one sequence and its decided events, in one
+ * transaction: all of it or, when the storage quota runs out, none of it.
+ */
+export async function queueCommand(
+  db: ParleyDb,
+  target: CommandTarget,
+  command: ClientCommand,
+  context: { readonly agentId: string; readonly now: number; readonly templates: readonly MessageTemplate[] },
+): Promise<CommandResult> {
+  // Read outside the outbox's transaction, which stays out of the sync engine's way: the server
+  // decides the command again on its own state in any case.
+  const [stored, waiting] = await Promise.all([
+    db.events
+      .where('[conversationId+version]')
+      .between([target.conversationId, 0], [target.conversationId, Infinity])
+      .toArray(),
+    db.outbox.where('conversationId').equals(target.conversationId).toArray(),
+  ]);
+  const synced = localConversation(stored) ?? conversationFromList(target);
+  const base = rebase(synced, waiting, context).state;
+  const decision = decideCommand(base, command, context);
+  if (!decision.ok) {
+    const { ok: _ok, ...refusal } = decision;
+    return { ok: false, ...refusal };
+  }
+  if (decision.events.length === 0) return { ok: true, row: null };
+  try {
+    return await db.transaction('rw', db.outbox, db.meta, async () => {
+      const counter = await readCounter(db);
+      const queued: OutboxRow = {
+        clientMessageId: commandIdOf(command),
+        conversationId: target.conversationId,
+        sequence: counter.nextSequence,
+        command,
+        agentId: context.agentId,
+        createdAt: context.now,
+        attempts: 0,
+        lastError: null,
+        refusal: null,
+        decided: decision.events,
+      };
+      await db.outbox.add(queued);
+      await db.meta.put({
+        key: COUNTER_KEY,
+        value: { ...counter, nextSequence: counter.nextSequence + 1 } satisfies OutboxCounter,
+      });
+      return { ok: true as const, row: queued };
+    });
+  } catch (error) {
+    // The transaction aborted: neither the row nor the number was written.
+    if (isQuotaExceeded(error)) return { ok: false, ...STORAGE_FULL };
+    throw error;
+  }
+}
+
+/** The outbox key of a command: a reply's message id, a note's id, else a fresh id. */
+function commandIdOf(command: ClientCommand): string {
+  if (command.type === 'QueueReply') return command.clientMessageId;
+  if (command.type === 'AddNote') return command.noteId;
+  return newId();
+}
+
+/**
+ * Queues a reply: a `QueueReply` command with a new message id. A closed window asks for a
+ * template, text over the platform's limit is refused, exactly as the server will decide. It shows
+ * in the conversation at once.
  */
 export async function queueReply(
   db: ParleyDb,
@@ -48,47 +141,16 @@ export async function queueReply(
   reply: NewReply,
   context: { readonly now: number; readonly templates: readonly MessageTemplate[] },
 ): Promise<QueueResult> {
-  const command: QueueReply = {
-    type: 'QueueReply',
-    data: {
-      clientMessageId: newId(),
-      agentId: reply.agentId,
-      content: reply.content,
-      tag: reply.tag,
-      now: context.now,
-      templates: context.templates,
-    },
-  };
-  // Read outside the outbox's transaction, which stays out of the sync engine's way: the server
-  // decides the reply again on its own state in any case.
-  const stored = await db.events
-    .where('[conversationId+version]')
-    .between([target.conversationId, 0], [target.conversationId, Infinity])
-    .toArray();
-  const decision = decideLocally(localConversation(stored) ?? conversationFromList(target), command);
-  if (!decision.ok) return decision;
-  return db.transaction('rw', db.outbox, db.meta, async () => {
-    const counter = await readCounter(db);
-    const queued: OutboxRow = {
-      clientMessageId: command.data.clientMessageId,
-      conversationId: target.conversationId,
-      sequence: counter.nextSequence,
-      content: reply.content,
-      tag: reply.tag,
-      agentId: reply.agentId,
-      createdAt: context.now,
-      attempts: 0,
-      lastError: null,
-      refusal: null,
-      decided: decision.events,
-    };
-    await db.outbox.add(queued);
-    await db.meta.put({
-      key: COUNTER_KEY,
-      value: { ...counter, nextSequence: counter.nextSequence + 1 } satisfies OutboxCounter,
-    });
-    return { ok: true as const, row: queued };
-  });
+  const result = await queueCommand(
+    db,
+    target,
+    { type: 'QueueReply', clientMessageId: newId(), content: reply.content, tag: reply.tag },
+    { agentId: reply.agentId, ...context },
+  );
+  if (!result.ok) return result;
+  // A reply with a new message id always decides one event, so it is always queued.
+  if (!result.row) throw new Error('a new reply decided no event');
+  return { ok: true, row: result.row };
 }
 
 /** Why a reply cannot be taken back. */
@@ -114,7 +176,12 @@ export async function takeBack(
   });
 }
 
-/** The replies waiting to be sent, in sending order. */
-export function pendingReplies(db: ParleyDb): Promise<OutboxRow[]> {
+/** The commands waiting to be sent, in sending order (a refused one has no sequence: not listed). */
+export function pendingCommands(db: ParleyDb): Promise<OutboxRow[]> {
   return db.outbox.orderBy('sequence').toArray();
+}
+
+/** The replies waiting to be sent, in sending order. */
+export async function pendingReplies(db: ParleyDb): Promise<OutboxRow[]> {
+  return (await pendingCommands(db)).filter((row) => row.command.type === 'QueueReply');
 }
