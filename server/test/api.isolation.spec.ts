@@ -64,6 +64,25 @@ const MATRIX: Record<string, Case> = {
     ],
     expect: 'NOT_FOUND',
   },
+  'conversations.commandBatch': {
+    inputs: [
+      {
+        clientId: 'spy-commands',
+        commands: [{ sequence: 1, conversationId: 'globex-1', command: { type: 'AddLabel', label: 'spy' } }],
+      },
+      {
+        clientId: 'spy-commands-2',
+        commands: [
+          {
+            sequence: 1,
+            conversationId: 'globex-1',
+            command: { type: 'QueueReply', clientMessageId: 'spy-c1', content: text, tag: null },
+          },
+        ],
+      },
+    ],
+    expect: 'NOT_FOUND',
+  },
   'conversations.assign': {
     inputs: [
       { conversationId: 'globex-1', agentId: 'ana' },

@@ -114,7 +114,7 @@ export const clientCommand = z.discriminatedUnion('type', [
     type: z.literal('AddNote'),
     noteId: id,
     text: agentText(10_000),
-    mentions: z.array(id).max(50),
+    mentions: z.array(id).max(50).readonly(),
   }),
   z.object({ type: z.literal('AddLabel'), label }),
   z.object({ type: z.literal('RemoveLabel'), label }),

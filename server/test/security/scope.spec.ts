@@ -201,6 +201,17 @@ const OUTSIDE: Record<string, readonly { readonly input: unknown; readonly expec
       expect: 'NOT_FOUND',
     },
   ],
+  'conversations.commandBatch': [
+    ...[
+      { type: 'AddLabel', label: 'spy' },
+      { type: 'SetStatus', status: 'resolved' },
+      { type: 'MarkConversationRead', upTo: 1 },
+      { type: 'QueueReply', clientMessageId: 'c-3', content: text, tag: null },
+    ].map((command, i) => ({
+      input: { clientId: `chloe-c${i}`, commands: [{ sequence: 1, conversationId: 'vip-1', command }] },
+      expect: 'NOT_FOUND' as const,
+    })),
+  ],
   'conversations.assign': [
     { input: { conversationId: 'vip-1', agentId: 'chloe' }, expect: 'NOT_FOUND' },
     { input: { conversationId: 'vip-1', agentId: null }, expect: 'NOT_FOUND' },
