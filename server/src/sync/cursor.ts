@@ -132,6 +132,8 @@ function makeTenantCursors(epoch: string, keys: TenantKeys): TenantCursors {
       if (match[1] !== epoch) return { kind: 'foreign' };
       const sealed = Buffer.from(match[2]!, 'base64url');
       if (sealed.length !== IV_BYTES + PLAIN_BYTES + TAG_BYTES) return { kind: 'malformed' };
+      // Base64 has spare bits in its last character: another spelling of the same bytes is an edit.
+      if (sealed.toString('base64url') !== match[2]) return { kind: 'forged' };
       try {
         const decipher = createDecipheriv('aes-256-gcm', keys.cipher, sealed.subarray(0, IV_BYTES), {
           authTagLength: TAG_BYTES,

@@ -204,8 +204,16 @@ describe.each(DATABASE_KINDS)('[SC] [SD] leases across a crash on %s', (kind) =>
       "LATE's three messages",
     );
     expect(received).toEqual(['wamid.LATE0', 'wamid.LATE1', 'wamid.LATE2']);
-    const rows = await db.sql.query<{ status: string; locked_by: string | null }>(
-      `SELECT status, locked_by FROM webhook_inbox WHERE body LIKE '%wamid.LATE1%'`,
+    // The row is marked processed just after its events commit: wait for that step too.
+    const rows = await eventually(
+      async () => {
+        const now = await db.sql.query<{ status: string; locked_by: string | null }>(
+          `SELECT status, locked_by FROM webhook_inbox WHERE body LIKE '%wamid.LATE1%'`,
+        );
+        return now.every((row) => row.status !== 'processing') ? now : undefined;
+      },
+      20_000,
+      "LATE1's delivery to settle",
     );
     expect(rows).toEqual([{ status: 'processed', locked_by: null }]);
     // The dead owner is gone; only the new process is registered.
