@@ -6,6 +6,7 @@ import { metaSignature } from '../src/channels/signature';
 import { whatsappText } from '../src/channels/simulators/payloads';
 import { openApiHarness, serveHttp, type ApiHarness, type Caller } from './api.support';
 import { eventually } from './fixtures/channels/harness';
+import { queueReply as queueAgentReply } from './support/queue-reply';
 
 const demo = tenantId('demo');
 const WA_CHANNEL = '100000000000001'; // the demo seed's WhatsApp phone number id
@@ -39,7 +40,7 @@ describe('admin.channels: dead letters, secret rotation and the fault panel, per
   };
   /** Ana's text reply, queued with its outbox row as the API queues it. */
   const queueReply = (conversationId: string, clientMessageId: string, text: string) =>
-    h.services.channels.queueReply(demo, conversationId, {
+    queueAgentReply(h.services, demo, conversationId, {
       type: 'QueueReply',
       data: {
         clientMessageId,

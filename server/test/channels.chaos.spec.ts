@@ -10,6 +10,7 @@ import {
   TENANT,
   type Harness,
 } from './fixtures/channels/harness';
+import { queueReply } from './support/queue-reply';
 
 const CONVERSATIONS = 100;
 const REPLIES_EACH = 20;
@@ -64,7 +65,7 @@ describe.each(DATABASE_KINDS)('channels under chaos on %s', (kind) => {
       await Promise.all(
         conversations.map(async (id, c) => {
           for (let r = 0; r < REPLIES_EACH; r++) {
-            await h.channels.queueReply(TENANT, id, {
+            await queueReply({ db: h.database.db, grains: h.grains }, TENANT, id, {
               type: 'QueueReply',
               data: {
                 clientMessageId: `c${c}-r${r}`,

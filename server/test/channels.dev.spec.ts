@@ -3,6 +3,7 @@ import { tenantId } from '@parley/domain';
 import { seedDemoChannels } from '../src/channels';
 import { routeDemoConversations, seedDemo } from '../src/seed';
 import { eventually, FAST, openHarness, type Harness } from './fixtures/channels/harness';
+import { queueReply } from './support/queue-reply';
 
 describe("the simulators' fault API and the customer simulator", () => {
   let h: Harness;
@@ -76,7 +77,7 @@ describe("the simulators' fault API and the customer simulator", () => {
     expect(await h.count('channel_contacts', "conversation_id LIKE 'demo-%'")).toBe(4);
     expect(await h.count('channel_contacts', "tenant_id = 'globex'")).toBe(0);
 
-    await h.channels.queueReply(demo, 'demo-1', {
+    await queueReply({ db: h.database.db, grains: h.grains }, demo, 'demo-1', {
       type: 'QueueReply',
       data: {
         clientMessageId: 'seeded-reply',

@@ -13,6 +13,7 @@ import {
   TENANT,
   type Harness,
 } from './fixtures/channels/harness';
+import { queueReply } from './support/queue-reply';
 
 const WA_PATH = `/webhooks/whatsapp/${APPS.whatsapp.appId}`;
 const META_PATH = `/webhooks/meta/${APPS.meta.appId}`;
@@ -270,7 +271,7 @@ describe.each(DATABASE_KINDS)('channels inbound on %s', (kind) => {
     ).toBe(200);
     const conversationId = conversationIdFor(TENANT, 'webchat', 'wc', session.visitorId);
     await eventually(async () => (await h.grains.conversation(TENANT, conversationId).read()).state !== null);
-    await h.channels.queueReply(TENANT, conversationId, {
+    await queueReply({ db: h.database.db, grains: h.grains }, TENANT, conversationId, {
       type: 'QueueReply',
       data: {
         clientMessageId: 'r1',

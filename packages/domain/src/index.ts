@@ -118,7 +118,7 @@ export {
   type Conversation,
   type ConversationState,
 } from './conversation/types';
-export { conversation, checkReplyWindow } from './conversation/decider';
+export { conversation } from './conversation/decider';
 export {
   type ClientCommand,
   type ClientCommandContext,

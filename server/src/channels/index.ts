@@ -1,14 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  streamEntityId,
-  type ConversationEvent,
-  type ConversationState,
-  type JsonObject,
-  type QueueReply,
-  type TenantId,
-} from '@parley/domain';
-import type { AskResult } from '../actors/runtime';
+import { streamEntityId, type TenantId } from '@parley/domain';
 import type { SqlQueryable } from '../db/driver';
 import type { BroadcastChannel } from '../broadcast/channel';
 import type { Logger } from '../logger';
@@ -20,7 +12,6 @@ import { LeaseOwner, type LeaseOptions } from './leases';
 import { createWebhookEndpoint, type WebhookStats } from './inbound/webhooks';
 import { Dispatcher, type DispatcherOptions } from './outbound/dispatcher';
 import { OutboxStore } from './outbound/outbox-store';
-import { queueReply } from './outbound/queue-reply';
 import { createSenders } from './outbound/senders';
 import type { ConversationPort } from './ports';
 import { ChannelRepository } from './repository';
@@ -116,13 +107,6 @@ export interface Channels {
    * over raw HTTP on Parley's port (#13 S14).
    */
   handle(req: IncomingMessage, res: ServerResponse): boolean;
-  /** Queues an agent's reply with its outbox row (see `queueReply`) and wakes the dispatcher. */
-  queueReply(
-    tenantId: TenantId,
-    conversationId: string,
-    command: QueueReply,
-    options?: { idempotencyKey?: string; metadata?: JsonObject },
-  ): Promise<AskResult<ConversationState, ConversationEvent>>;
   /**
    * With the simulators on: a simulated customer writes to this tenant's channel now. Resolves to
    * the conversation the message lands in, or undefined when the channel is not a simulated one.
@@ -308,11 +292,6 @@ export async function startChannels(deps: ChannelsDeps, options: ChannelsOptions
     refusals,
     prune: () => pruning.runOnce(),
     handle,
-    async queueReply(tenantId, conversationId, command, askOptions) {
-      const result = await queueReply(deps.grains, tenantId, conversationId, command, askOptions);
-      if (result.events.length > 0) dispatcher.wake({ tenantId, conversationId });
-      return result;
-    },
     async simulateCustomer(tenantId, channelId) {
       const channel = await repo.channel(tenantId, channelId);
       if (!customers || !channel?.apiBaseUrl.startsWith('simulator:')) return undefined;

@@ -18,6 +18,7 @@ import {
   TENANT,
   type Harness,
 } from '../fixtures/channels/harness';
+import { queueReply } from '../support/queue-reply';
 
 // Inbound content and receipts, as an attacker or a careless platform sends them (issue #13:
 // S1 characters jsonb refuses, S3 fields of the wrong JSON type, S4 receipts for messages Parley
@@ -343,7 +344,7 @@ describe.each(DATABASE_KINDS)('inbound content and receipts on %s', (kind) => {
       expect((await alice.post({ type: 'message', id: 'a1', text: 'hello' })).status).toBe(200);
       const aliceConversation = conversationIdFor(TENANT, 'webchat', 'wc', alice.visitorId);
       await arrives(`${alice.visitorId}:a1`);
-      await h.channels.queueReply(TENANT, aliceConversation, {
+      await queueReply({ db: h.database.db, grains: h.grains }, TENANT, aliceConversation, {
         type: 'QueueReply',
         data: {
           clientMessageId: 'to-alice',

@@ -7,6 +7,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { openDatabase } from '../../src/db/database';
+import { queueReply } from '../support/queue-reply';
 import { archiveOf, startStack, TENANT } from './leases.support';
 
 const db = await openDatabase(
@@ -33,25 +34,23 @@ const control = createServer((req, res) => {
       conversationId: string;
       clientMessageId: string;
     };
-    stack.channels
-      .queueReply(TENANT, conversationId, {
-        type: 'QueueReply',
-        data: {
-          clientMessageId,
-          agentId: 'agent-1',
-          content: { type: 'text', text: clientMessageId },
-          tag: null,
-          now: Date.now(),
-          templates: [],
-        },
-      })
-      .then(
-        () => res.end('ok'),
-        (error: unknown) => {
-          res.statusCode = 500;
-          res.end(String(error));
-        },
-      );
+    queueReply({ db, grains: stack.grains }, TENANT, conversationId, {
+      type: 'QueueReply',
+      data: {
+        clientMessageId,
+        agentId: 'agent-1',
+        content: { type: 'text', text: clientMessageId },
+        tag: null,
+        now: Date.now(),
+        templates: [],
+      },
+    }).then(
+      () => res.end('ok'),
+      (error: unknown) => {
+        res.statusCode = 500;
+        res.end(String(error));
+      },
+    );
   });
 });
 control.listen(0, '127.0.0.1', () => {

@@ -139,7 +139,13 @@ describe('an open conversation', () => {
       .then([
         {
           type: 'ReplyFailed',
-          data: { clientMessageId: 'r1', reason: 'WINDOW_CLOSED', at: T0 + DAY + MINUTE },
+          data: {
+            clientMessageId: 'r1',
+            reason: 'WINDOW_CLOSED',
+            at: T0 + DAY + MINUTE,
+            rule: 'WA2',
+            hint: expect.stringMatching(/template/) as string,
+          },
         },
       ]);
     given(history)
@@ -147,7 +153,7 @@ describe('an open conversation', () => {
       .then([{ type: 'ReplySending', data: { clientMessageId: 'r1', at: T0 + DAY - 1 } }]);
   });
 
-  it('[CV6] checkReplyWindow tells the dispatcher whether a queued reply may still go out', () => {
+  it('[CV6] checkReplyWindow (behind MarkReplySending) tells whether a queued reply may still go out', () => {
     const state = given([...started(), queued('r1', T0 + HOUR)]).state();
     const reply = state?.replies.get('r1');
     if (!state || !reply) throw new Error('no reply');

@@ -47,7 +47,10 @@ export function decide(command: ConversationCommand, state: ConversationState): 
       if (reply.status !== 'queued') return [];
       // A reply queued offline may have crossed the window's end before it reached the dispatcher.
       const check = checkReplyWindow(conversation, reply, now);
-      if (!check.ok) return [{ type: 'ReplyFailed', data: { clientMessageId, reason: check.code, at: now } }];
+      if (!check.ok) {
+        const { code: reason, rule, hint } = check;
+        return [{ type: 'ReplyFailed', data: { clientMessageId, reason, at: now, rule, hint } }];
+      }
       return [{ type: 'ReplySending', data: { clientMessageId, at: now } }];
     }
     case 'MarkReplySent': {
@@ -238,8 +241,8 @@ export const conversation: Decider<ConversationCommand, ConversationState, Conve
 };
 
 /**
- * Re-checks a queued reply's window at `now`, for the outbound dispatcher: a reply queued offline
- * may have crossed the platform's window before it could be sent.
+ * Re-checks a queued reply's window at `now` (CV6, through `MarkReplySending` only): a reply queued
+ * offline may have crossed the platform's window before it could be sent.
  */
 export function checkReplyWindow(
   conversation: Conversation,

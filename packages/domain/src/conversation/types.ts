@@ -142,10 +142,13 @@ export type ReplySent = DomainEvent<
   'ReplySent',
   { clientMessageId: string; platformMessageId: string; at: EpochMs }
 >;
-/** `reason` is a code: a platform error code, or a refusal code such as `WINDOW_CLOSED`. */
+/**
+ * `reason` is a code: a platform error code, or a refusal code such as `WINDOW_CLOSED`; a refusal
+ * by the rules (CV6) also names its `rule` and the policy's `hint`.
+ */
 export type ReplyFailed = DomainEvent<
   'ReplyFailed',
-  { clientMessageId: string; reason: string; at: EpochMs }
+  { clientMessageId: string; reason: string; at: EpochMs; rule?: string; hint?: string }
 >;
 export type ReplyDelivered = DomainEvent<'ReplyDelivered', { clientMessageId: string; at: EpochMs }>;
 export type ReplyRead = DomainEvent<'ReplyRead', { clientMessageId: string; at: EpochMs }>;

@@ -1,4 +1,4 @@
-import { checkReplyWindow, type JsonObject, type Platform } from '@parley/domain';
+import type { ConversationEvent, JsonObject, Platform } from '@parley/domain';
 import type { Logger } from '../../logger';
 import type { SqlQueryable } from '../../db/driver';
 import { ChannelErrorCode } from '../errors';
@@ -174,15 +174,7 @@ export class Dispatcher {
       return;
     }
     const conversation = this.deps.grains.conversation(row.tenantId, row.conversationId);
-    const before = await conversation.read();
-    const queued = before.state?.replies.get(row.clientMessageId);
-    const check =
-      before.state && queued?.status === 'queued' ? checkReplyWindow(before.state, queued, now) : undefined;
-    const metadata: JsonObject =
-      check && !check.ok
-        ? { ...ACTOR, rule: check.rule, hint: check.hint, actions: ['template', 'edit'] }
-        : { ...ACTOR, channelId: channel.channelId, attempt: row.attempts };
-    // CV6: a reply queued offline may have crossed the window's end; the domain fails it then.
+    const metadata: JsonObject = { ...ACTOR, channelId: channel.channelId, attempt: row.attempts };
     const honoured = honoursIdempotencyKey(channel);
     if (row.inDoubt) {
       // SD: the last attempt's sender died mid-send. Platforms that honour the key deliver the
@@ -196,9 +188,20 @@ export class Dispatcher {
           : 'resending a reply cut off mid-send: the customer may get it twice',
       );
     }
+    // The decider alone decides whether the reply may still go (CV6): one queued offline whose
+    // window closed meanwhile fails there, and its row ends failed in the same transaction.
     const marked = await conversation.ask(
       { type: 'MarkReplySending', data: { clientMessageId: row.clientMessageId, now } },
-      { metadata },
+      {
+        metadata,
+        withinTransaction: async (tx, appended) => {
+          const failed = appended.events.find((event) => event.type === 'ReplyFailed');
+          if (failed) {
+            const { reason } = failed.data as Extract<ConversationEvent, { type: 'ReplyFailed' }>['data'];
+            await this.outbox.finish(row.id, 'failed', reason, tx);
+          }
+        },
+      },
     );
     const reply = marked.state?.replies.get(row.clientMessageId);
     const status = reply?.status;
@@ -209,7 +212,10 @@ export class Dispatcher {
         return;
       case 'failed':
         this.breakers.abandonTrial(key, now);
-        await this.outbox.finish(row.id, 'failed', reply?.failureReason ?? 'failed');
+        // Failed just now: the row ended with the event. Failed before: it ends now.
+        if (marked.events.length === 0) {
+          await this.outbox.finish(row.id, 'failed', reply?.failureReason ?? 'failed');
+        }
         return;
       case 'sent':
       case 'delivered':
@@ -250,9 +256,11 @@ export class Dispatcher {
   ): Promise<void> {
     const now = this.clock();
     switch (outcome.kind) {
-      case 'sent':
+      case 'sent': {
         this.breakers.success(key, now);
-        await this.deps.grains.conversation(row.tenantId, row.conversationId).ask(
+        // The row's status commits with the `ReplySent` (one place for a reply's status); when the
+        // reply had settled already (no event), the row is written on its own.
+        const { events } = await this.deps.grains.conversation(row.tenantId, row.conversationId).ask(
           {
             type: 'MarkReplySent',
             data: {
@@ -261,11 +269,15 @@ export class Dispatcher {
               at: now,
             },
           },
-          // SD: the agent can see that the customer may have this reply twice.
-          { metadata: possibleDuplicate ? { ...ACTOR, possibleDuplicate: true } : ACTOR },
+          {
+            // SD: the agent can see that the customer may have this reply twice.
+            metadata: possibleDuplicate ? { ...ACTOR, possibleDuplicate: true } : ACTOR,
+            withinTransaction: (tx) => this.outbox.sent(row.id, outcome.platformMessageId, now, tx),
+          },
         );
-        await this.outbox.sent(row.id, outcome.platformMessageId, now);
+        if (events.length === 0) await this.outbox.sent(row.id, outcome.platformMessageId, now);
         return;
+      }
       case 'rate-limited': {
         const until =
           now + (outcome.retryAfterMs ?? backoffMs(row.attempts, this.options.backoff, this.random));
@@ -316,13 +328,15 @@ export class Dispatcher {
       ? (await this.deps.repo.channel(row.tenantId, row.channelId))?.platform
       : undefined;
     const hint = reason === 'WINDOW_CLOSED' && platform ? HINTS[platform] : 'retry, or edit and send again';
-    await this.deps.grains
-      .conversation(row.tenantId, row.conversationId)
-      .ask(
-        { type: 'MarkReplyFailed', data: { clientMessageId: row.clientMessageId, reason, at: this.clock() } },
-        { metadata: { ...ACTOR, detail: detail.slice(0, 500), hint, actions: ['retry', 'edit'] } },
-      );
-    await this.outbox.finish(row.id, status, `${reason}: ${detail}`);
+    // The row ends with the `ReplyFailed`, in its transaction; alone when the reply had settled.
+    const { events } = await this.deps.grains.conversation(row.tenantId, row.conversationId).ask(
+      { type: 'MarkReplyFailed', data: { clientMessageId: row.clientMessageId, reason, at: this.clock() } },
+      {
+        metadata: { ...ACTOR, detail: detail.slice(0, 500), hint, actions: ['retry', 'edit'] },
+        withinTransaction: (tx) => this.outbox.finish(row.id, status, `${reason}: ${detail}`, tx),
+      },
+    );
+    if (events.length === 0) await this.outbox.finish(row.id, status, `${reason}: ${detail}`);
   }
 
   private onBreaker(transition: BreakerTransition): void {

@@ -179,9 +179,9 @@ export class OutboxStore {
     );
   }
 
-  /** Records a send. */
-  async sent(id: string, platformMessageId: string, now: number): Promise<void> {
-    await this.sql.query(
+  /** Records a send (in `tx`, the transaction of its `ReplySent`, when given). */
+  async sent(id: string, platformMessageId: string, now: number, tx: SqlQueryable = this.sql): Promise<void> {
+    await tx.query(
       `UPDATE channel_outbox SET status = 'sent', platform_message_id = $2, sent_at = $3,
               locked_until = NULL, locked_by = NULL, send_started_at = NULL, last_error = NULL
         WHERE id = $1`,
@@ -189,9 +189,17 @@ export class OutboxStore {
     );
   }
 
-  /** Ends a row: `failed` (refused, or the window closed) or `dead` (gave up after retries). */
-  async finish(id: string, status: 'failed' | 'dead', error: string): Promise<void> {
-    await this.sql.query(
+  /**
+   * Ends a row: `failed` (refused, or the window closed) or `dead` (gave up after retries); in `tx`,
+   * the transaction of its `ReplyFailed`, when given.
+   */
+  async finish(
+    id: string,
+    status: 'failed' | 'dead',
+    error: string,
+    tx: SqlQueryable = this.sql,
+  ): Promise<void> {
+    await tx.query(
       `UPDATE channel_outbox SET status = $2, locked_until = NULL, locked_by = NULL, send_started_at = NULL,
               last_error = $3
         WHERE id = $1`,

@@ -1,16 +1,6 @@
-import {
-  streamEntityId,
-  type ConversationEvent,
-  type ConversationState,
-  type JsonObject,
-  type QueueReply,
-  type RecordedEvent,
-  type TenantId,
-} from '@parley/domain';
-import type { AskResult } from '../../actors/runtime';
+import { streamEntityId, type ConversationEvent, type RecordedEvent } from '@parley/domain';
 import type { SqlQueryable } from '../../db/driver';
 import type { TransactionalAppend } from '../../store/types';
-import type { ConversationPort } from '../ports';
 import { insertOutboxRows, type NewOutboxRow } from './outbox-store';
 
 /**
@@ -36,20 +26,4 @@ export async function writeOutboxRows(
     }
   }
   await insertOutboxRows(tx, rows);
-}
-
-/**
- * Queues an agent's reply: the `ReplyQueued` event and its outbox row commit together or not at
- * all, so a reply the agent saw accepted is always sent, and one that failed is never sent.
- */
-export function queueReply(
-  grains: ConversationPort,
-  tenantId: TenantId,
-  conversationId: string,
-  command: QueueReply,
-  options: { idempotencyKey?: string; metadata?: JsonObject } = {},
-): Promise<AskResult<ConversationState, ConversationEvent>> {
-  return grains
-    .conversation(tenantId, conversationId)
-    .ask(command, { ...options, withinTransaction: writeOutboxRows });
 }
