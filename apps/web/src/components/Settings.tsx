@@ -36,6 +36,12 @@ export function Settings({ session, online }: { session: Session; online: boolea
   return (
     <section className="pane settings-pane" aria-labelledby="settings-heading">
       <h2 id="settings-heading">Settings</h2>
+      {online ? null : (
+        <p className="notice offline" role="status">
+          You are offline. Settings, dead letters and channel faults are changed on the server, so their
+          controls are disabled until the connection is back.
+        </p>
+      )}
       {error ? (
         <p role="alert" className="error">
           {error}
