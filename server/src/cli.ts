@@ -6,8 +6,10 @@ import { createAgent, createTenant } from './auth/accounts';
 import { runWebhooksCommand, WEBHOOKS_USAGE } from './channels/cli';
 import { loadConfig } from './config';
 import { openDatabase, type Database } from './db/database';
+import { liveHolder } from './db/dir-lock';
 import { migrate, migrationState } from './db/migrator';
 import { listPartitions } from './db/partitions';
+import { FORWARDED_ENV, sendAdminCommand, type AdminRequest } from './ops/admin-socket';
 import { archiveBefore, listSegments, restoreDay, type ArchiveProgress } from './store/archive';
 
 const USAGE = `Usage: npm run parley -- <command> [options]
@@ -25,14 +27,27 @@ Commands:
 ${WEBHOOKS_USAGE}
 
 The database is DATABASE_URL's PostgreSQL server, or the embedded one under DATA_DIR (./data).
-The embedded database belongs to one process: stop \`npm start\` before running these against it.`;
+The embedded database belongs to one process: while Parley runs on it, these commands are sent to
+that process over its admin socket (DATA_DIR/parley.sock; only the user who runs Parley may use it).`;
 
 export class UsageError extends Error {}
+
+/**
+ * Where a command runs: this process opening the database, or (over the admin socket) the running
+ * server lending its own. Every command has one implementation, in `runCli`, for both.
+ */
+export interface CommandHost {
+  readonly dataDir: string;
+  /** The CLI user's environment variables that commands read (FORWARDED_ENV). */
+  readonly env: AdminRequest['env'];
+  readonly withDb: (fn: (db: Database) => Promise<void>) => Promise<void>;
+}
 
 /** Runs one CLI command; `print` receives what a person should read. */
 export async function runCli(
   argv: readonly string[],
   print: (line: string) => void = console.log,
+  host?: CommandHost,
 ): Promise<void> {
   const { positionals, values } = parseArgs({
     args: [...argv],
@@ -53,17 +68,22 @@ export async function runCli(
     print(USAGE);
     return;
   }
-  const config = loadConfig();
-  const archiveDir = join(config.dataDir, 'archive');
-  const withDb = async (fn: (db: Database) => Promise<void>) => {
-    const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-    try {
-      await migrate(db.sql, undefined, (name) => print(`applied migration ${name}`));
-      await fn(db);
-    } finally {
-      await db.close();
+  if (host === undefined) {
+    const config = loadConfig();
+    const env = Object.fromEntries(
+      FORWARDED_ENV.flatMap((k) => (process.env[k] ? [[k, process.env[k]]] : [])),
+    );
+    // The embedded database is held by a running Parley: it runs the command for us.
+    const holder = config.databaseUrl ? undefined : liveHolder(config.dataDir);
+    if (holder !== undefined) {
+      return sendAdminCommand(config.dataDir, holder, { argv, env }, print).catch((error: unknown) => {
+        throw (error as { usage?: boolean }).usage ? new UsageError((error as Error).message) : error;
+      });
     }
-  };
+    host = { dataDir: config.dataDir, env, withDb: (fn) => withOwnDb(config, print, fn) };
+  }
+  const { env, withDb } = host;
+  const archiveDir = join(host.dataDir, 'archive');
   switch (command) {
     case 'migrate':
       await withDb(async (db) => {
@@ -136,7 +156,7 @@ export async function runCli(
           'usage: agent create --tenant <id> --email <email> --name <name> [--role agent|admin] [--password <pw>]',
         );
       }
-      const given = values.password ?? process.env.PARLEY_PASSWORD;
+      const given = values.password ?? env.PARLEY_PASSWORD;
       const password = given ?? randomBytes(12).toString('base64url');
       await withDb(async (db) => {
         const agent = await createAgent(db.sql, checkedTenantId(tenant), { email, name, role, password });
@@ -158,6 +178,21 @@ export async function runCli(
       return;
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+  }
+}
+
+/** Opens the database in this process (migrating it) for one command. */
+async function withOwnDb(
+  config: ReturnType<typeof loadConfig>,
+  print: (line: string) => void,
+  fn: (db: Database) => Promise<void>,
+): Promise<void> {
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    await migrate(db.sql, undefined, (name) => print(`applied migration ${name}`));
+    await fn(db);
+  } finally {
+    await db.close();
   }
 }
 

@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from './config';
 import { createHttpServer, listen } from './http/server';
 import { createLogger } from './logger';
+import { serveCliCommands } from './ops/admin-commands';
 import { openServices } from './services';
 
 async function main(): Promise<void> {
@@ -9,6 +10,7 @@ async function main(): Promise<void> {
   const services = await openServices(config, logger);
   const server = createHttpServer(services);
   const address = await listen(server, config.port, config.host);
+  const adminSocket = await serveCliCommands(services); // `npm run parley -- <command>` alongside us
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   const where =
     services.db.kind === 'pglite'
@@ -37,9 +39,9 @@ async function main(): Promise<void> {
       logger.error('shutdown took over 30 s: exiting');
       process.exit(1);
     }, 30_000).unref();
-    server
-      .drain()
-      .then((report) => {
+    // The admin socket goes with the HTTP server (its file removed; running CLI commands finish).
+    Promise.all([server.drain(), adminSocket?.close()])
+      .then(([report]) => {
         logger.info(report, 'drained');
         return services.close();
       })

@@ -28,6 +28,12 @@ export function lockDirectory(dataDir: string): () => void {
   throw new Error(`could not take the lock on ${dataDir}: it keeps changing hands`);
 }
 
+/** The live process other than this one that holds `dataDir`'s lock, if any (the CLI then asks it). */
+export function liveHolder(dataDir: string): number | undefined {
+  const holder = readHolder(join(dataDir, LOCK));
+  return holder !== undefined && holder !== process.pid && isAlive(holder) ? holder : undefined;
+}
+
 function inUse(dataDir: string, holder: number): Error {
   return new Error(
     `${dataDir} is in use by process ${holder}: the embedded database allows one Parley process; ` +
