@@ -1,13 +1,21 @@
 // `npm run bench:pwa`: the PWA in Debian Chromium against a real server (not a test).
 // Seeds 10,000 conversations and 100,000 events into the app's IndexedDB, then measures a cold
 // start offline to an interactive inbox, the inbox's first render, and the time to flush 1,000
-// replies queued offline once the network is back (none lost, none duplicated).
-// Needs `npm run build` first. Last line: `flush 1000 replies s: X`.
+// replies queued offline once the network is back (none lost, none duplicated), then the same for
+// 1,000 mixed commands (issue #14: half replies, the rest notes, labels, assignments and status
+// changes) over the demo's conversations (4: the server has no more to act on).
+// Needs `npm run build` first. Last line: `flush 1000 mixed commands s: X`.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, request as apiRequest, type Browser, type Page } from '@playwright/test';
+import {
+  chromium,
+  request as apiRequest,
+  type APIRequestContext,
+  type Browser,
+  type Page,
+} from '@playwright/test';
 
 const PORT = Number(process.env.BENCH_PORT ?? 3196);
 const BASE = `http://127.0.0.1:${PORT}`;
@@ -33,8 +41,9 @@ async function waitFor<T>(
 
 /**
  * The browser side, as plain JavaScript (the server's tsconfig has no DOM types): raw IndexedDB on
- * the app's schema (v2). `seed` writes list rows and events; `queue` writes outbox rows and the
- * counter in one transaction, as the app does; `outboxCount` reads how many rows remain.
+ * the app's schema (v3). `seed` writes list rows and events; `queue` writes outbox rows (each a
+ * `ClientCommand`: replies only, or mixed) and the counter in one transaction, as the app does;
+ * `outboxCount` reads how many rows remain.
  */
 const BROWSER_HELPERS = String.raw`
 window.__bench = (() => {
@@ -81,17 +90,36 @@ window.__bench = (() => {
       }
       db.close();
     },
-    async queue(name, count, targets, prefix) {
+    async queue(name, count, targets, prefix, mixed) {
       const db = await open(name);
       const tx = db.transaction(['outbox', 'meta'], 'readwrite');
       const get = tx.objectStore('meta').get('outbox');
+      // Half replies; the other half in turn a note, a label added, that label removed, an
+      // assignment (alternating agents) and a status change (alternating pending and open).
+      const commandFor = (i) => {
+        const id = crypto.randomUUID();
+        if (!mixed || i % 2 === 0) {
+          return { type: 'QueueReply', clientMessageId: id, content: { type: 'text', text: prefix + ' ' + i }, tag: null };
+        }
+        const turn = Math.floor(i / 2);
+        switch (turn % 5) {
+          case 0: return { type: 'AddNote', noteId: id, text: prefix + ' note ' + i, mentions: [] };
+          case 1: return { type: 'AddLabel', label: prefix + '-' + turn };
+          case 2: return { type: 'RemoveLabel', label: prefix + '-' + (turn - 1) };
+          case 3: return { type: 'AssignConversation', agentId: turn % 2 ? 'ben' : 'ana' };
+          default: return { type: 'SetStatus', status: turn % 2 ? 'pending' : 'open' };
+        }
+      };
       get.onsuccess = () => {
         const counter = (get.result && get.result.value) || { clientId: crypto.randomUUID(), nextSequence: 1 };
         for (let i = 0; i < count; i++) {
+          const command = commandFor(i);
+          // A label and its removal go to the same conversation (a removal is two commands later).
+          const target = mixed && i % 2 === 1 ? targets[Math.floor(Math.floor(i / 2) / 5) % targets.length] : targets[i % targets.length];
           tx.objectStore('outbox').put({
-            clientMessageId: crypto.randomUUID(), conversationId: targets[i % targets.length],
-            sequence: counter.nextSequence + i, content: { type: 'text', text: prefix + ' ' + i },
-            tag: null, agentId: 'ana', createdAt: Date.now(), attempts: 0, lastError: null, refusal: null,
+            clientMessageId: command.clientMessageId || command.noteId || crypto.randomUUID(),
+            conversationId: target, sequence: counter.nextSequence + i, command,
+            agentId: 'ana', createdAt: Date.now(), attempts: 0, lastError: null, refusal: null,
           });
         }
         tx.objectStore('meta').put({ key: 'outbox', value: { ...counter, nextSequence: counter.nextSequence + count } });
@@ -120,10 +148,10 @@ async function seed(page: Page): Promise<void> {
   );
 }
 
-async function queueReplies(page: Page, prefix: string): Promise<void> {
+async function queueCommands(page: Page, prefix: string, mixed: boolean): Promise<void> {
   await page.evaluate(BROWSER_HELPERS);
   await page.evaluate(
-    `window.__bench.queue(${JSON.stringify(DB_NAME)}, ${REPLIES}, ${JSON.stringify(TARGETS)}, ${JSON.stringify(prefix)})`,
+    `window.__bench.queue(${JSON.stringify(DB_NAME)}, ${REPLIES}, ${JSON.stringify(TARGETS)}, ${JSON.stringify(prefix)}, ${mixed})`,
   );
 }
 
@@ -235,21 +263,47 @@ async function run(browser: Browser): Promise<void> {
   console.log(`inbox first render ms (since navigation): ${firstRender.toFixed(0)}`);
 
   // 1,000 replies queued offline, then the network comes back.
-  const prefix = `bench-${Date.now()}`;
-  await queueReplies(page, prefix);
+  const api = await apiRequest.newContext({ baseURL: BASE });
+  await api.post('/trpc/auth.signIn', {
+    data: { tenantId: 'demo', email: 'ada@demo.parley.test', password: 'parley-demo-admin' },
+  });
+  const replies = await flushRound(page, api, `bench-${Date.now()}`, false);
+  console.log(
+    `replies on the server: ${replies.seen} (${replies.unique} distinct; lost ${REPLIES - replies.unique}, duplicated ${replies.seen - replies.unique})`,
+  );
+  console.log(`flush ${REPLIES} replies s: ${replies.seconds.toFixed(2)}`);
+
+  // The same offline, for 1,000 mixed commands (#14).
+  await context.setOffline(true);
+  const mixed = await flushRound(page, api, `mixed-${Date.now()}`, true);
+  console.log(
+    `mixed commands with a mark of their own on the server (replies, notes, labels added and removed): ${mixed.seen} of ${mixed.expected} (${mixed.unique} distinct; lost ${mixed.expected - mixed.unique}, duplicated ${mixed.seen - mixed.unique})`,
+  );
+  console.log(`flush ${REPLIES} mixed commands s: ${mixed.seconds.toFixed(2)}`);
+  await api.dispose();
+  await context.close();
+}
+
+/**
+ * Queues 1,000 commands while offline, goes online and times the outbox emptying; then counts on
+ * the server the events that carry the round's prefix (replies, notes, labels added and removed),
+ * each of which must be there exactly once.
+ */
+async function flushRound(
+  page: Page,
+  api: APIRequestContext,
+  prefix: string,
+  mixed: boolean,
+): Promise<{ seconds: number; seen: number; unique: number; expected: number }> {
+  await queueCommands(page, prefix, mixed);
   const flushStarted = Date.now();
-  await context.setOffline(false);
+  await page.context().setOffline(false);
   await waitFor(
     'the outbox to empty',
     async () => ((await outboxCount(page)) === 0 ? true : undefined),
     600_000,
   );
-  const flushSeconds = (Date.now() - flushStarted) / 1000;
-
-  const api = await apiRequest.newContext({ baseURL: BASE });
-  await api.post('/trpc/auth.signIn', {
-    data: { tenantId: 'demo', email: 'ada@demo.parley.test', password: 'parley-demo-admin' },
-  });
+  const seconds = (Date.now() - flushStarted) / 1000;
   const seen: string[] = [];
   for (const conversationId of TARGETS) {
     let afterVersion = 0;
@@ -257,25 +311,35 @@ async function run(browser: Browser): Promise<void> {
       const input = encodeURIComponent(JSON.stringify({ conversationId, afterVersion }));
       const body = (await (await api.get(`/trpc/conversations.get?input=${input}`)).json()) as {
         result: {
-          data: { events: { version: number; type: string; data: { content?: { text?: string } } }[] };
+          data: {
+            events: {
+              version: number;
+              type: string;
+              data: { content?: { text?: string }; text?: string; label?: string };
+            }[];
+          };
         };
       };
       const events = body.result.data.events;
       for (const event of events) {
-        const text = event.data.content?.text;
-        if (event.type === 'ReplyQueued' && text?.startsWith(prefix)) seen.push(text);
+        const mark =
+          event.type === 'ReplyQueued'
+            ? event.data.content?.text
+            : event.type === 'NoteAdded'
+              ? event.data.text
+              : event.type === 'LabelAdded' || event.type === 'LabelRemoved'
+                ? `${event.type} ${event.data.label}`
+                : undefined;
+        if (mark?.startsWith(prefix) || (mark?.startsWith('Label') && mark.includes(` ${prefix}-`)))
+          seen.push(mark);
       }
       if (events.length < 500) break;
       afterVersion = events.at(-1)!.version;
     }
   }
-  await api.dispose();
-  const unique = new Set(seen).size;
-  console.log(
-    `replies on the server: ${seen.length} (${unique} distinct; lost ${REPLIES - unique}, duplicated ${seen.length - unique})`,
-  );
-  console.log(`flush ${REPLIES} replies s: ${flushSeconds.toFixed(2)}`);
-  await context.close();
+  // Replies are half of a mixed round; of the other half, notes, label adds and removals are 3/5.
+  const expected = mixed ? REPLIES / 2 + (3 * REPLIES) / 10 : REPLIES;
+  return { seconds, seen: seen.length, unique: new Set(seen).size, expected };
 }
 
 main().catch((error: unknown) => {
