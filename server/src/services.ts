@@ -3,6 +3,9 @@ import { createGrainRuntime, type GrainRuntime } from './actors/runtime';
 import { createSqlSnapshotStore } from './actors/sql-snapshots';
 import { createLocalBroadcast, type LocalBroadcast } from './broadcast/local';
 import type { Config } from './config';
+import { createEventCodec } from './crypto/event-codec';
+import { KeyStore } from './crypto/keys';
+import { loadMasterKeyring } from './crypto/master-key';
 import { openDatabase, type Database } from './db/database';
 import { migrate } from './db/migrator';
 import { startChannels, seedDemoChannels, type Channels } from './channels';
@@ -22,6 +25,8 @@ export interface Services {
   readonly logger: Logger;
   readonly db: Database;
   readonly store: SqlEventStore;
+  /** The key hierarchy that seals personal data in events (docs/decisions/0022). */
+  readonly keys: KeyStore;
   readonly broadcast: LocalBroadcast;
   readonly runtime: GrainRuntime;
   /** Typed handles on conversation, inbox, workflow and card grains. */
@@ -59,7 +64,13 @@ export async function openServices(config: Config, logger: Logger): Promise<Serv
   };
   try {
     await migrate(db.sql, undefined, (name) => logger.info({ migration: name }, 'applied migration'));
-    const store = await SqlEventStore.open({ db, archiveDir: join(config.dataDir, 'archive') });
+    const ring = () => loadMasterKeyring(process.env, config.dataDir);
+    const keys = new KeyStore(db.sql, ring(), ring);
+    const store = await SqlEventStore.open({
+      db,
+      archiveDir: join(config.dataDir, 'archive'),
+      codec: createEventCodec(keys),
+    });
     closers.push(() => store.close());
     const broadcast = createLocalBroadcast();
     closers.push(() => broadcast.close());
@@ -97,6 +108,7 @@ export async function openServices(config: Config, logger: Logger): Promise<Serv
       logger,
       db,
       store,
+      keys,
       broadcast,
       runtime,
       grains,

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Checkpoint, JsonObject, JsonValue, RecordedEvent, StreamId, TenantId } from '@parley/domain';
 import type { Database } from '../db/database';
+import type { StoreCodec } from '../crypto/event-codec';
 import { isConnectionLost, type SqlQueryable } from '../db/driver';
 import { addDays, ensurePartitions, utcDay } from '../db/partitions';
 import { ArchiveReader } from './archive';
@@ -44,6 +45,8 @@ export interface SqlEventStoreOptions {
   readonly gatherMs?: number;
   /** Days of partitions kept ready ahead of today. */
   readonly partitionsAhead?: number;
+  /** Seals personal data on its way to the database and opens it on the way back (decision 0022). */
+  readonly codec?: StoreCodec;
 }
 
 interface PendingAppend {
@@ -108,6 +111,7 @@ export class SqlEventStore implements EventStore {
   private readonly pollIntervalMs: number;
   private readonly gatherMs: number;
   private readonly partitionsAhead: number;
+  private readonly codec: StoreCodec | undefined;
   private readonly queue: PendingAppend[] = [];
   private readonly busyStreams = new Set<string>();
   private readonly commits = new EventEmitter();
@@ -130,6 +134,7 @@ export class SqlEventStore implements EventStore {
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.gatherMs = options.gatherMs ?? 10;
     this.partitionsAhead = options.partitionsAhead ?? 7;
+    this.codec = options.codec;
     this.hot = new HotTier(options.hotTierEvents);
     this.archive = new ArchiveReader(options.db, options.archiveDir);
     this.commits.setMaxListeners(0);
@@ -196,7 +201,7 @@ export class SqlEventStore implements EventStore {
     }));
     this.inFlight++; // `close` waits for it like for a group commit
     try {
-      const results = await this.writeAtomically(requests, options);
+      const results = await this.writeAtomically(await this.encoded(requests), options);
       this.stats.batches++;
       for (const [i, result] of results.entries()) {
         this.stats.appends++;
@@ -252,8 +257,9 @@ export class SqlEventStore implements EventStore {
       fromVersion,
       full ? live.at(-1)!.version : undefined,
     );
-    const merged =
-      archived.length === 0 ? live : [...archived, ...live].sort((a, b) => a.version - b.version);
+    const merged = await this.decoded(
+      archived.length === 0 ? live : [...archived, ...live].sort((a, b) => a.version - b.version),
+    );
     const events = limit === undefined ? merged : merged.slice(0, limit);
     if (!full && merged.length === events.length) this.hot.rememberTail(key, generation, events.slice(-100));
     return events;
@@ -331,6 +337,7 @@ export class SqlEventStore implements EventStore {
         .sort((a, b) => compareCheckpoints(a.checkpoint, b.checkpoint))
         .slice(0, limit);
     }
+    events = await this.decoded(events);
     return { events, next: events.at(-1)?.checkpoint ?? after };
   }
 
@@ -379,13 +386,34 @@ export class SqlEventStore implements EventStore {
       if (batch.length === 0) return;
       this.inFlight++;
       const started = performance.now();
-      void this.commitBatch(batch).finally(() => {
-        this.onBatch?.(batch.length, (performance.now() - started) / 1000);
-        for (const request of batch) this.busyStreams.delete(request.key);
-        this.inFlight--;
-        this.pump();
-      });
+      void this.encoded(batch)
+        .then(
+          (sealed) => this.commitBatch(sealed),
+          (error: unknown) => batch.forEach((request) => request.reject(error)),
+        )
+        .finally(() => {
+          this.onBatch?.(batch.length, (performance.now() - started) / 1000);
+          for (const request of batch) this.busyStreams.delete(request.key);
+          this.inFlight--;
+          this.pump();
+        });
     }
+  }
+
+  /** The requests with their events' data sealed by the codec (decision 0022); clear without one. */
+  private async encoded(batch: PendingAppend[]): Promise<PendingAppend[]> {
+    const codec = this.codec;
+    if (!codec) return batch;
+    return Promise.all(
+      batch.map(async (request) => ({
+        ...request,
+        events: await codec.encode(request.tenantId, request.streamId, request.events),
+      })),
+    );
+  }
+
+  private decoded(events: RecordedEvent[]): Promise<RecordedEvent[]> | RecordedEvent[] {
+    return this.codec ? this.codec.decode(events) : events;
   }
 
   /** Takes queued appends for distinct streams that no batch in flight is writing. */

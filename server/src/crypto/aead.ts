@@ -1,0 +1,41 @@
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+
+/** A 256-bit AES key. */
+export type Key = Buffer;
+
+/** What one AES-256-GCM seal produces: a 96-bit nonce and the ciphertext with its 128-bit tag. */
+export interface Sealed {
+  readonly iv: string;
+  readonly ct: string;
+}
+
+export const KEY_BYTES = 32;
+
+export function newKey(): Key {
+  return randomBytes(KEY_BYTES);
+}
+
+/** Seals `plain` under `key`; `aad` (tenant, contact, key id) is authenticated, not stored. */
+export function seal(key: Key, plain: Buffer, aad: string): Sealed {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(aad, 'utf8'));
+  const ct = Buffer.concat([cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
+  return { iv: iv.toString('base64'), ct: ct.toString('base64') };
+}
+
+/** Opens a seal; throws when the key, the AAD or a byte of the ciphertext is wrong. */
+export function open(key: Key, sealed: Sealed, aad: string): Buffer {
+  const iv = Buffer.from(sealed.iv, 'base64');
+  const all = Buffer.from(sealed.ct, 'base64');
+  if (iv.length !== 12 || all.length < 16) throw new Error('malformed ciphertext');
+  const decipher = createDecipheriv('aes-256-gcm', key, iv);
+  decipher.setAAD(Buffer.from(aad, 'utf8'));
+  decipher.setAuthTag(all.subarray(all.length - 16));
+  return Buffer.concat([decipher.update(all.subarray(0, all.length - 16)), decipher.final()]);
+}
+
+/** A short public name for a key: the first 8 bytes of its SHA-256, in hex. */
+export function keyFingerprint(key: Key): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 16);
+}

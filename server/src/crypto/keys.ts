@@ -1,0 +1,235 @@
+import { createHmac, randomUUID } from 'node:crypto';
+import type { TenantId } from '@parley/domain';
+import type { SqlDriver } from '../db/driver';
+import { newKey, open, seal, type Key } from './aead';
+import type { MasterKeyring } from './master-key';
+
+/** A contact key in memory: its id (stored beside each ciphertext) and the key itself. */
+export interface ContactKey {
+  readonly id: string;
+  readonly key: Key;
+}
+
+const tenantAad = (tenantId: string) => `parley:tenant-key:${tenantId}`;
+const contactAad = (tenantId: string, keyId: string) => `parley:contact-key:${tenantId}:${keyId}`;
+
+/**
+ * The key hierarchy (docs/decisions/0022): master key -> tenant key -> contact key. Keys are
+ * created on first use, unwrapped once and kept in memory; a destroyed contact key is remembered
+ * as destroyed, so what it sealed reads as erased.
+ */
+export class KeyStore {
+  private readonly tenantKeys = new Map<string, Promise<Key>>();
+  /** `${tenant}/${keyId}` -> the key, or null once destroyed or never known. */
+  private readonly contactKeys = new Map<string, Key | null>();
+  /** `${tenant}/${stream}` -> the stream's live contact key. */
+  private readonly streamKeys = new Map<string, ContactKey>();
+
+  constructor(
+    private readonly sql: SqlDriver,
+    private ring: MasterKeyring,
+    /** Reads the keyring again (a rotation by another process added a master key). */
+    private readonly reloadRing?: () => MasterKeyring,
+  ) {}
+
+  get masterKeyId(): string {
+    return this.ring.current.id;
+  }
+
+  /** The tenant's key, created (sealed by the current master key) on first use. */
+  tenantKey(tenantId: TenantId): Promise<Key> {
+    let pending = this.tenantKeys.get(tenantId);
+    if (!pending) {
+      pending = this.loadTenantKey(tenantId);
+      pending.catch(() => this.tenantKeys.delete(tenantId));
+      this.tenantKeys.set(tenantId, pending);
+    }
+    return pending;
+  }
+
+  private async loadTenantKey(tenantId: TenantId): Promise<Key> {
+    // A rotation in another process may have retired this process's master key: seal with the newest.
+    if (this.reloadRing) this.ring = this.reloadRing();
+    const fresh = seal(this.ring.current.key, newKey(), tenantAad(tenantId));
+    await this.sql.query(
+      `INSERT INTO tenant_keys (tenant_id, master_key_id, iv, ct) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (tenant_id) DO NOTHING`,
+      [tenantId, this.ring.current.id, fresh.iv, fresh.ct],
+    );
+    const [row] = await this.sql.query<{ master_key_id: string; iv: string; ct: string }>(
+      'SELECT master_key_id, iv, ct FROM tenant_keys WHERE tenant_id = $1',
+      [tenantId],
+    );
+    if (!row) throw new Error(`tenant key of ${tenantId} vanished`);
+    return open(this.masterKey(row.master_key_id), row, tenantAad(tenantId));
+  }
+
+  private masterKey(id: string): Key {
+    let key = this.ring.byId.get(id);
+    if (!key && this.reloadRing) {
+      this.ring = this.reloadRing();
+      key = this.ring.byId.get(id);
+    }
+    if (!key)
+      throw new Error(`master key ${id} is not known to this process (PARLEY_MASTER_KEY or the key file)`);
+    return key;
+  }
+
+  /** A keyed hash of a platform contact id: finds a contact's keys without keeping the id. */
+  async contactRef(tenantId: TenantId, contactId: string): Promise<string> {
+    const key = await this.tenantKey(tenantId);
+    return createHmac('sha256', key).update(`contact-ref\u0000${contactId}`).digest('hex');
+  }
+
+  /**
+   * The live contact key of a conversation stream; when it has none, one is created for
+   * `contactId` (the contact the event names) or for the contact of the stream's earlier keys.
+   */
+  async keyForStream(
+    tenantId: TenantId,
+    streamId: string,
+    contactId: string | undefined,
+  ): Promise<ContactKey> {
+    const cacheKey = `${tenantId}/${streamId}`;
+    const cached = this.streamKeys.get(cacheKey);
+    if (cached) return cached;
+    const tenantKey = await this.tenantKey(tenantId);
+    const found = await this.liveKey(tenantId, streamId, tenantKey);
+    if (found) return found;
+    const id = randomUUID();
+    // An event that names no contact (a reply, a note) on a stream whose key was destroyed: a
+    // new key for the same contact, so a later erasure finds it too.
+    const [previous] =
+      contactId === undefined
+        ? await this.sql.query<{ contact_ref: string }>(
+            `SELECT contact_ref FROM contact_keys WHERE tenant_id = $1 AND stream_id = $2
+              ORDER BY created_at DESC LIMIT 1`,
+            [tenantId, streamId],
+          )
+        : [];
+    const ref =
+      previous?.contact_ref ??
+      (await this.contactRef(tenantId, contactId ?? `\u0000stream\u0000${streamId}`));
+    const key = newKey();
+    const sealed = seal(tenantKey, key, contactAad(tenantId, id));
+    await this.sql.query(
+      `INSERT INTO contact_keys (tenant_id, key_id, contact_ref, stream_id, iv, ct)
+       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+      [tenantId, id, ref, streamId, sealed.iv, sealed.ct],
+    );
+    // Another process may have created the stream's key first: the database's one wins.
+    const created = await this.liveKey(tenantId, streamId, tenantKey);
+    if (!created) throw new Error(`the contact key of ${streamId} was destroyed while it was made`);
+    return created;
+  }
+
+  private async liveKey(
+    tenantId: TenantId,
+    streamId: string,
+    tenantKey: Key,
+  ): Promise<ContactKey | undefined> {
+    const [row] = await this.sql.query<{ key_id: string; iv: string; ct: string }>(
+      `SELECT key_id::text AS key_id, iv, ct FROM contact_keys
+        WHERE tenant_id = $1 AND stream_id = $2 AND destroyed_at IS NULL`,
+      [tenantId, streamId],
+    );
+    if (!row) return undefined;
+    const found = { id: row.key_id, key: open(tenantKey, row, contactAad(tenantId, row.key_id)) };
+    this.streamKeys.set(`${tenantId}/${streamId}`, found);
+    this.contactKeys.set(`${tenantId}/${found.id}`, found.key);
+    return found;
+  }
+
+  /** The contact key `keyId`, or undefined when it was destroyed (or never existed). */
+  async contactKey(tenantId: TenantId, keyId: string): Promise<Key | undefined> {
+    const cacheKey = `${tenantId}/${keyId}`;
+    const cached = this.contactKeys.get(cacheKey);
+    if (cached !== undefined) return cached ?? undefined;
+    const [row] = await this.sql.query<{ iv: string | null; ct: string | null }>(
+      `SELECT iv, ct FROM contact_keys WHERE tenant_id = $1 AND key_id::text = $2`,
+      [tenantId, keyId],
+    );
+    if (!row?.iv || !row.ct) {
+      this.contactKeys.set(cacheKey, null);
+      return undefined;
+    }
+    const key = open(await this.tenantKey(tenantId), { iv: row.iv, ct: row.ct }, contactAad(tenantId, keyId));
+    this.contactKeys.set(cacheKey, key);
+    return key;
+  }
+
+  /** The contact behind a conversation stream (its keys' contact ref), or undefined when it has none. */
+  async refOfStream(tenantId: TenantId, streamId: string): Promise<string | undefined> {
+    const [row] = await this.sql.query<{ contact_ref: string }>(
+      `SELECT contact_ref FROM contact_keys WHERE tenant_id = $1 AND stream_id = $2
+        ORDER BY created_at DESC LIMIT 1`,
+      [tenantId, streamId],
+    );
+    return row?.contact_ref;
+  }
+
+  /** Every conversation stream that ever had a key of this contact. */
+  async streamsOf(tenantId: TenantId, contactRef: string): Promise<string[]> {
+    const rows = await this.sql.query<{ stream_id: string }>(
+      'SELECT DISTINCT stream_id FROM contact_keys WHERE tenant_id = $1 AND contact_ref = $2 ORDER BY stream_id',
+      [tenantId, contactRef],
+    );
+    return rows.map((row) => row.stream_id);
+  }
+
+  /**
+   * Destroys every live key of a contact (all their conversations): the sealed key material is
+   * overwritten with NULL, here and in this process's memory. Returns how many keys were destroyed.
+   */
+  async destroyContactRef(tenantId: TenantId, contactRef: string): Promise<number> {
+    const rows = await this.sql.query<{ key_id: string; stream_id: string }>(
+      `UPDATE contact_keys SET iv = NULL, ct = NULL, destroyed_at = now()
+        WHERE tenant_id = $1 AND contact_ref = $2 AND destroyed_at IS NULL
+        RETURNING key_id::text AS key_id, stream_id`,
+      [tenantId, contactRef],
+    );
+    for (const row of rows) this.forgetKey(tenantId, row.key_id, row.stream_id);
+    return rows.length;
+  }
+
+  /** Drops a key from memory (told by the process that destroyed it, or by this one). */
+  forgetKey(tenantId: TenantId, keyId: string, streamId?: string): void {
+    this.contactKeys.set(`${tenantId}/${keyId}`, null);
+    if (streamId !== undefined) this.streamKeys.delete(`${tenantId}/${streamId}`);
+    else {
+      for (const [cacheKey, value] of this.streamKeys)
+        if (value.id === keyId) this.streamKeys.delete(cacheKey);
+    }
+  }
+
+  /**
+   * Re-seals every tenant key under the keyring's current master key, one row at a time, while
+   * the service runs: a process that meets a master key id it does not know reads its keyring
+   * again. Returns how many rows were re-sealed.
+   */
+  async rewrapTenantKeys(): Promise<number> {
+    const rows = await this.sql.query<{ tenant_id: string; master_key_id: string; iv: string; ct: string }>(
+      'SELECT tenant_id, master_key_id, iv, ct FROM tenant_keys WHERE master_key_id <> $1',
+      [this.ring.current.id],
+    );
+    for (const row of rows) {
+      const key = open(this.masterKey(row.master_key_id), row, tenantAad(row.tenant_id));
+      const sealed = seal(this.ring.current.key, key, tenantAad(row.tenant_id));
+      await this.sql.query(
+        `UPDATE tenant_keys SET master_key_id = $2, iv = $3, ct = $4, rewrapped_at = now()
+          WHERE tenant_id = $1 AND master_key_id = $5`,
+        [row.tenant_id, this.ring.current.id, sealed.iv, sealed.ct, row.master_key_id],
+      );
+    }
+    return rows.length;
+  }
+
+  /** Tenant keys still sealed by a master key other than the current one. */
+  async tenantKeysOnOldMasters(): Promise<number> {
+    const [row] = await this.sql.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM tenant_keys WHERE master_key_id <> $1',
+      [this.ring.current.id],
+    );
+    return row?.n ?? 0;
+  }
+}
