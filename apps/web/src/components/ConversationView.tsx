@@ -1,43 +1,13 @@
-import type { ClientCommand, Conversation, Priority } from '@parley/domain';
+import type { ClientCommand, Priority } from '@parley/domain';
 import { useEffect, useId, useRef, useState, type Ref } from 'react';
 import type { ConversationRow, Refusal } from '../lib/db/schema';
 import { explainRefusal, type PendingOutcome } from '../lib/decide';
 import { useLiveQuery, useNow, useSubscribed } from '../lib/hooks';
-import type { CommandTarget } from '../lib/outbox/queue';
+import { optimisticRow, targetOf } from '../lib/optimistic';
 import { navigate } from '../lib/router';
 import type { AgentInfo, Session, TemplateInfo } from '../lib/session';
 import { buildTimeline, REPLY_STATE_LABEL, type TimelineItem } from '../lib/timeline';
 import { Composer, type ComposerRequest } from './Composer';
-
-/** What the domain decides a command on when the conversation's events are not on this device. */
-export function targetOf(row: ConversationRow): CommandTarget {
-  return {
-    conversationId: row.conversationId,
-    platform: row.platform,
-    lastCustomerMessageAt: row.lastCustomerMessageAt,
-    status: row.status,
-    snoozedUntil: row.snoozedUntil,
-    labels: row.labels,
-    assigneeId: row.assigneeId,
-    priority: row.priority,
-  };
-}
-
-/**
- * The list row as the agent should see it: the synced row with this device's pending commands
- * decided on it (`state`, from `rebase`). Never stored: sync alone writes the list.
- */
-export function optimisticRow(row: ConversationRow, state: Conversation | null): ConversationRow {
-  if (!state) return row;
-  return {
-    ...row,
-    status: state.status.kind,
-    snoozedUntil: state.status.kind === 'snoozed' ? state.status.until : null,
-    labels: state.labels,
-    assigneeId: state.assigneeId,
-    priority: state.priority,
-  };
-}
 
 /** A refusal as one line for the agent: the domain's sentence, then what to do instead. */
 export function refusalText(refusal: Refusal): string {

@@ -3,6 +3,7 @@ import Dexie from 'dexie';
 import { useEffect, useRef, useState, type Ref } from 'react';
 import type { ConversationRow, ParleyDb } from '../lib/db/schema';
 import { useThrottledTableQuery } from '../lib/hooks';
+import { withPending } from '../lib/optimistic';
 import { hrefOf, navigate } from '../lib/router';
 
 export type Whose = 'mine' | 'unassigned' | 'all';
@@ -50,6 +51,21 @@ export async function queryConversations(
   } else {
     rows = await db.conversations.orderBy('lastActivityAt').reverse().toArray();
   }
+  // This device's waiting commands move a conversation between the filters at once (#14): those
+  // of the conversations concerned are rebased on their rows, which then match the filter or not.
+  const waiting = await db.outbox.where('sequence').above(0).toArray();
+  if (waiting.length > 0) {
+    const ids = new Set(waiting.map((row) => row.conversationId));
+    const known = new Set(rows.map((row) => row.conversationId));
+    const more = (await db.conversations.bulkGet([...ids].filter((id) => !known.has(id)))).filter(
+      (row): row is ConversationRow => row !== undefined,
+    );
+    rows = withPending([...rows, ...more], waiting, Date.now())
+      .filter(
+        (row) => (status === 'any' || row.status === status) && (key === null || row.assigneeKey === key),
+      )
+      .sort((a, b) => b.lastActivityAt - a.lastActivityAt);
+  }
   const needle = filter.search.trim().toLowerCase();
   return needle ? rows.filter((row) => row.searchText.includes(needle)) : rows;
 }
@@ -81,7 +97,7 @@ export function InboxList({
   const [search, setSearch] = useState('');
   const rows = useThrottledTableQuery(
     db,
-    ['conversations'],
+    ['conversations', 'outbox'],
     async () => {
       const found = await queryConversations(db, { whose, status, search, agentId });
       onRows?.(found.map((row) => row.conversationId));

@@ -2,6 +2,7 @@ import type { ClientCommand } from '@parley/domain';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FAKE_NOW, FakeNetworkError, FakeReplyServer } from '../../test/fake-server';
+import { queryConversations } from '../../components/InboxList';
 import { ParleyDb } from '../db/schema';
 import { explainRefusal, localConversation, rebase } from '../decide';
 import { SyncEngine, type SyncApi } from '../sync/engine';
@@ -237,6 +238,25 @@ describe('rebasing pending commands on the server events (#14 item 2)', () => {
     await engine.catchUp();
     expect(localConversation(await eventsOf(db, 'c1'))).toEqual(server.stateOf('c1'));
     expect(rebased.state).toEqual(server.stateOf('c1'));
+  });
+});
+
+describe('the inbox list shows pending commands at once (#14 item 2)', () => {
+  it('moves a conversation resolved and assigned offline between the filters before the server has it', async () => {
+    const db = openDb();
+    const server = new FakeReplyServer();
+    await new SyncEngine({ db, api: syncApi(server), clock: () => FAKE_NOW }).catchUp();
+    const ids = (filter: Parameters<typeof queryConversations>[1]) =>
+      queryConversations(db, filter).then((rows) => rows.map((row) => row.conversationId));
+    const open = { whose: 'all', status: 'open', search: '', agentId: 'ana' } as const;
+    expect(await ids(open)).toEqual(expect.arrayContaining(['c1', 'c2']));
+    await queue(db, { type: 'SetStatus', status: 'resolved' });
+    await queue(db, { type: 'AssignConversation', agentId: 'ana' });
+    expect(await ids(open)).toEqual(['c2']);
+    expect(await ids({ ...open, status: 'resolved' })).toEqual(['c1']);
+    expect(await ids({ ...open, whose: 'mine', status: 'any' })).toEqual(['c1']);
+    // Nothing of it is stored in the list: sync alone writes it.
+    expect((await db.conversations.get('c1'))?.status).toBe('open');
   });
 });
 

@@ -1,0 +1,60 @@
+import type { Conversation } from '@parley/domain';
+import type { ConversationRow, OutboxRow } from './db/schema';
+import { conversationFromList, rebase } from './decide';
+import type { CommandTarget } from './outbox/queue';
+
+/** What the domain decides a command on when the conversation's events are not on this device. */
+export function targetOf(row: ConversationRow): CommandTarget {
+  return {
+    conversationId: row.conversationId,
+    platform: row.platform,
+    lastCustomerMessageAt: row.lastCustomerMessageAt,
+    status: row.status,
+    snoozedUntil: row.snoozedUntil,
+    labels: row.labels,
+    assigneeId: row.assigneeId,
+    priority: row.priority,
+  };
+}
+
+/**
+ * The list row as the agent should see it: the synced row with this device's pending commands
+ * decided on it (`state`, from `rebase`). Never stored: sync alone writes the list.
+ */
+export function optimisticRow(row: ConversationRow, state: Conversation | null): ConversationRow {
+  if (!state) return row;
+  return {
+    ...row,
+    status: state.status.kind,
+    snoozedUntil: state.status.kind === 'snoozed' ? state.status.until : null,
+    labels: state.labels,
+    assigneeId: state.assigneeId,
+    priority: state.priority,
+    assigneeKey: state.assigneeId ?? '',
+  };
+}
+
+/**
+ * The list rows with the waiting commands of their conversations rebased on them (on what the row
+ * knows: status, labels, assignee, priority), so a conversation resolved or assigned offline moves
+ * between the list's filters at once. `rows` are the synced rows concerned.
+ */
+export function withPending(
+  rows: readonly ConversationRow[],
+  outbox: readonly OutboxRow[],
+  now: number,
+): ConversationRow[] {
+  const waiting = new Map<string, OutboxRow[]>();
+  for (const item of outbox) {
+    if (item.sequence === undefined || item.refusal !== null) continue;
+    const list = waiting.get(item.conversationId) ?? [];
+    list.push(item);
+    waiting.set(item.conversationId, list);
+  }
+  return rows.map((row) => {
+    const pending = waiting.get(row.conversationId);
+    if (!pending) return row;
+    const { state } = rebase(conversationFromList(targetOf(row)), pending, { now, templates: [] });
+    return optimisticRow(row, state);
+  });
+}
