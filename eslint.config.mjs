@@ -49,6 +49,7 @@ export const DOMAIN_EVENT_TYPES = [
   'CardEnteredWorkflow',
   'CardMoved',
   'CardReordered',
+  'ContactErased',
 ];
 
 const EVENT_TYPE_NAME = `/^(?:${DOMAIN_EVENT_TYPES.join('|')})$/`;

@@ -5,6 +5,7 @@ import { isTenantId, type TenantId } from '@parley/domain';
 import { createAgent, createTenant } from './auth/accounts';
 import { runWebhooksCommand, WEBHOOKS_USAGE } from './channels/cli';
 import { loadConfig } from './config';
+import { CRYPTO_USAGE, runContactsCommand, runKeysCommand } from './crypto/cli';
 import { openDatabase, type Database } from './db/database';
 import { liveHolder } from './db/dir-lock';
 import { migrate, migrationState } from './db/migrator';
@@ -25,6 +26,7 @@ Commands:
                             add an agent who signs in with that email (a password is generated
                             and printed when --password is left out; PARLEY_PASSWORD works too)
 ${WEBHOOKS_USAGE}
+${CRYPTO_USAGE}
 
 The database is DATABASE_URL's PostgreSQL server, or the embedded one under DATA_DIR (./data).
 The embedded database belongs to one process: while Parley runs on it, these commands are sent to
@@ -61,6 +63,9 @@ export async function runCli(
       role: { type: 'string' },
       password: { type: 'string' },
       'grace-hours': { type: 'string' },
+      contact: { type: 'string' },
+      conversation: { type: 'string' },
+      reason: { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -175,6 +180,12 @@ export async function runCli(
           (m) => new UsageError(m),
         ),
       );
+      return;
+    case 'keys':
+      await runKeysCommand(host, rest, print, (m) => new UsageError(m));
+      return;
+    case 'contacts':
+      await runContactsCommand(host, rest, values, print, (m) => new UsageError(m));
       return;
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`);

@@ -170,6 +170,7 @@ const MATRIX: Record<string, Case> = {
     ],
     expect: 'NOT_FOUND',
   },
+  'contacts.erase': { inputs: [{ conversationId: 'globex-1', reason: 'their request' }], expect: 'NOT_FOUND' },
   'sync.catchUp': { inputs: [{ cursor: null, limit: 1000 }], expect: 'own-data-only' },
   'sync.live': { inputs: [{ cursor: null }], expect: 'own-data-only' },
 };

@@ -1,4 +1,5 @@
 import type { CardEvent } from './card/types';
+import type { ContactEvent } from './contact/types';
 import type { ConversationEvent } from './conversation/types';
 import type { InboxEvent } from './inbox/types';
 import type { WorkflowEvent } from './workflow/types';
@@ -45,12 +46,15 @@ const workflowEvents: EveryType<WorkflowEvent> = { WorkflowCreated: true, Workfl
 
 const cardEvents: EveryType<CardEvent> = { CardEnteredWorkflow: true, CardMoved: true, CardReordered: true };
 
+const contactEvents: EveryType<ContactEvent> = { ContactErased: true };
+
 /** The event types of each aggregate, as the domain declares them. */
 export const EVENT_TYPES = {
   conversation: Object.keys(conversationEvents) as readonly ConversationEvent['type'][],
   inbox: Object.keys(inboxEvents) as readonly InboxEvent['type'][],
   workflow: Object.keys(workflowEvents) as readonly WorkflowEvent['type'][],
   card: Object.keys(cardEvents) as readonly CardEvent['type'][],
+  contact: Object.keys(contactEvents) as readonly ContactEvent['type'][],
 } as const;
 
 /**
@@ -62,4 +66,5 @@ export const DOMAIN_EVENT_TYPES: readonly string[] = [
   ...EVENT_TYPES.inbox,
   ...EVENT_TYPES.workflow,
   ...EVENT_TYPES.card,
+  ...EVENT_TYPES.contact,
 ];

@@ -199,6 +199,15 @@ export {
 } from './workflow/types';
 export { workflow, canTransition, stageOf } from './workflow/decider';
 export {
+  ContactErrorCode,
+  type ContactCommand,
+  type ContactErased,
+  type ContactEvent,
+  type ContactState,
+  type EraseContact,
+} from './contact/types';
+export { contact } from './contact/decider';
+export {
   type BoardAccess,
   type BoardPermission,
   type BoardPermissionRequest,

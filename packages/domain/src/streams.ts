@@ -8,5 +8,7 @@ export const StreamCategory = {
   workflow: 'workflow',
   /** One stream per conversation's card: `card-<conversationId>`. */
   card: 'card',
+  /** One stream per erased contact: `contact-<keyed hash of the contact id>` (decision 0022). */
+  contact: 'contact',
 } as const;
 export type StreamCategory = (typeof StreamCategory)[keyof typeof StreamCategory];

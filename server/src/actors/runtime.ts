@@ -148,6 +148,11 @@ export interface GrainRuntime {
   ): Promise<GrainView<State>>;
   /** Passivates every idle activation unused for `idleAfterMs`; returns how many. */
   passivateIdle(): number;
+  /**
+   * Drops what an activation holds: its next command or read loads it from the store again (an
+   * erasure, docs/decisions/0022, must not leave clear values in memory).
+   */
+  forget(tenantId: TenantId, streamId: StreamId): void;
   stats(): GrainRuntimeStats;
   /** Finishes queued commands and pending snapshots, then refuses new commands. */
   close(): Promise<void>;
@@ -612,6 +617,12 @@ export function createGrainRuntime(options: GrainRuntimeOptions): GrainRuntime {
     askTogether,
     read: (grain, tenantId, id) => get(grain, tenantId, id).read(),
     passivateIdle,
+    forget(tenantId, streamId) {
+      const activation = activations.get(`${tenantId}/${streamId}`);
+      if (!activation) return;
+      activation.loaded = false;
+      if (activation.mailbox.size === 0) passivate(activation);
+    },
     stats: () => ({ active: activations.size, ...counters }),
     async close() {
       if (closed) return;

@@ -2,6 +2,7 @@ import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import type {
   BoardPermissionErrorCode,
   CardErrorCode,
+  ContactErrorCode,
   ConversationErrorCode,
   InboxErrorCode,
   ReplyRefusalCode,
@@ -20,6 +21,7 @@ type KnownCode =
   | InboxErrorCode
   | WorkflowErrorCode
   | CardErrorCode
+  | ContactErrorCode
   | BoardPermissionErrorCode
   | ReplyRefusalCode
   | AccountErrorCode
@@ -71,6 +73,7 @@ const TRPC_CODE: Readonly<Record<KnownCode, TRPC_ERROR_CODE_KEY>> = {
   PASSWORD_TOO_SHORT: 'BAD_REQUEST',
   PASSWORD_TOO_LONG: 'BAD_REQUEST',
   CURSOR_INVALID: 'BAD_REQUEST',
+  ERASURE_REASON_REQUIRED: 'BAD_REQUEST',
   // Well-formed, but the current state says no.
   PLATFORM_MISMATCH: 'PRECONDITION_FAILED',
   SNOOZE_NOT_IN_FUTURE: 'PRECONDITION_FAILED',

@@ -4,6 +4,7 @@ import { agentsRouter } from './routers/agents';
 import { authRouter } from './routers/auth';
 import { boardsRouter } from './routers/boards';
 import { catalogRouter } from './routers/catalog';
+import { contactsRouter } from './routers/contacts';
 import { conversationsRouter } from './routers/conversations';
 import { syncRouter } from './routers/sync';
 import { router } from './trpc';
@@ -17,6 +18,7 @@ export const appRouter = router({
   boards: boardsRouter,
   catalog: catalogRouter,
   admin: adminRouter,
+  contacts: contactsRouter,
   sync: syncRouter,
 });
 
