@@ -5,7 +5,7 @@ import { isTenantId, type TenantId } from '@parley/domain';
 import { createAgent, createTenant } from './auth/accounts';
 import { runWebhooksCommand, WEBHOOKS_USAGE } from './channels/cli';
 import { loadConfig } from './config';
-import { CRYPTO_USAGE, runContactsCommand, runKeysCommand } from './crypto/cli';
+import { CRYPTO_USAGE, runContactsCommand, runKeysCommand, secretBox } from './crypto/cli';
 import { openDatabase, type Database } from './db/database';
 import { liveHolder } from './db/dir-lock';
 import { migrate, migrationState } from './db/migrator';
@@ -178,6 +178,7 @@ export async function runCli(
           { tenant: values.tenant, graceHours: values['grace-hours'] },
           print,
           (m) => new UsageError(m),
+          secretBox(db, host.dataDir),
         ),
       );
       return;

@@ -5,6 +5,7 @@ import { createLocalBroadcast, type LocalBroadcast } from './broadcast/local';
 import type { Config } from './config';
 import { createEventCodec } from './crypto/event-codec';
 import { KeyStore } from './crypto/keys';
+import { createSecretBox } from './crypto/secrets';
 import { loadMasterKeyring } from './crypto/master-key';
 import { openDatabase, type Database } from './db/database';
 import { migrate } from './db/migrator';
@@ -96,7 +97,8 @@ export async function openServices(config: Config, logger: Logger): Promise<Serv
     closers.push(() => workflowEngine.stop());
     // ---- channels (server/src/channels): closed before the runtime, which its loops still use ----
     const channelsConfig = loadChannelsConfig(process.env, !config.databaseUrl);
-    const channels = await startChannels({ sql: db.sql, grains, logger, broadcast }, channelsConfig);
+    const secrets = createSecretBox(keys);
+    const channels = await startChannels({ sql: db.sql, grains, logger, broadcast, secrets }, channelsConfig);
     closers.push(() => channels.close());
     if (channelsConfig.simulators) await seedDemoChannels({ channels });
     if (!config.databaseUrl) {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { SecretBox } from '../crypto/secrets';
 import type { SqlQueryable } from '../db/driver';
 import { InboxStore } from './inbound/inbox-store';
 import { OutboxStore } from './outbound/outbox-store';
@@ -19,6 +20,8 @@ export async function runWebhooksCommand(
   options: { tenant?: string; graceHours?: string },
   print: (line: string) => void,
   usage: (message: string) => Error,
+  /** Seals the new secret with the tenant key (decision 0022). */
+  secrets?: SecretBox,
 ): Promise<void> {
   const inbox = new InboxStore(sql);
   switch (args[0]) {
@@ -61,7 +64,9 @@ export async function runWebhooksCommand(
       }
       const secret = randomBytes(24).toString('hex');
       const graceMs = Math.round(hours * 3_600_000);
-      if (!(await new ChannelRepository(sql).rotateSecret(appId, secret, graceMs))) {
+      if (
+        !(await new ChannelRepository(sql, Date.now, undefined, secrets).rotateSecret(appId, secret, graceMs))
+      ) {
         throw usage(`there is no app ${appId}`);
       }
       print(`new secret of ${appId}: ${secret}  (shown once: set it at the platform)`);

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { streamEntityId, type TenantId } from '@parley/domain';
 import type { SqlQueryable } from '../db/driver';
 import type { BroadcastChannel } from '../broadcast/channel';
+import type { SecretBox } from '../crypto/secrets';
 import type { Logger } from '../logger';
 import { conversationIdFor } from './conversation-id';
 import { reply } from './http-response';
@@ -83,6 +84,8 @@ export interface ChannelsDeps {
   readonly logger: Logger;
   /** When given, every `ReplyQueued` wakes the dispatcher, whoever queued it (the API's sync too). */
   readonly broadcast?: BroadcastChannel;
+  /** Seals webhook secrets, verify tokens and access tokens at rest (decision 0022). */
+  readonly secrets?: SecretBox;
 }
 
 /** The running channels: webhook ingest, processing, dispatch and the simulators. */
@@ -125,7 +128,8 @@ export interface Channels {
 /** Starts the channels. */
 export async function startChannels(deps: ChannelsDeps, options: ChannelsOptions = {}): Promise<Channels> {
   const clock = options.clock ?? Date.now;
-  const repo = new ChannelRepository(deps.sql, clock);
+  const repo = new ChannelRepository(deps.sql, clock, undefined, deps.secrets);
+  await repo.sealStoredSecrets(); // decision 0022: rows written in clear before, sealed now
   // SC, SD: registered before anything is claimed, freeing a dead predecessor's rows at once.
   const leases = new LeaseOwner(deps.sql, deps.logger, options.leases, clock);
   await leases.register();

@@ -1,4 +1,5 @@
 import { isTenantId, type Platform, type TenantId } from '@parley/domain';
+import type { SecretBox } from '../crypto/secrets';
 import type { SqlQueryable } from '../db/driver';
 import type { AppKind, ChannelApp, ChannelRecord } from './types';
 
@@ -50,6 +51,8 @@ export class ChannelRepository {
     private readonly sql: SqlQueryable,
     private readonly clock: () => number = Date.now,
     private readonly ttlMs = 2_000,
+    /** Seals secrets and tokens with the tenant key (decision 0022); without one they are stored clear. */
+    private readonly secrets?: SecretBox,
   ) {}
 
   /** The app that signs a webhook route, or undefined. */
@@ -61,8 +64,8 @@ export class ChannelRepository {
     if (!loading) {
       loading = this.sql
         .query<AppRow>('SELECT * FROM channel_apps WHERE app_id = $1', [appId])
-        .then((rows) => {
-          const app = rows[0] && toApp(rows[0]);
+        .then(async (rows) => {
+          const app = rows[0] && (await this.openApp(toApp(rows[0])));
           this.apps.set(appId, { at: this.clock(), app });
           return app;
         })
@@ -111,7 +114,7 @@ export class ChannelRepository {
     const rows = await this.sql.query<ChannelRow>(
       "SELECT * FROM channels WHERE api_base_url LIKE 'simulator:%' ORDER BY tenant_id, channel_id",
     );
-    return rows.map(toChannel);
+    return Promise.all(rows.map((row) => this.openChannel(toChannel(row))));
   }
 
   /** A tenant's channel by its id, or undefined. */
@@ -130,7 +133,7 @@ export class ChannelRepository {
       'SELECT * FROM channels WHERE tenant_id = $1 ORDER BY channel_id',
       [tenantId],
     );
-    return rows.map(toChannel);
+    return Promise.all(rows.map((row) => this.openChannel(toChannel(row))));
   }
 
   /** A tenant's apps (what signs its webhooks), for its admins. */
@@ -139,7 +142,7 @@ export class ChannelRepository {
       'SELECT * FROM channel_apps WHERE tenant_id = $1 ORDER BY app_id',
       [tenantId],
     );
-    return rows.map(toApp);
+    return Promise.all(rows.map((row) => this.openApp(toApp(row))));
   }
 
   /** The channels of an app (one for a bot or widget; a page and an Instagram account for Meta). */
@@ -148,7 +151,7 @@ export class ChannelRepository {
       'SELECT * FROM channels WHERE app_id = $1 ORDER BY channel_id',
       [appId],
     );
-    return rows.map(toChannel);
+    return Promise.all(rows.map((row) => this.openChannel(toChannel(row))));
   }
 
   /** Creates an app, or leaves an existing one (and its secrets) alone; true when created. */
@@ -157,7 +160,15 @@ export class ChannelRepository {
     const rows = await this.sql.query(
       `INSERT INTO channel_apps (app_id, tenant_id, kind, secret, verify_token)
        VALUES ($1, $2, $3, $4, $5) ON CONFLICT (app_id) DO NOTHING RETURNING app_id`,
-      [input.appId, input.tenantId, input.kind, input.secret, input.verifyToken ?? null],
+      [
+        input.appId,
+        input.tenantId,
+        input.kind,
+        await this.seal(input.tenantId, `app:${input.appId}`, input.secret),
+        input.verifyToken == null
+          ? null
+          : await this.seal(input.tenantId, `app:${input.appId}`, input.verifyToken),
+      ],
     );
     this.apps.delete(input.appId);
     return rows.length > 0;
@@ -182,7 +193,7 @@ export class ChannelRepository {
         input.name,
         input.inboxId,
         input.apiBaseUrl,
-        input.accessToken,
+        await this.seal(input.tenantId, `channel:${input.channelId}`, input.accessToken),
       ],
     );
     this.channels.clear();
@@ -195,15 +206,93 @@ export class ChannelRepository {
    */
   async rotateSecret(appId: string, secret: string, graceMs: number, tenantId?: TenantId): Promise<boolean> {
     checkWebhookSecret(secret);
+    let stored = secret;
+    if (this.secrets) {
+      const [owner] = await this.sql.query<{ tenant_id: string }>(
+        'SELECT tenant_id FROM channel_apps WHERE app_id = $1',
+        [appId],
+      );
+      if (!owner || (tenantId !== undefined && owner.tenant_id !== tenantId)) return false;
+      stored = await this.seal(asTenant(owner.tenant_id), `app:${appId}`, secret);
+    }
     const rows = await this.sql.query(
       `UPDATE channel_apps SET previous_secret = secret, previous_secret_expires_at = $3,
               secret = $2, updated_at = now()
         WHERE app_id = $1 AND ($4::text IS NULL OR tenant_id = $4) RETURNING app_id`,
-      [appId, secret, new Date(this.clock() + graceMs), tenantId ?? null],
+      [appId, stored, new Date(this.clock() + graceMs), tenantId ?? null],
     );
     this.apps.delete(appId);
     this.loadingApps.delete(appId);
     return rows.length > 0;
+  }
+
+  /** Seals every secret and token still stored in clear (written before sealing, or without a box). */
+  async sealStoredSecrets(): Promise<number> {
+    if (!this.secrets) return 0;
+    let sealed = 0;
+    const apps = await this.sql.query<AppRow>(
+      `SELECT * FROM channel_apps WHERE secret NOT LIKE 'enc1:%' OR previous_secret NOT LIKE 'enc1:%'
+          OR verify_token NOT LIKE 'enc1:%'`,
+    );
+    for (const row of apps) {
+      const tenant = asTenant(row.tenant_id);
+      const purpose = `app:${row.app_id}`;
+      await this.sql.query(
+        'UPDATE channel_apps SET secret = $2, previous_secret = $3, verify_token = $4 WHERE app_id = $1 AND secret = $5',
+        [
+          row.app_id,
+          await this.seal(tenant, purpose, row.secret),
+          row.previous_secret === null ? null : await this.seal(tenant, purpose, row.previous_secret),
+          row.verify_token === null ? null : await this.seal(tenant, purpose, row.verify_token),
+          row.secret,
+        ],
+      );
+      sealed++;
+    }
+    const channels = await this.sql.query<ChannelRow>(
+      "SELECT * FROM channels WHERE access_token <> '' AND access_token NOT LIKE 'enc1:%'",
+    );
+    for (const row of channels) {
+      await this.sql.query(
+        'UPDATE channels SET access_token = $3 WHERE tenant_id = $1 AND channel_id = $2 AND access_token = $4',
+        [
+          row.tenant_id,
+          row.channel_id,
+          await this.seal(asTenant(row.tenant_id), `channel:${row.channel_id}`, row.access_token),
+          row.access_token,
+        ],
+      );
+      sealed++;
+    }
+    this.invalidate();
+    return sealed;
+  }
+
+  private seal(tenantId: TenantId, purpose: string, clear: string): Promise<string> | string {
+    return this.secrets ? this.secrets.seal(tenantId, purpose, clear) : clear;
+  }
+
+  private async openApp(app: ChannelApp): Promise<ChannelApp> {
+    const box = this.secrets;
+    if (!box) return app;
+    const purpose = `app:${app.appId}`;
+    return {
+      ...app,
+      secret: await box.open(app.tenantId, purpose, app.secret),
+      previousSecret:
+        app.previousSecret === null ? null : await box.open(app.tenantId, purpose, app.previousSecret),
+      verifyToken: app.verifyToken === null ? null : await box.open(app.tenantId, purpose, app.verifyToken),
+    };
+  }
+
+  private async openChannel(channel: ChannelRecord): Promise<ChannelRecord> {
+    if (!this.secrets) return channel;
+    const accessToken = await this.secrets.open(
+      channel.tenantId,
+      `channel:${channel.channelId}`,
+      channel.accessToken,
+    );
+    return { ...channel, accessToken };
   }
 
   /** Forgets what is cached, so the next read goes to the database. */
@@ -219,7 +308,7 @@ export class ChannelRepository {
     const cached = this.channels.get(key);
     if (cached && this.clock() - cached.at < this.ttlMs) return cached.channel;
     const rows = await load();
-    const channel = rows[0] && toChannel(rows[0]);
+    const channel = rows[0] && (await this.openChannel(toChannel(rows[0])));
     this.channels.set(key, { at: this.clock(), channel });
     return channel;
   }

@@ -7,6 +7,7 @@ import { eraseContact } from './erasure';
 import { createEventCodec } from './event-codec';
 import { KeyStore } from './keys';
 import { loadMasterKeyring, writeKeyFile } from './master-key';
+import { createSecretBox, type SecretBox } from './secrets';
 
 export const CRYPTO_USAGE = `  keys rotate-master        seal every tenant key with a new master key while Parley runs: with the
                             key file (DATA_DIR/master.key) a new key is made and the old one retired;
@@ -99,4 +100,9 @@ export async function runContactsCommand(
       await store.close();
     }
   });
+}
+
+/** The secret box of a CLI command: the same key hierarchy the server uses. */
+export function secretBox(db: Database, dataDir: string): SecretBox {
+  return createSecretBox(new KeyStore(db.sql, loadMasterKeyring(process.env, dataDir)));
 }
