@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   acceptedSecrets,
   metaSignature,
+  newVisitorId,
   verifyMetaSignature,
   verifySharedToken,
   verifyVisitorToken,
@@ -135,6 +136,22 @@ describe('[SM2] webhook signatures are compared whole, over the raw bytes', () =
       const changed = `${mac.slice(0, i)}${mac[i] === 'A' ? 'B' : 'A'}${mac.slice(i + 1)}`;
       expect(verifyVisitorToken(prefix + changed, 'site-1', [SECRET]), `char ${i}`).toBeNull();
     }
+  });
+});
+
+describe('[SM2] web-chat visitor ids', () => {
+  it('[SM2] a new visitor id is 16 URL-safe characters, fresh each time, and signs into a token that verifies', () => {
+    const ids = Array.from({ length: 20 }, () => newVisitorId());
+    for (const id of ids) {
+      expect(id).toMatch(/^[A-Za-z0-9_-]{16}$/);
+      expect(verifyVisitorToken(visitorToken(SECRET, 'site-1', id), 'site-1', [SECRET])).toBe(id);
+    }
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('[SM2] a request without a visitor token names no visitor', () => {
+    expect(verifyVisitorToken(undefined, 'site-1', [SECRET])).toBeNull();
+    expect(verifyVisitorToken('', 'site-1', [SECRET])).toBeNull();
   });
 });
 

@@ -52,6 +52,13 @@ describe('Instagram', () => {
     });
   });
 
+  it('[IG3] a too-long text is refused with its size and the limit in bytes of UTF-8', () => {
+    expect(check(text('é'.repeat(501)))).toMatchObject({
+      message: 'the text is 1002 bytes of UTF-8; Instagram allows 1000',
+      hint: 'shorten it to 1000 bytes of UTF-8 or split it into several messages',
+    });
+  });
+
   it('[IG4] Instagram has no templates', () => {
     expect(check(template('order_update', []))).toMatchObject({
       code: 'TEMPLATE_NOT_SUPPORTED',
@@ -72,6 +79,28 @@ describe('Instagram', () => {
       rule: 'IG5',
     });
     expect(check(media('sticker', 'image/webp', 1))).toMatchObject({ code: 'MEDIA_TYPE_NOT_SUPPORTED' });
+  });
+
+  it.each([
+    ['image', 'image/jpeg', 8 * MB],
+    ['image', 'image/png', 8 * MB],
+    ['image', 'image/gif', 8 * MB],
+    ['video', 'video/mp4', 25 * MB],
+    ['video', 'video/quicktime', 25 * MB],
+    ['video', 'video/webm', 25 * MB],
+    ['audio', 'audio/aac', 25 * MB],
+    ['audio', 'audio/mp4', 25 * MB],
+    ['audio', 'audio/wav', 25 * MB],
+  ] as const)('[IG5] %s %s is accepted up to %i bytes', (kind, mime, max) => {
+    expect(check(media(kind, mime, max))).toEqual({ ok: true });
+    expect(check(media(kind, mime, max + 1))).toMatchObject({ code: 'MEDIA_TOO_LARGE', rule: 'IG5' });
+  });
+
+  it('[IG5] a document is refused with the kinds Instagram does take', () => {
+    expect(check(media('document', 'application/pdf', 1))).toMatchObject({
+      message: 'Instagram does not accept document messages',
+      hint: 'send one of: image, video, audio',
+    });
   });
 
   it('[IG6] Instagram offers reactions, read receipts and typing indicators but no templates', () => {

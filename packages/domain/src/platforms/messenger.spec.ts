@@ -44,6 +44,21 @@ describe('Messenger', () => {
     });
   });
 
+  it.each([
+    ['image', 'image/jpeg'],
+    ['image', 'image/png'],
+    ['image', 'image/gif'],
+    ['video', 'video/mp4'],
+    ['audio', 'audio/mpeg'],
+    ['audio', 'audio/mp4'],
+    ['audio', 'audio/aac'],
+    ['audio', 'audio/wav'],
+    ['document', 'application/pdf'],
+  ] as const)('[MS5] %s %s is accepted up to 25 MB', (kind, mime) => {
+    expect(check(media(kind, mime, 25 * MB))).toEqual({ ok: true });
+    expect(check(media(kind, mime, 25 * MB + 1))).toMatchObject({ code: 'MEDIA_TOO_LARGE', rule: 'MS5' });
+  });
+
   it('[MS6] Messenger offers reactions, read receipts and typing indicators but no templates', () => {
     expect(capabilitiesOf(messenger)).toEqual({
       templates: false,

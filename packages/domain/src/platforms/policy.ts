@@ -197,12 +197,12 @@ function refuseOutsideWindow(
   const { window, humanAgentWindow } = policy;
   const last = context.lastCustomerMessageAt;
   if (!window || context.content.type === 'template') return null;
-  if (last !== null && context.now < last + window.ms) return null;
-  const since =
-    last === null
-      ? 'the customer has not written yet'
-      : `the customer last wrote ${ago(context.now - last)} ago`;
-  if (humanAgentWindow && last !== null && context.now < last + humanAgentWindow.ms) {
+  // The time since the customer wrote, null if never: compared as `age !== null && age < limit`, so
+  // a never-written conversation stays closed without relying on `null + ms` arithmetic.
+  const age = last === null ? null : context.now - last;
+  if (age !== null && age < window.ms) return null;
+  const since = age === null ? 'the customer has not written yet' : `the customer last wrote ${ago(age)} ago`;
+  if (humanAgentWindow && age !== null && age < humanAgentWindow.ms) {
     if (context.tag === 'HUMAN_AGENT') return null;
     return refusal(
       'WINDOW_CLOSED',
@@ -241,12 +241,19 @@ function refuseContent(policy: PlatformPolicy, context: ReplyContext): ReplyRefu
   }
 }
 
+type TextUnit = PlatformPolicy['text']['unit'];
+/** How each text unit is counted and named: one entry per unit, so none falls into another's branch. */
+const TEXT_UNITS: Record<TextUnit, { count: (text: string) => number; name: string }> = {
+  characters: { count: characterCount, name: 'characters' },
+  'utf8-bytes': { count: utf8ByteLength, name: 'bytes of UTF-8' },
+};
+
 function refuseText(policy: PlatformPolicy, text: string): ReplyRefusal | null {
   if (text.trim() === '') return refusal('TEXT_EMPTY', 'PL1', 'the reply is empty', 'write something first');
   const { max, unit, rule } = policy.text;
-  const length = unit === 'characters' ? characterCount(text) : utf8ByteLength(text);
+  const { count, name: units } = TEXT_UNITS[unit];
+  const length = count(text);
   if (length <= max) return null;
-  const units = unit === 'characters' ? 'characters' : 'bytes of UTF-8';
   return refusal(
     'TEXT_TOO_LONG',
     rule,
@@ -322,7 +329,8 @@ function refuseTemplate(
 
 /** `audio/OGG; codecs=opus` -> `audio/ogg`. */
 function baseMime(mime: string): string {
-  return (mime.split(';')[0] ?? '').trim().toLowerCase();
+  const end = mime.indexOf(';');
+  return (end === -1 ? mime : mime.slice(0, end)).trim().toLowerCase();
 }
 
 function ago(ms: number): string {

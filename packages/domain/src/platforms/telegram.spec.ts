@@ -16,6 +16,14 @@ describe('Telegram', () => {
     expect(check(text('a'.repeat(4097)))).toMatchObject({ code: 'TEXT_TOO_LONG', rule: 'TG2' });
   });
 
+  it('[TG2] an emoji counts as one character, and a refusal names the limit', () => {
+    expect(check(text('😀'.repeat(4096)))).toEqual({ ok: true });
+    expect(check(text('😀'.repeat(4097)))).toMatchObject({
+      code: 'TEXT_TOO_LONG',
+      message: 'the text is 4097 characters; Telegram allows 4096',
+    });
+  });
+
   it('[TG3] Telegram has no templates', () => {
     expect(check(template('order_update', []))).toMatchObject({
       code: 'TEMPLATE_NOT_SUPPORTED',
@@ -35,6 +43,21 @@ describe('Telegram', () => {
       code: 'MEDIA_TYPE_NOT_SUPPORTED',
       rule: 'TG4',
     });
+  });
+
+  it.each([
+    ['image', 'image/jpeg', 10 * MB],
+    ['image', 'image/png', 10 * MB],
+    ['image', 'image/webp', 10 * MB],
+    ['video', 'video/mp4', 50 * MB],
+    ['audio', 'audio/mpeg', 50 * MB],
+    ['audio', 'audio/mp4', 50 * MB],
+    ['audio', 'audio/ogg', 50 * MB],
+    ['document', 'application/pdf', 50 * MB],
+    ['sticker', 'image/webp', 512 * KB],
+  ] as const)('[TG4] %s %s is accepted up to %i bytes', (kind, mime, max) => {
+    expect(check(media(kind, mime, max))).toEqual({ ok: true });
+    expect(check(media(kind, mime, max + 1))).toMatchObject({ code: 'MEDIA_TOO_LARGE', rule: 'TG4' });
   });
 
   it('[TG5] Telegram bots get reactions and typing indicators but no read receipts', () => {

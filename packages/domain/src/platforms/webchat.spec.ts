@@ -16,6 +16,14 @@ describe('Web chat', () => {
     expect(check(text('a'.repeat(10_001)))).toMatchObject({ code: 'TEXT_TOO_LONG', rule: 'WC2' });
   });
 
+  it('[WC2] an emoji counts as one character, and a refusal names the limit', () => {
+    expect(check(text('😀'.repeat(10_000)))).toEqual({ ok: true });
+    expect(check(text('😀'.repeat(10_001)))).toMatchObject({
+      code: 'TEXT_TOO_LONG',
+      message: 'the text is 10001 characters; Web chat allows 10000',
+    });
+  });
+
   it('[WC3] web chat has no templates', () => {
     expect(check(template('order_update', []))).toMatchObject({
       code: 'TEMPLATE_NOT_SUPPORTED',
@@ -33,6 +41,23 @@ describe('Web chat', () => {
       code: 'MEDIA_TYPE_NOT_SUPPORTED',
       rule: 'WC4',
     });
+  });
+
+  it.each([
+    ['image', 'image/jpeg', 10 * MB],
+    ['image', 'image/png', 10 * MB],
+    ['image', 'image/gif', 10 * MB],
+    ['image', 'image/webp', 10 * MB],
+    ['video', 'video/mp4', 25 * MB],
+    ['video', 'video/webm', 25 * MB],
+    ['audio', 'audio/mpeg', 25 * MB],
+    ['audio', 'audio/mp4', 25 * MB],
+    ['audio', 'audio/ogg', 25 * MB],
+    ['audio', 'audio/webm', 25 * MB],
+    ['document', 'application/pdf', 25 * MB],
+  ] as const)('[WC4] %s %s is accepted up to %i bytes', (kind, mime, max) => {
+    expect(check(media(kind, mime, max))).toEqual({ ok: true });
+    expect(check(media(kind, mime, max + 1))).toMatchObject({ code: 'MEDIA_TOO_LARGE', rule: 'WC4' });
   });
 
   it('[WC5] web chat offers reactions, read receipts and typing indicators', () => {

@@ -72,6 +72,33 @@ describe('WhatsApp', () => {
     });
   });
 
+  it('[WA3] each template refusal names the template and its language, and what to do', () => {
+    const refusal = (reply: ReturnType<typeof template>) => check(reply, { templates: catalogue });
+    expect(refusal(template('order_update', ['Ada', '#42'], 'fr'))).toMatchObject({
+      message: 'template order_update (fr) is not in the catalogue',
+      hint: 'pick another template',
+    });
+    expect(refusal(template('promo', []))).toMatchObject({
+      message: 'template promo (en) is not approved',
+      hint: 'pick an approved template',
+    });
+    expect(refusal(template('order_update', ['Ada', ' ']))).toMatchObject({
+      message: 'template order_update (en) needs 2 parameters, 1 filled',
+      hint: 'fill in every parameter',
+    });
+    expect(refusal(template('order_update', ['Ada', '#42', 'x']))).toMatchObject({
+      message: 'template order_update (en) takes 2 parameters, got 3',
+      hint: 'remove the extra parameters',
+    });
+  });
+
+  it('[WA4] a too-long text is refused with its length and the limit in characters', () => {
+    expect(check(text('a'.repeat(4097)))).toMatchObject({
+      message: 'the text is 4097 characters; WhatsApp allows 4096',
+      hint: 'shorten it to 4096 characters or split it into several messages',
+    });
+  });
+
   it('[WA4] text is limited to 4096 characters, an emoji counting as one', () => {
     expect(check(text('a'.repeat(4096)))).toEqual({ ok: true });
     expect(check(text('😀'.repeat(4096)))).toEqual({ ok: true });
@@ -111,6 +138,17 @@ describe('WhatsApp', () => {
     expect(check(media('sticker', 'image/png', 1))).toMatchObject({
       code: 'MEDIA_TYPE_NOT_SUPPORTED',
       rule: 'WA5',
+    });
+  });
+
+  it('[WA5] a refused file says what was wrong and what WhatsApp takes instead', () => {
+    expect(check(media('image', 'image/gif', 1))).toMatchObject({
+      message: 'WhatsApp does not accept image/gif as image',
+      hint: 'convert it to one of image/jpeg, image/png',
+    });
+    expect(check(media('video', 'video/mp4', 16 * MB + 1))).toMatchObject({
+      message: 'the video is 16000001 bytes; WhatsApp accepts up to 16000000',
+      hint: 'compress it below 16000000 bytes or share a link',
     });
   });
 
