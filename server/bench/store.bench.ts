@@ -2,8 +2,11 @@
  * `npm run bench:store`: the event store against the raw ceiling of its database, side by side.
  * Uses PostgreSQL when DATABASE_URL is set, else PGlite. Not a test: it asserts nothing.
  */
-import { randomUUID } from 'node:crypto';
-import { streamId, tenantId, type Checkpoint } from '@parley/domain';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { streamId, tenantId, type Checkpoint, type JsonObject } from '@parley/domain';
+import { createEventCodec } from '../src/crypto/event-codec';
+import { KeyStore } from '../src/crypto/keys';
+import { loadMasterKeyring } from '../src/crypto/master-key';
 import { START } from '../src/store/checkpoint';
 import { SqlEventStore } from '../src/store/sql-store';
 import { concurrently, percentile, scratchDatabase, table } from './support';
@@ -17,17 +20,33 @@ console.log(`bench:store on ${label}: ${WRITERS} concurrent writers, ${CALLS} ca
 const rows: (string | number)[][] = [['measure', 'events/s', 'calls/s', 'p50 ms', 'p99 ms']];
 const progress = (line: string) => process.stderr.write(`  ${line}\n`);
 
-async function storeAppends(store: SqlEventStore, perCall: number, tag: string) {
+/** A customer's message as a conversation stream holds it: its contact and text are personal data. */
+const inbound = (w: number, call: number, i: number): { type: string; data: JsonObject } => ({
+  type: 'InboundMessageReceived',
+  data: {
+    externalMessageId: `m-${w}-${call}-${i}`,
+    contact: { id: `49151${w}`, name: `Customer ${w}`, handle: `+49151${w}` },
+    content: { type: 'text', text: 'hello from the benchmark' },
+    sentAt: 0,
+  },
+});
+
+async function storeAppends(
+  store: SqlEventStore,
+  perCall: number,
+  tag: string,
+  make: (w: number, call: number, i: number) => { type: string; data: JsonObject } = (w, call, i) => ({
+    type: 'Measured',
+    data: { w, call, i, text: 'hello from the benchmark' },
+  }),
+) {
   const latencies: number[] = [];
   const seconds = await concurrently(WRITERS, CALLS, async (w, call) => {
     const started = performance.now();
     await store.append(
       tenant,
       streamId(`${tag}-${w}`),
-      Array.from({ length: perCall }, (_, i) => ({
-        type: 'Measured',
-        data: { w, call, i, text: 'hello from the benchmark' },
-      })),
+      Array.from({ length: perCall }, (_, i) => make(w, call, i)),
       { expectedVersion: call * perCall },
     );
     latencies.push(performance.now() - started);
@@ -102,6 +121,23 @@ try {
   await unbatched.close();
   const raw1 = await rawInserts(1, 'r1');
   add('raw INSERT, 1 row/statement', raw1);
+
+  progress('appends of personal data (conversation messages), sealed and plain');
+  const keyring = loadMasterKeyring(
+    { PARLEY_MASTER_KEY: randomBytes(32).toString('base64') },
+    '/nonexistent',
+  );
+  const sealing = await SqlEventStore.open({
+    db,
+    archiveDir: '/nonexistent-bench-archive',
+    codec: createEventCodec(new KeyStore(db.sql, keyring)),
+  });
+  await storeAppends(sealing, 1, 'conversation-warmenc', inbound);
+  const plainPii = await storeAppends(store, 1, 'conversation-plain', inbound);
+  add('store append, messages, 1 event/call, plain', plainPii);
+  const sealedPii = await storeAppends(sealing, 1, 'conversation-enc', inbound);
+  add('store append, messages, 1 event/call, encrypted', sealedPii);
+  await sealing.close();
 
   progress('appends, 10 events per call');
   const store10 = await storeAppends(store, 10, 's10');
@@ -178,6 +214,9 @@ try {
     `single-event appends, group commit vs one tx per append: ${(store1.rate / oneTx.rate).toFixed(2)}x`,
   );
   console.log(`store/raw append ratio at 1 event per call: ${(store1.rate / raw1.rate).toFixed(2)}`);
+  console.log(
+    `append rate with personal data encrypted: ${fmt(sealedPii.rate)} events/s, without: ${fmt(plainPii.rate)} events/s (encrypted/plain ${(sealedPii.rate / plainPii.rate).toFixed(2)})`,
+  );
   console.log(`store/raw append ratio at 10 events per call: ${(store10.rate / raw10.rate).toFixed(2)}`);
 } finally {
   await drop();

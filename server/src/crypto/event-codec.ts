@@ -71,7 +71,9 @@ export function createEventCodec(keys: KeyStore): StoreCodec {
           out.push(event);
           continue;
         }
-        const key = await keys.keyForStream(tenantId, streamId, contactIdOf(data));
+        const key =
+          keys.cachedKeyForStream(tenantId, streamId) ??
+          (await keys.keyForStream(tenantId, streamId, contactIdOf(data)));
         const sealed: JsonObject = { ...data };
         for (const field of present) {
           const { iv, ct } = seal(

@@ -81,6 +81,11 @@ export class KeyStore {
     return createHmac('sha256', key).update(`contact-ref\u0000${contactId}`).digest('hex');
   }
 
+  /** The stream's live contact key if this process holds it already (no await on the hot path). */
+  cachedKeyForStream(tenantId: TenantId, streamId: string): ContactKey | undefined {
+    return this.streamKeys.get(`${tenantId}/${streamId}`);
+  }
+
   /**
    * The live contact key of a conversation stream; when it has none, one is created for
    * `contactId` (the contact the event names) or for the contact of the stream's earlier keys.
@@ -112,15 +117,21 @@ export class KeyStore {
       (await this.contactRef(tenantId, contactId ?? `\u0000stream\u0000${streamId}`));
     const key = newKey();
     const sealed = seal(tenantKey, key, contactAad(tenantId, id));
-    await this.sql.query(
+    const inserted = await this.sql.query(
       `INSERT INTO contact_keys (tenant_id, key_id, contact_ref, stream_id, iv, ct)
-       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING key_id`,
       [tenantId, id, ref, streamId, sealed.iv, sealed.ct],
     );
-    // Another process may have created the stream's key first: the database's one wins.
-    const created = await this.liveKey(tenantId, streamId, tenantKey);
-    if (!created) throw new Error(`the contact key of ${streamId} was destroyed while it was made`);
-    return created;
+    if (inserted.length > 0) {
+      const created = { id, key };
+      this.streamKeys.set(cacheKey, created);
+      this.contactKeys.set(`${tenantId}/${id}`, key);
+      return created;
+    }
+    // Another process made the stream's key first: the database's one wins.
+    const theirs = await this.liveKey(tenantId, streamId, tenantKey);
+    if (!theirs) throw new Error(`the contact key of ${streamId} was destroyed while it was made`);
+    return theirs;
   }
 
   private async liveKey(

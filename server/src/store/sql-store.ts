@@ -112,6 +112,8 @@ export class SqlEventStore implements EventStore {
   private readonly gatherMs: number;
   private readonly partitionsAhead: number;
   private readonly codec: StoreCodec | undefined;
+  /** Per stream, the seal of its latest append: the next one waits for it (order kept). */
+  private readonly sealing = new Map<string, Promise<void>>();
   private readonly queue: PendingAppend[] = [];
   private readonly busyStreams = new Set<string>();
   private readonly commits = new EventEmitter();
@@ -165,18 +167,29 @@ export class SqlEventStore implements EventStore {
   ): Promise<AppendResult> {
     if (this.closed) throw new Error('the event store is closed');
     const prepared = prepareAppend(tenantId, streamId, events, options);
-    return new Promise<AppendResult>((resolve, reject) => {
-      this.queue.push({
-        tenantId,
-        streamId,
-        key: streamKey(tenantId, streamId),
-        events: prepared,
-        options,
-        resolve,
-        reject,
+    const key = streamKey(tenantId, streamId);
+    const enqueue = (sealed: readonly PreparedEvent[]) =>
+      new Promise<AppendResult>((resolve, reject) => {
+        this.queue.push({ tenantId, streamId, key, events: sealed, options, resolve, reject });
+        this.pump();
       });
-      this.pump();
+    const codec = this.codec;
+    if (!codec) return enqueue(prepared);
+    // Sealed outside the group commit, so key look-ups overlap other writes; one stream's appends
+    // still join the queue in the order they were made.
+    const sealed = (this.sealing.get(key) ?? Promise.resolve()).then(() =>
+      codec.encode(tenantId, streamId, prepared),
+    );
+    const result = sealed.then(enqueue);
+    const turn = sealed.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.sealing.set(key, turn);
+    void turn.then(() => {
+      if (this.sealing.get(key) === turn) this.sealing.delete(key);
     });
+    return result;
   }
 
   /**
@@ -306,7 +319,8 @@ export class SqlEventStore implements EventStore {
     this.closed = true;
     clearInterval(this.maintenance);
     this.commits.emit('commit');
-    while (this.inFlight > 0 || this.queue.length > 0) await new Promise((r) => setTimeout(r, 5));
+    while (this.inFlight > 0 || this.queue.length > 0 || this.sealing.size > 0)
+      await new Promise((r) => setTimeout(r, 5));
     await this.stopListening?.();
   }
 
@@ -386,21 +400,16 @@ export class SqlEventStore implements EventStore {
       if (batch.length === 0) return;
       this.inFlight++;
       const started = performance.now();
-      void this.encoded(batch)
-        .then(
-          (sealed) => this.commitBatch(sealed),
-          (error: unknown) => batch.forEach((request) => request.reject(error)),
-        )
-        .finally(() => {
-          this.onBatch?.(batch.length, (performance.now() - started) / 1000);
-          for (const request of batch) this.busyStreams.delete(request.key);
-          this.inFlight--;
-          this.pump();
-        });
+      void this.commitBatch(batch).finally(() => {
+        this.onBatch?.(batch.length, (performance.now() - started) / 1000);
+        for (const request of batch) this.busyStreams.delete(request.key);
+        this.inFlight--;
+        this.pump();
+      });
     }
   }
 
-  /** The requests with their events' data sealed by the codec (decision 0022); clear without one. */
+  /** The requests of an atomic append with their events' data sealed by the codec (decision 0022). */
   private async encoded(batch: PendingAppend[]): Promise<PendingAppend[]> {
     const codec = this.codec;
     if (!codec) return batch;
