@@ -162,7 +162,8 @@ describe.each(API_BACKENDS)('#14 client commands on %s', (kind, enabled) => {
       expect(answers[1]).toMatchObject({
         code: 'WINDOW_CLOSED',
         rule: 'WA2',
-        message: 'The 24-hour window closed while you were offline',
+        // The server cannot know whether the device was offline: it says what is so (CC3).
+        message: 'The 24-hour window has closed',
         nextStep: 'Send a template instead',
       });
       expect(answers[2]).toMatchObject({
@@ -369,6 +370,57 @@ describe.each(API_BACKENDS)('#14 client commands on %s', (kind, enabled) => {
     );
     expect(ledger[0]!.n).toBe('100');
   });
+
+  it.skipIf(!enabled)(
+    'every event an accepted command appends names it in its metadata ({ clientId, sequence }), alone or in a batch, and sync carries it',
+    async () => {
+      const id = await conversation();
+      const before = (await events(id)).length;
+      // One command alone (one at a time), then a run of three (committed as one unit).
+      await ana.conversations.commandBatch({
+        clientId: 'meta-1',
+        commands: [numbered(id, 1, { type: 'AddLabel', label: 'vip' })],
+      });
+      await ana.conversations.commandBatch({
+        clientId: 'meta-1',
+        commands: [
+          numbered(id, 2, { type: 'SetStatus', status: 'resolved' }),
+          numbered(id, 3, reply('meta-r1')),
+          numbered(id, 4, { type: 'AddNote', noteId: 'meta-n1', text: 'called back', mentions: [] }),
+        ],
+      });
+      const recorded = (await events(id)).slice(before);
+      expect(recorded.map((event) => [event.type, event.metadata.command])).toEqual([
+        ['LabelAdded', { clientId: 'meta-1', sequence: 1 }],
+        ['StatusChanged', { clientId: 'meta-1', sequence: 2 }],
+        ['CycleEnded', { clientId: 'meta-1', sequence: 2 }],
+        ['StatusChanged', { clientId: 'meta-1', sequence: 3 }],
+        ['CycleStarted', { clientId: 'meta-1', sequence: 3 }],
+        ['ReplyQueued', { clientId: 'meta-1', sequence: 3 }],
+        ['NoteAdded', { clientId: 'meta-1', sequence: 4 }],
+      ]);
+      // Who acted is still there beside it.
+      expect(recorded.every((event) => (event.metadata.actor as { id?: string }).id === 'ana')).toBe(true);
+      // The wire carries the metadata as stored: the device sees which of its commands made an event.
+      let cursor: string | null = null;
+      const synced: { streamId: string; type: string; metadata: Record<string, unknown> }[] = [];
+      for (;;) {
+        const page = await ana.sync.catchUp({ cursor });
+        if (page.kind !== 'events') throw new Error(`unexpected ${page.kind}`);
+        synced.push(...page.events);
+        cursor = page.cursor;
+        if (!page.hasMore) break;
+      }
+      const mine = synced.filter(
+        (event) =>
+          event.streamId === streamFor('conversation', id) &&
+          (event.metadata.command as { clientId?: string } | undefined)?.clientId === 'meta-1',
+      );
+      expect(mine.map((event) => [event.type, event.metadata.command])).toEqual(
+        recorded.map((event) => [event.type, event.metadata.command]),
+      );
+    },
+  );
 
   it.skipIf(!enabled)(
     'refuses a malformed command (NUL in a note, an unknown type) with BAD_REQUEST, applying nothing',

@@ -73,6 +73,11 @@ export interface GrainRef<Command, State, Event extends DomainEvent> {
 export interface JointAsk<Command> {
   readonly id: string;
   readonly commands: readonly Command[];
+  /**
+   * Per command (same index), stored with the events it produces over the joint options'
+   * `metadata` (a client command's `{ clientId, sequence }`, say). Unset: the options' alone.
+   */
+  readonly metadata?: readonly (JsonObject | undefined)[];
 }
 
 /** What one command of a joint ask did: its events (none when it changed nothing), or what its decider threw. */
@@ -454,15 +459,15 @@ export function createGrainRuntime(options: GrainRuntimeOptions): GrainRuntime {
       let appended: AppendResult[];
       try {
         appended = await store.appendAtomically(
-          writing.map(({ activation, events }) => ({
-            tenantId: activation.tenantId,
-            streamId: activation.streamId,
-            events: events.map((event) => ({
+          writing.map((plan) => ({
+            tenantId: plan.activation.tenantId,
+            streamId: plan.activation.streamId,
+            events: plan.events.map((event, index) => ({
               type: event.type,
               data: event.data,
-              metadata: jointOptions.metadata,
+              metadata: metadataOf(plan, index, jointOptions.metadata),
             })),
-            expectedVersion: activation.version,
+            expectedVersion: plan.activation.version,
           })),
           {
             withinTransaction:
@@ -511,6 +516,23 @@ export function createGrainRuntime(options: GrainRuntimeOptions): GrainRuntime {
       }
     }
     return { ...member, baseVersion: member.activation.version, events, produced, state };
+  }
+
+  /** The metadata of a plan's `index`th event: the joint options', with its command's own over it. */
+  function metadataOf<Command, State, Event extends DomainEvent>(
+    plan: JointPlan<Command, State, Event>,
+    index: number,
+    shared: JsonObject | undefined,
+  ): JsonObject | undefined {
+    const perCommand = plan.ask.metadata;
+    if (!perCommand) return shared;
+    let next = 0;
+    for (const [i, count] of plan.produced.entries()) {
+      if (typeof count !== 'number') continue;
+      next += count;
+      if (index < next) return perCommand[i] ? { ...shared, ...perCommand[i] } : shared;
+    }
+    return shared;
   }
 
   /** An instance's answer, its recorded events split among the commands that produced them. */

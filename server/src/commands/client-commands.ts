@@ -242,7 +242,7 @@ async function sendCommand(
       precheck(numbered.command, context);
       let committed: CommandOutcome | undefined;
       const result = await conversation.ask(domainCommand(client, numbered, context), {
-        metadata: client.metadata,
+        metadata: commandMetadata(client, numbered),
         withinTransaction: async (tx, appended) => {
           const accepted = acceptedOf(numbered, appended.events, appended.events.at(-1)!.version, context);
           // Throwing aborts the append: the events, an outbox row and the number commit together.
@@ -340,6 +340,18 @@ function precheck(command: ClientCommand, context: BatchContext): void {
   }
 }
 
+/**
+ * The metadata of every event a client command appends: who sent it, and which command of which
+ * device it was (`command: { clientId, sequence }`), so a device whose answer was lost still
+ * recognises its own command when sync brings the events (docs/sync-protocol.md, "Commands").
+ */
+export function commandMetadata(
+  client: Pick<CommandClient, 'clientId' | 'metadata'>,
+  numbered: Pick<NumberedCommand, 'sequence'>,
+): JsonObject {
+  return { ...client.metadata, command: { clientId: client.clientId, sequence: numbered.sequence } };
+}
+
 function domainCommand(client: CommandClient, numbered: NumberedCommand, context: BatchContext) {
   const members = context.members.get(numbered.conversationId);
   return toConversationCommand(numbered.command, {
@@ -426,6 +438,7 @@ async function sendRunTogether(
       [...byConversation].map(([id, commands]) => ({
         id,
         commands: commands.map((numbered): ConversationCommand => domainCommand(client, numbered, context)),
+        metadata: commands.map((numbered) => commandMetadata(client, numbered)),
       })),
       {
         metadata: client.metadata,
@@ -496,7 +509,7 @@ async function tellInboxes(
           numbered.command.type === 'AssignConversation'
             ? { type: 'AssignManually', data: { conversationId, agentId: numbered.command.agentId, at } }
             : { type: 'ReleaseConversation', data: { conversationId, at } },
-          { metadata: client.metadata },
+          { metadata: commandMetadata(client, numbered) },
         );
     } catch (error) {
       // An agent outside the inbox's pool, or an inbox without an aggregate: it counts only its own.

@@ -3,6 +3,7 @@ import Dexie from 'dexie';
 import { useEffect, useRef, useState, type Ref } from 'react';
 import type { ConversationRow, ParleyDb } from '../lib/db/schema';
 import { useThrottledTableQuery } from '../lib/hooks';
+import { commandsInLog } from '../lib/decide';
 import { withPending } from '../lib/optimistic';
 import { hrefOf, navigate } from '../lib/router';
 
@@ -60,7 +61,15 @@ export async function queryConversations(
     const more = (await db.conversations.bulkGet([...ids].filter((id) => !known.has(id)))).filter(
       (row): row is ConversationRow => row !== undefined,
     );
-    rows = withPending([...rows, ...more], waiting, Date.now())
+    // A command a request carried may be in the log already (its answer lost or on its way): the
+    // events of those few conversations say so (`metadata.command`), and it is not applied twice.
+    const carried = [...new Set(waiting.filter((row) => row.sent).map((row) => row.conversationId))];
+    const logged = await Promise.all(
+      carried.map((id) =>
+        db.events.where('[conversationId+version]').between([id, 0], [id, Infinity]).toArray(),
+      ),
+    );
+    rows = withPending([...rows, ...more], waiting, Date.now(), commandsInLog(logged.flat()))
       .filter(
         (row) => (status === 'any' || row.status === status) && (key === null || row.assigneeKey === key),
       )

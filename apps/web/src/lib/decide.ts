@@ -13,7 +13,7 @@ import {
   type MessageTemplate,
   type Priority,
 } from '@parley/domain';
-import type { EventRow, OutboxRow, Refusal } from './db/schema';
+import type { CommandRef, EventRow, OutboxRow, Refusal } from './db/schema';
 
 /**
  * The domain's conversation decider, run on this device (decision 0019). The PWA never builds an
@@ -158,34 +158,73 @@ export interface Rebased {
   readonly outcomes: readonly PendingOutcome[];
 }
 
+/** The key of a device command: `clientId/sequence`. */
+function commandKey(ref: CommandRef): string {
+  return `${ref.clientId}/${ref.sequence}`;
+}
+
+/**
+ * The device commands the synced events say they came from (the server's `metadata.command`,
+ * docs/sync-protocol.md "Commands"), as keys for `rebase`'s `inLog`.
+ */
+export function commandsInLog(events: readonly Pick<EventRow, 'metadata'>[]): ReadonlySet<string> {
+  const keys = new Set<string>();
+  for (const { metadata } of events) {
+    const ref = metadata.command as Partial<CommandRef> | undefined;
+    if (typeof ref?.clientId === 'string' && typeof ref.sequence === 'number')
+      keys.add(commandKey(ref as CommandRef));
+  }
+  return keys;
+}
+
+/** True when the synced events hold what this row's command made (its answer may have been lost). */
+export function isInLog(row: OutboxRow, inLog: ReadonlySet<string>): boolean {
+  return row.sent !== undefined && inLog.has(commandKey(row.sent));
+}
+
 /**
  * Rebases this device's waiting commands on `synced` (the server's events as far as they have
  * arrived): each is decided again, in sequence order, on the state the ones before it lead to, at
  * `now` (the server decides when it receives them, not when they were queued). A command the new
  * state refuses (the window closed meanwhile, the conversation was erased) is reported refused
  * with the domain's code; the server will decide it once more when it arrives. Refused rows and
- * other conversations' rows are left out.
+ * other conversations' rows are left out, and so is a command whose events `synced` already holds
+ * (`inLog`, from `commandsInLog`: its answer was lost or is on its way), so it is never shown twice.
  */
 export function rebase(
   synced: ConversationState,
   rows: readonly OutboxRow[],
-  context: { readonly now: number; readonly templates: readonly MessageTemplate[] },
+  context: {
+    readonly now: number;
+    readonly templates: readonly MessageTemplate[];
+    /** The device commands the synced events came from (`commandsInLog`). */
+    readonly inLog?: ReadonlySet<string>;
+  },
 ): Rebased {
+  const inLog = context.inLog;
   const waiting = rows
-    .filter((row) => row.sequence !== undefined && row.refusal === null)
+    .filter((row) => row.sequence !== undefined && row.refusal === null && !(inLog && isInLog(row, inLog)))
     .sort((a, b) => a.sequence! - b.sequence!);
   let state = synced;
   const events: ConversationEvent[] = [];
   const outcomes: PendingOutcome[] = [];
   for (const row of waiting) {
-    const decision = decideCommand(state, row.command, { agentId: row.agentId, ...context });
+    const decision = decideCommand(state, row.command, {
+      agentId: row.agentId,
+      now: context.now,
+      templates: context.templates,
+    });
     if (decision.ok) {
       state = decision.state;
       events.push(...decision.events);
       outcomes.push({ row, ok: true, events: decision.events });
     } else {
       const { ok: _ok, ...refusal } = decision;
-      outcomes.push({ row, ok: false, refusal });
+      outcomes.push({
+        row,
+        ok: false,
+        refusal: { ...refusal, ...(row.queuedOffline && { queuedOffline: true }) },
+      });
     }
   }
   return { state, events, outcomes };
@@ -193,13 +232,14 @@ export function rebase(
 
 /**
  * A refusal in words for the agent: the domain's sentence and next step for its code
- * (`describeRefusal`), the server's or rule's own words for a code the domain does not describe.
+ * (`describeRefusal`, worded for a command queued offline or not: rule CC3), the server's or
+ * rule's own words for a code the domain does not describe.
  */
 export function explainRefusal(refusal: Refusal): {
   readonly message: string;
   readonly nextStep: string | null;
 } {
-  const described = describeRefusal(refusal.code);
+  const described = describeRefusal(refusal.code, { queuedOffline: refusal.queuedOffline === true });
   if (described.message !== UNDESCRIBED.message) return described;
   return { message: sentence(refusal.message), nextStep: refusal.hint ? sentence(refusal.hint) : null };
 }

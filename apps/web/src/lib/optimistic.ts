@@ -37,12 +37,15 @@ export function optimisticRow(row: ConversationRow, state: Conversation | null):
 /**
  * The list rows with the waiting commands of their conversations rebased on them (on what the row
  * knows: status, labels, assignee, priority), so a conversation resolved or assigned offline moves
- * between the list's filters at once. `rows` are the synced rows concerned.
+ * between the list's filters at once. `rows` are the synced rows concerned; `inLog` the device
+ * commands whose events sync brought (`commandsInLog`): those are in the rows already and are
+ * not rebased again, even while their answer is lost.
  */
 export function withPending(
   rows: readonly ConversationRow[],
   outbox: readonly OutboxRow[],
   now: number,
+  inLog: ReadonlySet<string> = new Set(),
 ): ConversationRow[] {
   const waiting = new Map<string, OutboxRow[]>();
   for (const item of outbox) {
@@ -54,7 +57,7 @@ export function withPending(
   return rows.map((row) => {
     const pending = waiting.get(row.conversationId);
     if (!pending) return row;
-    const { state } = rebase(conversationFromList(targetOf(row)), pending, { now, templates: [] });
+    const { state } = rebase(conversationFromList(targetOf(row)), pending, { now, templates: [], inLog });
     return optimisticRow(row, state);
   });
 }

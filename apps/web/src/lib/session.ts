@@ -217,7 +217,7 @@ export class Session {
       this.db,
       target,
       { content, tag, agentId: this.account.agent.id },
-      { now: Date.now(), templates },
+      { now: Date.now(), templates, offline: isOffline() },
     );
     if (result.ok) void this.flusher.flush();
     return result;
@@ -234,6 +234,7 @@ export class Session {
       agentId: this.account.agent.id,
       now: Date.now(),
       templates,
+      offline: isOffline(),
     });
     if (result.ok && result.row) void this.flusher.flush();
     return result;
@@ -270,4 +271,9 @@ export class Session {
     localStorage.removeItem(ACCOUNT_KEY);
     this.stop();
   }
+}
+
+/** The browser says it has no network: a command queued now waits in the outbox (rule CC3). */
+function isOffline(): boolean {
+  return typeof navigator !== 'undefined' && navigator.onLine === false;
 }

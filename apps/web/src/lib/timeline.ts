@@ -9,7 +9,7 @@ import {
   type MessageTemplate,
 } from '@parley/domain';
 import type { EventRow, OutboxRow, Refusal } from './db/schema';
-import { asConversationEvent, rebase, type PendingOutcome } from './decide';
+import { asConversationEvent, commandsInLog, rebase, type PendingOutcome } from './decide';
 
 /**
  * What the agent sees on one of their replies. `queued` waits on this device, `sending` is on its
@@ -81,7 +81,10 @@ export function buildTimeline(
   const domainEvents = sorted.flatMap((event) => asConversationEvent(event) ?? []);
   const synced = fold(decider, decider.initialState(), domainEvents);
   // Before its events are fetched the device cannot decide on the conversation: nothing is rebased.
-  const rebased = synced ? rebase(synced, outbox, context) : { state: synced, events: [], outcomes: [] };
+  // A command whose events arrived is in `synced` already, answered or not: never rebased again.
+  const rebased = synced
+    ? rebase(synced, outbox, { ...context, inLog: commandsInLog(sorted) })
+    : { state: synced, events: [], outcomes: [] };
   const outcomes = new Map(rebased.outcomes.map((outcome) => [outcome.row.clientMessageId, outcome]));
   const state = rebased.state;
   // CV14: messages by the platform's timestamp, replies and notes by their own time; the log

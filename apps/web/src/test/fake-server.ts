@@ -61,6 +61,8 @@ export class FakeReplyServer {
   /** The tenant's log, in global order: what catch-up delivers. */
   readonly log: SyncEvent[] = [];
   private readonly last = new Map<string, number>();
+  /** `clientId/sequence` of the device commands applied that made no event (refused, or no-ops). */
+  readonly eventless = new Set<string>();
   private readonly stored = new Map<string, { command: string; answer: CommandAnswer }>();
   private readonly streams = new Map<string, ConversationEvent[]>();
   /** Conversations that exist; others answer NOT_FOUND without applying anything. */
@@ -90,6 +92,11 @@ export class FakeReplyServer {
   /** The events of a conversation's stream, in version order. */
   eventsOf(conversationId: string): readonly ConversationEvent[] {
     return this.streams.get(conversationId) ?? [];
+  }
+
+  /** True when the server has decided this device command (applied, refused, or a no-op). */
+  hasDecided(ref: { readonly clientId: string; readonly sequence: number }): boolean {
+    return this.stored.has(`${ref.clientId}/${ref.sequence}`);
   }
 
   /** The conversation as the server's fold of its log. */
@@ -203,7 +210,10 @@ export class FakeReplyServer {
           now: this.now,
           templates: this.templates,
         });
-        const recorded = this.decideAndRecord(conversationId, domain);
+        // As the real server: each event names the device command that made it.
+        const recorded = this.decideAndRecord(conversationId, domain, {
+          command: { clientId: request.clientId, sequence: request.sequence },
+        });
         this.commands.push({ conversationId, command, agentId: this.agentId });
         if (command.type === 'QueueReply' && recorded.length > 0) {
           this.applied.push({ conversationId, clientMessageId: command.clientMessageId, text: text! });
@@ -229,11 +239,16 @@ export class FakeReplyServer {
     }
     this.last.set(request.clientId, request.sequence);
     this.stored.set(key, { command: fingerprint, answer });
+    if (answer.status !== 'accepted' || answer.events.length === 0) this.eventless.add(key);
     return answer;
   }
 
   /** Decides `command` on the conversation's log and appends what the decider answers. */
-  private decideAndRecord(conversationId: string, command: ConversationCommand): SyncEvent[] {
+  private decideAndRecord(
+    conversationId: string,
+    command: ConversationCommand,
+    metadata: SyncEvent['metadata'] = {},
+  ): SyncEvent[] {
     const events = decider.decide(command, this.stateOf(conversationId));
     const stream = this.streams.get(conversationId) ?? [];
     this.streams.set(conversationId, stream);
@@ -245,7 +260,7 @@ export class FakeReplyServer {
         version: stream.length,
         type: event.type,
         data: event.data,
-        metadata: {},
+        metadata,
         recordedAt: this.now,
         cursor: `g.${this.log.length + 1}`,
       };

@@ -60,11 +60,45 @@ describe('client commands', () => {
       expect(nextStep === null || nextStep.length > 3, code).toBe(true);
     }
     expect(describeRefusal('WINDOW_CLOSED')).toEqual({
-      message: 'The 24-hour window closed while you were offline',
+      message: 'The 24-hour window has closed',
       nextStep: 'Send a template instead',
     });
     expect(describeRefusal('SOMETHING_NEW')).toEqual({ message: 'The change was refused', nextStep: null });
     expect(describeRefusal('toString')).toEqual({ message: 'The change was refused', nextStep: null });
+  });
+
+  it('[CC3] says "while you were offline" only for a command queued offline; online, or unknown, it says what is so now', () => {
+    const offline = { queuedOffline: true };
+    const online = { queuedOffline: false };
+    expect(describeRefusal('WINDOW_CLOSED', offline)).toEqual({
+      message: 'The 24-hour window closed while you were offline',
+      nextStep: 'Send a template instead',
+    });
+    expect(describeRefusal('WINDOW_CLOSED', online)).toEqual({
+      message: 'The 24-hour window has closed',
+      nextStep: 'Send a template instead',
+    });
+    expect(describeRefusal('HUMAN_AGENT_WINDOW_CLOSED', offline).message).toBe(
+      'The 7-day window for agent replies closed while you were offline',
+    );
+    expect(describeRefusal('HUMAN_AGENT_WINDOW_CLOSED', online).message).toBe(
+      'The 7-day window for agent replies has closed',
+    );
+    expect(describeRefusal('SNOOZE_NOT_IN_FUTURE', offline).message).toBe(
+      'The snooze time passed while you were offline',
+    );
+    expect(describeRefusal('SNOOZE_NOT_IN_FUTURE', online).message).toBe(
+      'The snooze time has already passed',
+    );
+    // No refusal sentence mentions being offline unless the command was queued offline.
+    const codes = [...Object.values(ConversationErrorCode), ...Object.values(ReplyRefusalCode)];
+    for (const code of codes) {
+      expect(describeRefusal(code).message, code).not.toMatch(/offline/);
+      expect(describeRefusal(code, online)).toEqual(describeRefusal(code));
+      expect(describeRefusal(code, offline).nextStep, code).toBe(describeRefusal(code).nextStep);
+    }
+    // A code the domain does not know reads the same either way.
+    expect(describeRefusal('SOMETHING_NEW', offline)).toEqual(describeRefusal('SOMETHING_NEW'));
   });
 });
 

@@ -89,7 +89,20 @@ export function toConversationCommand(
 /** A refusal as the agent reads it: what happened, and what they can do instead (null: nothing to do). */
 export type RefusalDescription = { readonly message: string; readonly nextStep: string | null };
 
-const conversationRefusals: Readonly<Record<ConversationErrorCode, RefusalDescription>> = {
+/** How the refused command reached the rules, as far as the wording depends on it (rule CC3). */
+export interface RefusalCircumstances {
+  /**
+   * The device queued the command while it was offline, so it waited in the outbox and the rules
+   * decided it later: "closed while you were offline" is then true. False (the default): sent as
+   * it was made, or not queued at all; the sentence says only what is so now.
+   */
+  readonly queuedOffline: boolean;
+}
+
+/** A description whose sentence differs when the command waited offline (rule CC3). */
+type Described = RefusalDescription & { readonly whileOffline?: string };
+
+const conversationRefusals: Readonly<Record<ConversationErrorCode, Described>> = {
   CONVERSATION_NOT_FOUND: {
     message: 'This conversation no longer exists for you',
     nextStep: 'Go back to the inbox',
@@ -100,7 +113,8 @@ const conversationRefusals: Readonly<Record<ConversationErrorCode, RefusalDescri
   },
   REPLY_NOT_FOUND: { message: 'That reply is not part of this conversation', nextStep: null },
   SNOOZE_NOT_IN_FUTURE: {
-    message: 'The snooze time had already passed',
+    message: 'The snooze time has already passed',
+    whileOffline: 'The snooze time passed while you were offline',
     nextStep: 'Pick a later time',
   },
   NOTE_EMPTY: { message: 'A note needs some text', nextStep: 'Write the note again' },
@@ -112,15 +126,17 @@ const conversationRefusals: Readonly<Record<ConversationErrorCode, RefusalDescri
   },
 };
 
-const replyRefusals: Readonly<Record<ReplyRefusalCode, RefusalDescription>> = {
+const replyRefusals: Readonly<Record<ReplyRefusalCode, Described>> = {
   TEXT_EMPTY: { message: 'The reply was empty', nextStep: 'Write a message' },
   TEXT_TOO_LONG: { message: 'The reply is too long for this channel', nextStep: 'Shorten it or split it' },
   WINDOW_CLOSED: {
-    message: 'The 24-hour window closed while you were offline',
+    message: 'The 24-hour window has closed',
+    whileOffline: 'The 24-hour window closed while you were offline',
     nextStep: 'Send a template instead',
   },
   HUMAN_AGENT_WINDOW_CLOSED: {
     message: 'The 7-day window for agent replies has closed',
+    whileOffline: 'The 7-day window for agent replies closed while you were offline',
     nextStep: 'Wait for the customer to write again',
   },
   TEMPLATE_NOT_SUPPORTED: {
@@ -147,17 +163,24 @@ const replyRefusals: Readonly<Record<ReplyRefusalCode, RefusalDescription>> = {
   MEDIA_TOO_LARGE: { message: 'The file is too large for this channel', nextStep: 'Send a smaller file' },
 };
 
-const descriptions: Readonly<Record<string, RefusalDescription>> = {
+const descriptions: Readonly<Record<string, Described>> = {
   ...conversationRefusals,
   ...replyRefusals,
 };
 
-/** A sentence for the agent and a next step for each refusal code the conversation decider can raise (e.g. WINDOW_CLOSED -> "The 24-hour window closed while you were offline" / "Send a template instead"). */
-export function describeRefusal(code: string): RefusalDescription {
-  return (
-    (Object.hasOwn(descriptions, code) ? descriptions[code] : undefined) ?? {
-      message: 'The change was refused',
-      nextStep: null,
-    }
-  );
+/**
+ * A sentence for the agent and a next step for each refusal code the conversation decider can
+ * raise (rule CC2), worded for how the command travelled (rule CC3): WINDOW_CLOSED is "The 24-hour
+ * window has closed" / "Send a template instead", and "The 24-hour window closed while you were
+ * offline" only for a command queued offline.
+ */
+export function describeRefusal(
+  code: string,
+  circumstances: RefusalCircumstances = { queuedOffline: false },
+): RefusalDescription {
+  const described = Object.hasOwn(descriptions, code) ? descriptions[code] : undefined;
+  if (!described) return { message: 'The change was refused', nextStep: null };
+  const message =
+    circumstances.queuedOffline && described.whileOffline ? described.whileOffline : described.message;
+  return { message, nextStep: described.nextStep };
 }

@@ -36,6 +36,8 @@ export interface Refusal {
   readonly rule: string | null;
   readonly message: string;
   readonly hint: string | null;
+  /** The refused command was queued offline: its sentence may say so (`describeRefusal`, CC3). */
+  readonly queuedOffline?: boolean;
 }
 
 /**
@@ -58,8 +60,16 @@ export interface OutboxRow {
   readonly createdAt: number;
   /** How many times a request carried it; 0 means the server has never seen it. */
   readonly attempts: number;
+  /**
+   * The client id and number the last request carried it under (set by the flusher as it sends).
+   * The server names them in the metadata of the events the command makes (`command`), so once
+   * sync brings those the screens stop showing it as pending, even if its answer was lost.
+   */
+  readonly sent?: CommandRef;
   readonly lastError: string | null;
   readonly refusal: Refusal | null;
+  /** Queued while the device was offline (the refusal's wording depends on it, rule CC3). */
+  readonly queuedOffline?: true;
   /** The sequence the refused command had; kept for the record only. */
   readonly refusedSequence?: number;
   /**
@@ -68,6 +78,12 @@ export interface OutboxRow {
    * what the flusher shows as provisional events once the server has acknowledged a reply.
    */
   readonly decided?: readonly ConversationEvent[];
+}
+
+/** Which numbered command of which device made an event: the server's `metadata.command`. */
+export interface CommandRef {
+  readonly clientId: string;
+  readonly sequence: number;
 }
 
 export interface CursorRow {

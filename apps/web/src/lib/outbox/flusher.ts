@@ -246,16 +246,18 @@ export class OutboxFlusher {
   private async claimNext(): Promise<Batch | null> {
     const { db } = this.options;
     const waiting = await db.outbox.orderBy('sequence').limit(this.limits.replies).toArray();
+    if (waiting.length === 0) return null;
+    const { clientId } = await readCounter(db);
     const rows: OutboxRow[] = [];
     let chars = 0;
     for (const row of waiting) {
       chars += contentSize(row);
       if (rows.length > 0 && chars > this.limits.contentChars) break;
-      rows.push({ ...row, attempts: row.attempts + 1 });
+      // What the server will name in its events' metadata: the rebase then knows the command is in.
+      rows.push({ ...row, attempts: row.attempts + 1, sent: { clientId, sequence: row.sequence! } });
     }
-    if (rows.length === 0) return null;
     await db.outbox.bulkPut(rows);
-    return { rows, clientId: (await readCounter(db)).clientId };
+    return { rows, clientId };
   }
 
   private scheduleRetry(message: string): void {
@@ -367,7 +369,7 @@ export class OutboxFlusher {
     await db.outbox.put({
       ...rest,
       ...(sequence === undefined ? {} : { refusedSequence: sequence }),
-      refusal: { code, rule, message, hint },
+      refusal: { code, rule, message, hint, ...(current.queuedOffline && { queuedOffline: true }) },
     });
   }
 

@@ -1,5 +1,6 @@
 import type { ClientCommand, MessageTag, MessageTemplate, ReplyContent } from '@parley/domain';
 import {
+  commandsInLog,
   conversationFromList,
   decideCommand,
   localConversation,
@@ -75,7 +76,13 @@ export async function queueCommand(
   db: ParleyDb,
   target: CommandTarget,
   command: ClientCommand,
-  context: { readonly agentId: string; readonly now: number; readonly templates: readonly MessageTemplate[] },
+  context: {
+    readonly agentId: string;
+    readonly now: number;
+    readonly templates: readonly MessageTemplate[];
+    /** The device is offline: the command will wait (a later refusal says so, rule CC3). */
+    readonly offline?: boolean;
+  },
 ): Promise<CommandResult> {
   // Read outside the outbox's transaction, which stays out of the sync engine's way: the server
   // decides the command again on its own state in any case.
@@ -87,7 +94,7 @@ export async function queueCommand(
     db.outbox.where('conversationId').equals(target.conversationId).toArray(),
   ]);
   const synced = localConversation(stored) ?? conversationFromList(target);
-  const base = rebase(synced, waiting, context).state;
+  const base = rebase(synced, waiting, { ...context, inLog: commandsInLog(stored) }).state;
   const decision = decideCommand(base, command, context);
   if (!decision.ok) {
     const { ok: _ok, ...refusal } = decision;
@@ -108,6 +115,7 @@ export async function queueCommand(
         lastError: null,
         refusal: null,
         decided: decision.events,
+        ...(context.offline && { queuedOffline: true as const }),
       };
       await db.outbox.add(queued);
       await db.meta.put({
@@ -139,7 +147,11 @@ export async function queueReply(
   db: ParleyDb,
   target: ReplyTarget,
   reply: NewReply,
-  context: { readonly now: number; readonly templates: readonly MessageTemplate[] },
+  context: {
+    readonly now: number;
+    readonly templates: readonly MessageTemplate[];
+    readonly offline?: boolean;
+  },
 ): Promise<QueueResult> {
   const result = await queueCommand(
     db,
