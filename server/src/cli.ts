@@ -11,6 +11,7 @@ import { liveHolder } from './db/dir-lock';
 import { migrate, migrationState } from './db/migrator';
 import { listPartitions } from './db/partitions';
 import { FORWARDED_ENV, sendAdminCommand, type AdminRequest } from './ops/admin-socket';
+import { PROJECTIONS_USAGE, runProjectionsCommand } from './projections/cli';
 import { archiveBefore, listSegments, restoreDay, type ArchiveProgress } from './store/archive';
 
 const USAGE = `Usage: npm run parley -- <command> [options]
@@ -27,6 +28,7 @@ Commands:
                             and printed when --password is left out; PARLEY_PASSWORD works too)
 ${WEBHOOKS_USAGE}
 ${CRYPTO_USAGE}
+${PROJECTIONS_USAGE}
 
 The database is DATABASE_URL's PostgreSQL server, or the embedded one under DATA_DIR (./data).
 The embedded database belongs to one process: while Parley runs on it, these commands are sent to
@@ -73,6 +75,8 @@ export async function runCli(
     print(USAGE);
     return;
   }
+  // Progress bars go to our own stderr; over the admin socket they come back as printed lines.
+  const progress = host === undefined ? process.stderr : undefined;
   if (host === undefined) {
     const config = loadConfig();
     const env = Object.fromEntries(
@@ -187,6 +191,9 @@ export async function runCli(
       return;
     case 'contacts':
       await runContactsCommand(host, rest, values, print, (m) => new UsageError(m));
+      return;
+    case 'projections':
+      await runProjectionsCommand(host, rest, values.tenant, print, progress, (m) => new UsageError(m));
       return;
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`);

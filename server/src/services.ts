@@ -14,6 +14,7 @@ import { loadChannelsConfig } from './channels/config';
 import { createGrains, type Grains } from './grains';
 import type { Logger } from './logger';
 import { agentLoadProjection, type AgentLoadState } from './projections/agent-load';
+import { startAnalyticsProjection, type AnalyticsProjection } from './projections/analytics';
 import { inboxListProjection, type InboxListState } from './projections/inbox-list';
 import { createProjectionRunner, type ProjectionRunner } from './projections/projection';
 import { routeDemoConversations, seedDemo } from './seed';
@@ -36,6 +37,8 @@ export interface Services {
     readonly inboxList: ProjectionRunner<InboxListState>;
     readonly agentLoad: ProjectionRunner<AgentLoadState>;
   };
+  /** The reporting tables (analytics_*), fed from the log with a stored checkpoint (#16). */
+  readonly analytics: AnalyticsProjection;
   /** The process manager that assigns conversations and runs workflow entry actions. */
   readonly workflowEngine: WorkflowEngine;
   /** Webhook ingest, the reply outbox and its dispatcher, and (embedded default) the platform simulators. */
@@ -92,6 +95,8 @@ export async function openServices(config: Config, logger: Logger): Promise<Serv
       await runner.start();
       closers.push(() => runner.stop());
     }
+    const analytics = await startAnalyticsProjection({ store, db, logger });
+    closers.push(() => analytics.stop());
     const grains = createGrains(runtime);
     const workflowEngine = await startWorkflowEngine({ store, grains, db, logger });
     closers.push(() => workflowEngine.stop());
@@ -115,6 +120,7 @@ export async function openServices(config: Config, logger: Logger): Promise<Serv
       runtime,
       grains,
       projections,
+      analytics,
       workflowEngine,
       channels,
       close: closeAll,

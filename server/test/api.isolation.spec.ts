@@ -5,6 +5,8 @@ import { appRouter } from '../src/api/router';
 import { START } from '../src/store/checkpoint';
 import { API_BACKENDS, openApiHarness, type ApiHarness, type Caller } from './api.support';
 
+const TODAY = new Date().toISOString().slice(0, 10);
+
 /**
  * The tenant-isolation matrix: every procedure of the router, called by demo's admin with globex's
  * ids. A procedure added to the router without a row here fails the first test.
@@ -170,9 +172,22 @@ const MATRIX: Record<string, Case> = {
     ],
     expect: 'NOT_FOUND',
   },
-  'contacts.erase': { inputs: [{ conversationId: 'globex-1', reason: 'their request' }], expect: 'NOT_FOUND' },
+  'contacts.erase': {
+    inputs: [{ conversationId: 'globex-1', reason: 'their request' }],
+    expect: 'NOT_FOUND',
+  },
   'sync.catchUp': { inputs: [{ cursor: null, limit: 1000 }], expect: 'own-data-only' },
   'sync.live': { inputs: [{ cursor: null }], expect: 'own-data-only' },
+  // Today's range holds the seeded conversations of both tenants: globex's agents and labels must not show.
+  'reports.overview': { inputs: [{ from: TODAY, to: TODAY }], expect: 'own-data-only' },
+  'reports.metrics': {
+    inputs: [
+      { from: TODAY, to: TODAY, by: 'agent' },
+      { from: TODAY, to: TODAY, by: 'inbox' },
+      { from: TODAY, to: TODAY, by: 'label' },
+    ],
+    expect: 'own-data-only',
+  },
 };
 
 /** Text that only globex's data contains. */
@@ -295,7 +310,8 @@ describe.each(API_BACKENDS)('tenant isolation on %s', (kind, enabled) => {
 
   it.skipIf(!enabled)('answers FORBIDDEN to every admin procedure for an agent', async () => {
     const ana = await fresh('ana@demo.parley.test');
-    const admin = procedures.filter((p) => p.startsWith('admin.'));
+    // Reports (#16) are for admins too.
+    const admin = procedures.filter((p) => p.startsWith('admin.') || p.startsWith('reports.'));
     expect(admin.length).toBeGreaterThan(5);
     const wrong: string[] = [];
     for (const path of admin) {

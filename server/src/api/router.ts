@@ -6,6 +6,7 @@ import { boardsRouter } from './routers/boards';
 import { catalogRouter } from './routers/catalog';
 import { contactsRouter } from './routers/contacts';
 import { conversationsRouter } from './routers/conversations';
+import { reportsRouter } from './routers/reports';
 import { syncRouter } from './routers/sync';
 import { router } from './trpc';
 
@@ -19,6 +20,7 @@ export const appRouter = router({
   catalog: catalogRouter,
   admin: adminRouter,
   contacts: contactsRouter,
+  reports: reportsRouter,
   sync: syncRouter,
 });
 
