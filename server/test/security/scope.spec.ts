@@ -253,7 +253,7 @@ const NOT_INBOX_DATA = new Set([
   'catalog.templates',
   'catalog.cannedResponses',
 ]);
-/** Admin-only procedures outside `admin.*` and `reports.*` (agents get FORBIDDEN: api.isolation.spec.ts). */
+/** Admin-only procedures outside `admin.*` and `reports.*` (an agent's FORBIDDEN: server/test/crypto/erasure.spec.ts). */
 const ADMIN_ONLY = new Set(['contacts.erase']);
 /** Text only vip's data contains. */
 const VIP = [/\bvip\b/i, /vip-1/, /Vera Important/, /the VIP order/];
