@@ -179,12 +179,10 @@ function ConnectionBanner({ session, online }: { session: Session; online: boole
   const replyCount = waiting.filter((row) => row.command.type === 'QueueReply').length;
   const changeCount = queued - replyCount;
   const parts = [
-    ...(replyCount > 0 || changeCount === 0
-      ? [`${replyCount} ${replyCount === 1 ? 'reply' : 'replies'}`]
-      : []),
+    ...(replyCount > 0 ? [`${replyCount} ${replyCount === 1 ? 'reply' : 'replies'}`] : []),
     ...(changeCount > 0 ? [`${changeCount} ${changeCount === 1 ? 'change' : 'changes'}`] : []),
   ];
-  const replies = `${parts.join(' and ')} queued`;
+  const replies = parts.length > 0 ? `${parts.join(' and ')} queued` : 'nothing queued';
   let text: string | null = null;
   if (!online) text = `Offline — ${replies}`;
   else if (session.unauthorized || flushing === 'unauthorized') text = `Signed out — ${replies}`;
