@@ -84,6 +84,12 @@ export interface Grains {
     asks: readonly JointAsk<ConversationCommand>[],
     options?: JointAskOptions<ConversationState, ConversationEvent>,
   ): Promise<JointResult<ConversationState, ConversationEvent>[]>;
+  /** Commands to several inboxes (or several to one) that commit as one (`GrainRuntime.askTogether`). */
+  inboxesTogether(
+    tenantId: TenantId,
+    asks: readonly JointAsk<InboxCommand>[],
+    options?: JointAskOptions<InboxState, InboxEvent>,
+  ): Promise<JointResult<InboxState, InboxEvent>[]>;
 }
 
 export function createGrains(runtime: GrainRuntime): Grains {
@@ -94,5 +100,6 @@ export function createGrains(runtime: GrainRuntime): Grains {
     card: (tenantId, id) => runtime.get(cardGrain, tenantId, id),
     conversationsTogether: (tenantId, asks, options) =>
       runtime.askTogether(conversationGrain, tenantId, asks, options),
+    inboxesTogether: (tenantId, asks, options) => runtime.askTogether(inboxGrain, tenantId, asks, options),
   };
 }

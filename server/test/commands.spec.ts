@@ -218,6 +218,47 @@ describe.each(API_BACKENDS)('#14 client commands on %s', (kind, enabled) => {
   });
 
   it.skipIf(!enabled)(
+    "a batch's assignments reach their inbox, in order, with their command's number (AS9)",
+    async () => {
+      const [a, b, c] = [await conversation(), await conversation(), await conversation()];
+      await h.settle(); // the workflow engine's own assignments of the new conversations
+      const inbox = h.services.grains.inbox(demo, 'support');
+      const before = (await inbox.read()).version;
+      const { answers } = await ana.conversations.commandBatch({
+        clientId: 'inbox-notices',
+        commands: [
+          numbered(a, 1, { type: 'AssignConversation', agentId: 'ben' }),
+          numbered(b, 2, { type: 'AssignConversation', agentId: 'ana' }),
+          numbered(c, 3, { type: 'AssignConversation', agentId: 'ana' }),
+          numbered(b, 4, { type: 'UnassignConversation' }),
+          numbered(c, 5, { type: 'AssignConversation', agentId: 'ben' }),
+        ],
+      });
+      expect(answers.map((answer) => answer.status)).toEqual(Array(5).fill('accepted'));
+      const { state } = await inbox.read();
+      expect(state!.assignments.get(a)).toBe('ben');
+      expect(state!.assignments.has(b)).toBe(false);
+      expect(state!.assignments.get(c)).toBe('ben');
+      const notices = await h.services.store.readStream(demo, streamFor('inbox', 'support'), {
+        fromVersion: before + 1,
+      });
+      const numbers = notices.map(
+        (event) => (event.metadata.command as { sequence?: number } | undefined)?.sequence,
+      );
+      // One notice per command that changed the assignee (one the engine made already changes nothing).
+      const changed = answers.flatMap((answer) =>
+        answer.status === 'accepted' &&
+        answer.events.some((event) => /^Conversation(Un)?[Aa]ssigned$/.test(event.type))
+          ? [answer.sequence]
+          : [],
+      );
+      expect(changed.length).toBeGreaterThanOrEqual(3);
+      // (a reassignment is two inbox events, the release and the assignment, under one number)
+      expect([...new Set(numbers.filter((n) => n !== undefined))]).toEqual(changed);
+    },
+  );
+
+  it.skipIf(!enabled)(
     "another tenant's or another inbox's conversation is NOT_FOUND, and nothing is applied",
     async () => {
       const vip = await conversation(60_000, 'vip');

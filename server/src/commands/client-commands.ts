@@ -9,6 +9,7 @@ import {
   type ConversationCommand,
   type ConversationEvent,
   type ConversationState,
+  type InboxCommand,
   type JsonObject,
   type MessageTag,
   type MessageTemplate,
@@ -487,6 +488,9 @@ async function tellInboxes(
   commands: readonly NumberedCommand[],
   answers: readonly CommandAnswer[],
 ): Promise<void> {
+  // One joint ask for the batch (decision 0014): each inbox decides its notices in command order,
+  // and they commit in one transaction, not one per assignment.
+  const byInbox = new Map<string, { commands: InboxCommand[]; metadata: JsonObject[]; about: string[] }>();
   for (const [i, answer] of answers.entries()) {
     if (answer.status !== 'accepted' || answer.duplicate) continue;
     const numbered = commands[i]!;
@@ -498,27 +502,46 @@ async function tellInboxes(
       )
     )
       continue;
+    const { conversationId } = numbered;
+    let inboxId: string;
     try {
-      const { state } = await services.grains.conversation(client.tenantId, numbered.conversationId).read();
+      const { state } = await services.grains.conversation(client.tenantId, conversationId).read();
       if (!state) continue;
-      const { conversationId } = numbered;
-      const at = client.now;
-      await services.grains
-        .inbox(client.tenantId, state.inboxId)
-        .ask(
-          numbered.command.type === 'AssignConversation'
-            ? { type: 'AssignManually', data: { conversationId, agentId: numbered.command.agentId, at } }
-            : { type: 'ReleaseConversation', data: { conversationId, at } },
-          { metadata: commandMetadata(client, numbered) },
-        );
+      inboxId = state.inboxId;
     } catch (error) {
+      services.logger?.warn({ err: error, conversationId }, 'the inbox did not hear of an assignment');
+      continue;
+    }
+    const at = client.now;
+    const notices = byInbox.get(inboxId) ?? { commands: [], metadata: [], about: [] };
+    notices.commands.push(
+      numbered.command.type === 'AssignConversation'
+        ? { type: 'AssignManually', data: { conversationId, agentId: numbered.command.agentId, at } }
+        : { type: 'ReleaseConversation', data: { conversationId, at } },
+    );
+    notices.metadata.push(commandMetadata(client, numbered));
+    notices.about.push(conversationId);
+    byInbox.set(inboxId, notices);
+  }
+  if (byInbox.size === 0) return;
+  const asks = [...byInbox].map(([id, notices]) => ({ id, ...notices }));
+  const warn = (error: unknown, conversationId: string) =>
+    services.logger?.warn({ err: error, conversationId }, 'the inbox did not hear of an assignment');
+  let results: Awaited<ReturnType<Grains['inboxesTogether']>>;
+  try {
+    results = await services.grains.inboxesTogether(client.tenantId, asks);
+  } catch (error) {
+    for (const ask of asks) for (const conversationId of ask.about) warn(error, conversationId);
+    return;
+  }
+  for (const [i, result] of results.entries()) {
+    for (const [j, outcome] of result.outcomes.entries()) {
+      if (outcome.ok) continue;
+      const { error } = outcome;
       // An agent outside the inbox's pool, or an inbox without an aggregate: it counts only its own.
       if (isDomainError(error) && (error.code === 'MEMBER_NOT_FOUND' || error.code === 'INBOX_NOT_FOUND'))
         continue;
-      services.logger?.warn(
-        { err: error, conversationId: numbered.conversationId },
-        'the inbox did not hear of an assignment',
-      );
+      warn(error, asks[i]!.about[j]!);
     }
   }
 }
