@@ -15,6 +15,7 @@ const areas = {
       'server/test/memory-store.spec.ts',
       'server/test/sql-store.spec.ts',
       'server/test/security/store.spec.ts',
+      'server/src/store/checkpoint.spec.ts',
     ],
     web: false,
   },
