@@ -53,14 +53,18 @@ test('opens offline after one visit, with the inbox and conversations from this 
   await waitForServiceWorkerControl(page);
   await expectNoAxeViolations(page, 'inbox');
   await openConversation(page, 'Maria Lopez');
-  await expect(page.getByText('Hi! My order #1042 has not arrived yet.')).toBeVisible();
+  await expect(
+    page.getByRole('list', { name: 'Messages' }).getByText('Hi! My order #1042 has not arrived yet.'),
+  ).toBeVisible();
   await expectNoAxeViolations(page, 'conversation');
 
   await context.setOffline(true);
   const response = await page.reload();
   expect(response?.fromServiceWorker()).toBe(true);
   await expect(page.getByRole('status').filter({ hasText: 'Offline — nothing queued' })).toBeVisible();
-  await expect(page.getByText('Hi! My order #1042 has not arrived yet.')).toBeVisible();
+  await expect(
+    page.getByRole('list', { name: 'Messages' }).getByText('Hi! My order #1042 has not arrived yet.'),
+  ).toBeVisible();
   await page.goto('/');
   await expect(page.getByRole('link', { name: /Li Wei/ })).toBeVisible();
   await expectNoAxeViolations(page, 'inbox offline');

@@ -132,6 +132,9 @@ export {
   applyToSummary,
   messagePreview,
   PREVIEW_LENGTH,
+  previewAuthor,
+  unreadConversations,
+  unreadFor,
   type ConversationSummary,
   type MessagePreview,
 } from './conversation/summary';

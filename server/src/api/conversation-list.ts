@@ -1,4 +1,4 @@
-import { DomainError, type TenantId } from '@parley/domain';
+import { DomainError, unreadFor, type TenantId } from '@parley/domain';
 import type { ConversationSummary } from '../projections/conversation-events';
 import type { InboxListState } from '../projections/inbox-list';
 
@@ -28,7 +28,7 @@ export interface ListViewer {
   readonly inboxIds?: ReadonlySet<string>;
 }
 
-/** A conversation as the inbox list shows it. */
+/** A conversation as the inbox list shows it; `unreadCount` is the viewer's own (`unreadFor`, CV18). */
 export type ConversationListItem = Omit<ConversationSummary, 'tenantId'>;
 
 /** One page of the list and the cursor of the next (null at the end). */
@@ -87,7 +87,11 @@ export function listConversations(
   const last = page.at(-1);
   const more = start >= 0 && start + query.limit < sorted.length;
   return {
-    items: page.map(({ tenantId: _tenant, ...item }) => item),
+    // Unread is the viewer's own (CV18): the customer messages after their read mark.
+    items: page.map(({ tenantId: _tenant, ...item }) => ({
+      ...item,
+      unreadCount: unreadFor(item, viewer.agentId),
+    })),
     nextCursor: more && last ? encodeListCursor(last.lastActivityAt, last.conversationId) : null,
   };
 }

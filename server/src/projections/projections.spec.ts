@@ -275,7 +275,7 @@ describe('applyConversationEvent', () => {
     ]);
     expect(after).toEqual({
       ...before,
-      lastMessage: { preview: 'on it', at: T0 + 6, from: 'agent' },
+      lastMessage: { preview: 'on it', at: T0 + 6, from: 'agent', agentId: 'ana' },
       version: before.version + 7,
       lastActivityAt: T0 + 7,
     });

@@ -43,6 +43,7 @@ export function ConversationView({
   textareaRef: Ref<HTMLTextAreaElement>;
 }) {
   const { db, flusher } = session;
+  const me = session.account.agent.id;
   const now = useNow(15_000);
   const row = useLiveQuery(() => db.conversations.get(conversationId), [db, conversationId]);
   const events = useLiveQuery(
@@ -64,6 +65,11 @@ export function ConversationView({
   );
   const [request, setRequest] = useState<ComposerRequest | null>(null);
   const [showContact, setShowContact] = useState(false);
+  const agentList = useLiveQuery(
+    async () => ((await db.meta.get('agents'))?.value as AgentInfo[] | undefined) ?? [],
+    [db],
+  );
+  const agentName = (id: string) => agentList?.find((agent) => agent.id === id)?.name ?? id;
   const listEnd = useRef<HTMLLIElement>(null);
 
   useEffect(() => {
@@ -122,7 +128,9 @@ export function ConversationView({
           <button type="button" className="ghost back" onClick={() => navigate({ screen: 'inbox' })}>
             ← Inbox
           </button>
-          <h2 id="conversation-heading">{row.contact.name}</h2>
+          <h2 id="conversation-heading" dir="auto">
+            {row.contact.name}
+          </h2>
           <span className="muted">
             {row.platform} · {row.contact.handle}
           </span>
@@ -139,20 +147,20 @@ export function ConversationView({
           {items.map((item) => (
             <li
               key={item.key}
-              className={`message ${item.kind}`}
+              className={`message ${item.kind}${item.kind === 'reply' && item.agentId !== me ? ' other-agent' : ''}`}
               data-state={item.kind === 'reply' ? item.state : undefined}
               data-content={item.kind === 'customer' ? item.content : undefined}
             >
               {item.kind === 'customer' ? (
                 <>
                   <span className="visually-hidden">{row.contact.name}:</span>
-                  <p>{item.text}</p>
+                  <p dir="auto">{item.text}</p>
                   <time dateTime={new Date(item.at).toISOString()}>{clock(item.at)}</time>
                 </>
               ) : item.kind === 'note' ? (
                 <>
                   <span className="note-label">Private note</span>
-                  <p>{item.text}</p>
+                  <p dir="auto">{item.text}</p>
                   <time dateTime={new Date(item.at).toISOString()}>{clock(item.at)}</time>
                   {item.refusal ? (
                     <p className="error" role="alert">
@@ -164,8 +172,15 @@ export function ConversationView({
                 </>
               ) : (
                 <>
-                  <span className="visually-hidden">You:</span>
-                  <p>{item.text}</p>
+                  {item.agentId === me ? (
+                    <span className="visually-hidden">You:</span>
+                  ) : (
+                    // Another agent's reply: their name shown, not only a different colour (CV19).
+                    <span className="reply-author" dir="auto">
+                      {agentName(item.agentId)}
+                    </span>
+                  )}
+                  <p dir="auto">{item.text}</p>
                   <span className="reply-meta">
                     <time dateTime={new Date(item.at).toISOString()}>{clock(item.at)}</time>
                     <span className={`reply-state state-${item.state}`}>

@@ -1,11 +1,13 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
+import { previewAuthor, unreadConversations, unreadFor } from '@parley/domain';
 import Dexie from 'dexie';
 import { useEffect, useRef, useState, type Ref } from 'react';
 import type { ConversationRow, ParleyDb } from '../lib/db/schema';
-import { useThrottledTableQuery } from '../lib/hooks';
+import { useLiveQuery, useThrottledTableQuery } from '../lib/hooks';
 import { commandsInLog } from '../lib/decide';
 import { withPending } from '../lib/optimistic';
 import { hrefOf, navigate } from '../lib/router';
+import type { AgentInfo } from '../lib/session';
 
 export type Whose = 'mine' | 'unassigned' | 'all';
 export type StatusTab = ConversationRow['status'] | 'any';
@@ -69,7 +71,7 @@ export async function queryConversations(
         db.events.where('[conversationId+version]').between([id, 0], [id, Infinity]).toArray(),
       ),
     );
-    rows = withPending([...rows, ...more], waiting, Date.now(), commandsInLog(logged.flat()))
+    rows = withPending([...rows, ...more], waiting, Date.now(), commandsInLog(logged.flat()), filter.agentId)
       .filter(
         (row) => (status === 'any' || row.status === status) && (key === null || row.assigneeKey === key),
       )
@@ -115,6 +117,30 @@ export function InboxList({
     [whose, status, search, agentId],
   );
   const loaded = rows !== undefined;
+  const agents = useLiveQuery(
+    async () => ((await db.meta.get('agents'))?.value as AgentInfo[] | undefined) ?? [],
+    [db],
+  );
+  const names = Object.fromEntries((agents ?? []).map((agent) => [agent.id, agent.name]));
+  // The tab title counts the conversations with anything unread for this agent (CV18), over every
+  // conversation on the device, whatever the filters show.
+  const total = useThrottledTableQuery(
+    db,
+    ['conversations', 'outbox'],
+    async () =>
+      unreadConversations(
+        await queryConversations(db, { whose: 'all', status: 'any', search: '', agentId }),
+        agentId,
+      ),
+    [agentId],
+  );
+  useEffect(() => {
+    if (total === undefined) return;
+    document.title = total > 0 ? `(${total}) Parley` : 'Parley';
+    return () => {
+      document.title = 'Parley';
+    };
+  }, [total]);
   useEffect(() => {
     // For the benchmark (server/bench/pwa.bench.ts): when the list first showed rows from this device.
     if (loaded && performance.getEntriesByName('parley:inbox-first-render').length === 0) {
@@ -176,6 +202,7 @@ export function InboxList({
             const row = rows?.[item.index];
             if (!row) return null;
             const href = hrefOf({ screen: 'conversation', conversationId: row.conversationId });
+            const unread = unreadFor(row, agentId);
             return (
               <li
                 key={row.conversationId}
@@ -194,20 +221,25 @@ export function InboxList({
                   }}
                 >
                   <span className="row-top">
-                    <span className="contact-name">{row.contact.name}</span>
+                    <span className="contact-name" dir="auto">
+                      {row.contact.name}
+                    </span>
                     <time dateTime={new Date(row.lastActivityAt).toISOString()}>
                       {time(row.lastActivityAt)}
                     </time>
                   </span>
                   <span className="row-bottom">
                     <span className="preview">
-                      {row.lastMessage
-                        ? `${row.lastMessage.from === 'agent' ? 'You: ' : ''}${row.lastMessage.preview}`
-                        : ''}
+                      {row.lastMessage ? (
+                        <Preview
+                          message={row.lastMessage}
+                          author={previewAuthor(row.lastMessage, agentId, names)}
+                        />
+                      ) : null}
                     </span>
-                    {row.unreadCount > 0 ? (
+                    {unread > 0 ? (
                       <span className="badge">
-                        {row.unreadCount}
+                        {unread}
                         <span className="visually-hidden"> unread</span>
                       </span>
                     ) : null}
@@ -219,5 +251,19 @@ export function InboxList({
         </ul>
       </div>
     </section>
+  );
+}
+
+/** The preview line: who wrote it (`You` only for this agent's own reply, CV19), then the text. */
+function Preview({ message, author }: { message: { preview: string }; author: string | null }) {
+  return (
+    <>
+      {author === null ? null : (
+        <span className="preview-author" dir="auto">
+          {author}:{' '}
+        </span>
+      )}
+      <bdi dir="auto">{message.preview}</bdi>
+    </>
   );
 }

@@ -39,13 +39,16 @@ export function optimisticRow(row: ConversationRow, state: Conversation | null):
  * knows: status, labels, assignee, priority), so a conversation resolved or assigned offline moves
  * between the list's filters at once. `rows` are the synced rows concerned; `inLog` the device
  * commands whose events sync brought (`commandsInLog`): those are in the rows already and are
- * not rebased again, even while their answer is lost.
+ * not rebased again, even while their answer is lost. A waiting `MarkConversationRead` moves the
+ * signed-in agent's (`agentId`) read mark at once, so the badge goes when the conversation opens,
+ * offline too (CV18).
  */
 export function withPending(
   rows: readonly ConversationRow[],
   outbox: readonly OutboxRow[],
   now: number,
   inLog: ReadonlySet<string> = new Set(),
+  agentId?: string,
 ): ConversationRow[] {
   const waiting = new Map<string, OutboxRow[]>();
   for (const item of outbox) {
@@ -58,6 +61,22 @@ export function withPending(
     const pending = waiting.get(row.conversationId);
     if (!pending) return row;
     const { state } = rebase(conversationFromList(targetOf(row)), pending, { now, templates: [], inLog });
-    return optimisticRow(row, state);
+    const shown = optimisticRow(row, state);
+    return agentId === undefined ? shown : withReadMark(shown, pending, agentId);
   });
+}
+
+/** The row with the agent's waiting read marks applied (a mark never moves back, CV15). */
+export function withReadMark(
+  row: ConversationRow,
+  pending: readonly OutboxRow[],
+  agentId: string,
+): ConversationRow {
+  let mark = row.readMarks?.[agentId];
+  for (const item of pending) {
+    if (item.command.type !== 'MarkConversationRead') continue;
+    if (mark === undefined || item.command.upTo > mark) mark = item.command.upTo;
+  }
+  if (mark === undefined || mark === row.readMarks?.[agentId]) return row;
+  return { ...row, readMarks: { ...row.readMarks, [agentId]: mark } };
 }

@@ -41,6 +41,8 @@ export type TimelineItem =
       readonly kind: 'reply';
       readonly key: string;
       readonly clientMessageId: string;
+      /** The agent who queued it (`ReplyQueued`'s agent; this device's agent for one waiting here). */
+      readonly agentId: string;
       readonly text: string;
       readonly at: number;
       readonly state: ReplyState;
@@ -106,6 +108,7 @@ export function buildTimeline(
           kind: 'reply',
           key: `reply-${entry.clientMessageId}`,
           clientMessageId: entry.clientMessageId,
+          agentId: entry.agentId,
           text: contentText(entry.content),
           at: entry.at,
           // The server has it: until the platform confirms, it is still on its way.
@@ -169,6 +172,7 @@ export function buildTimeline(
       kind: 'reply',
       key: `reply-${row.clientMessageId}`,
       clientMessageId: row.clientMessageId,
+      agentId: row.agentId,
       text: contentText(row.command.content),
       at: row.createdAt,
       state: refusal ? 'refused' : sending.has(row.clientMessageId) ? 'sending' : 'queued',

@@ -1,7 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DAY, HOUR, media, MINUTE, queued, received, started, T0, template, text } from '../testing/fixtures';
-import { applyToSummary, messagePreview, PREVIEW_LENGTH, type ConversationSummary } from './summary';
+import {
+  applyToSummary,
+  messagePreview,
+  PREVIEW_LENGTH,
+  previewAuthor,
+  unreadConversations,
+  unreadFor,
+  type ConversationSummary,
+} from './summary';
 import { conversationTimeline } from './timeline';
 import type { ConversationEvent } from './types';
 
@@ -33,6 +41,42 @@ describe('the conversation summary', () => {
     expect(summary).toMatchObject({ unreadCount: 2, lastMessage: { at: T0 + 2, from: 'customer' } });
     const answered = summarise([...opening, received('m1', T0 + 1), queued('r1', T0 + 2)]);
     expect(answered).toMatchObject({ unreadCount: 0, lastMessage: { at: T0 + 2, from: 'agent' } });
+  });
+
+  it("[CV18] counts unread per agent: an agent's read mark clears it for that agent only, until the next customer message", () => {
+    const read = (agentId: string, upTo: number): ConversationEvent => ({
+      type: 'ConversationRead',
+      data: { agentId, upTo, at: upTo + 5 },
+    });
+    const two = [...opening, received('m1', T0 + 1), received('m2', T0 + 2)];
+    const unread = summarise(two)!;
+    expect([unreadFor(unread, 'ada'), unreadFor(unread, 'ben')]).toEqual([2, 2]);
+    const adaRead = summarise([...two, read('ada', T0 + 2)])!;
+    expect([unreadFor(adaRead, 'ada'), unreadFor(adaRead, 'ben')]).toEqual([0, 2]);
+    // A mark up to the first message leaves the second unread; an older mark never moves it back.
+    const partly = summarise([...two, read('ben', T0 + 1), read('ada', T0 + 2), read('ada', T0)])!;
+    expect([unreadFor(partly, 'ada'), unreadFor(partly, 'ben')]).toEqual([0, 1]);
+    // Not activity: order and preview stay.
+    expect(partly.lastActivityAt).toBe(unread.lastActivityAt);
+    expect(partly.lastMessage).toEqual(unread.lastMessage);
+    const again = summarise([...two, read('ada', T0 + 2), received('m3', T0 + 3)])!;
+    expect([unreadFor(again, 'ada'), unreadFor(again, 'ben')]).toEqual([1, 3]);
+    // A queued reply clears it for everyone.
+    const answered = summarise([...two, read('ada', T0 + 1), queued('r1', T0 + 4)])!;
+    expect([unreadFor(answered, 'ada'), unreadFor(answered, 'ben')]).toEqual([0, 0]);
+    expect(unreadConversations([unread, adaRead, answered, again], 'ada')).toBe(2);
+    expect(unreadConversations([unread, adaRead, answered, again], 'ben')).toBe(3);
+  });
+
+  it('[CV19] names the author of the latest reply: You for the agent who queued it, the name for everyone else', () => {
+    const summary = summarise([...opening, received('m1', T0 + 1), queued('r1', T0 + 2)])!;
+    expect(summary.lastMessage).toMatchObject({ from: 'agent', agentId: 'agent-1' });
+    const names = { 'agent-1': 'Ada', 'agent-2': 'Ben' };
+    expect(previewAuthor(summary.lastMessage!, 'agent-1', names)).toBe('You');
+    expect(previewAuthor(summary.lastMessage!, 'agent-2', names)).toBe('Ada');
+    expect(previewAuthor(summary.lastMessage!, 'agent-2')).toBe('agent-1');
+    const customer = summarise([...opening, received('m1', T0 + 1)])!;
+    expect(previewAuthor(customer.lastMessage!, 'agent-1', names)).toBeNull();
   });
 
   it('[CV14] previews the latest message by platform time however the messages arrived, as the timeline ends', () => {

@@ -14,6 +14,40 @@ export interface MessagePreview {
   readonly preview: string;
   readonly at: EpochMs;
   readonly from: 'customer' | 'agent';
+  /** The agent who queued it, for an agent's reply (CV19). */
+  readonly agentId?: string;
+}
+
+/**
+ * The customer messages one agent has not read (CV18): those since an agent last answered whose
+ * platform time is after the agent's read mark. A summary folded by an older build (no times) falls
+ * back to `unreadCount`.
+ */
+export function unreadFor(summary: ConversationSummary, agentId: string): number {
+  const times = summary.unreadAt;
+  if (!times) return summary.unreadCount;
+  const mark = summary.readMarks?.[agentId];
+  return mark === undefined ? times.length : times.filter((at) => at > mark).length;
+}
+
+/** Conversations with anything unread for the agent (CV18), for the total in the tab title. */
+export function unreadConversations(summaries: readonly ConversationSummary[], agentId: string): number {
+  return summaries.filter((summary) => unreadFor(summary, agentId) > 0).length;
+}
+
+/**
+ * Who wrote the list's latest message, as the agent reading the list sees it (CV19): `You` for the
+ * agent's own reply, the other agent's name (their id when no name is known), null for the customer.
+ */
+export function previewAuthor(
+  message: MessagePreview,
+  viewerId: string,
+  names: Readonly<Record<string, string>> = {},
+): string | null {
+  if (message.from !== 'agent') return null;
+  if (message.agentId === viewerId) return 'You';
+  if (message.agentId === undefined) return 'Agent';
+  return names[message.agentId] ?? message.agentId;
 }
 
 /**
@@ -36,11 +70,15 @@ export interface ConversationSummary {
   /** The current cycle (1 from the first message; a new one each time it leaves resolved). */
   readonly cycle: number;
   /**
-   * Customer messages since an agent last answered: a queued reply resets it (a reply counts once
-   * queued, as in rule CV12). The domain records no "agent read the conversation" event, so opening
-   * a conversation does not reset it.
+   * Customer messages since an agent last answered, for an agent who has read none of them: a
+   * queued reply resets it (a reply counts once queued, as in rule CV12). What one agent has not
+   * read is `unreadFor(summary, agentId)` (CV18); the server's list returns that in this field.
    */
   readonly unreadCount: number;
+  /** The platform times of the customer messages counted in `unreadCount` (CV18); absent in a summary folded by an older build. */
+  readonly unreadAt?: readonly EpochMs[];
+  /** Each agent's read mark (`ConversationRead`'s `upTo`), by agent id (CV15, CV18). */
+  readonly readMarks?: Readonly<Record<string, EpochMs>>;
   /** The latest message by its own timestamp; null until one is known. */
   readonly lastMessage: MessagePreview | null;
   /** The customer's latest platform timestamp, where the platform's reply window starts. */
@@ -79,6 +117,8 @@ export function applyToSummary(
       priority: 'none',
       cycle: 0,
       unreadCount: 0,
+      unreadAt: [],
+      readMarks: {},
       lastMessage: null,
       // As in the decider: the first message's time opens the window until that message is folded in.
       lastCustomerMessageAt: at,
@@ -102,6 +142,7 @@ export function applyToSummary(
         ...base,
         contact,
         unreadCount: summary.unreadCount + 1,
+        unreadAt: [...(summary.unreadAt ?? []), sentAt],
         lastMessage: latest(summary.lastMessage, {
           preview: messagePreview(content),
           at: sentAt,
@@ -112,14 +153,16 @@ export function applyToSummary(
       };
     }
     case 'ReplyQueued': {
-      const { content, queuedAt } = event.data;
+      const { content, queuedAt, agentId } = event.data;
       return {
         ...base,
         unreadCount: 0,
+        unreadAt: [],
         lastMessage: latest(summary.lastMessage, {
           preview: messagePreview(content),
           at: queuedAt,
           from: 'agent',
+          agentId,
         }),
       };
     }
@@ -147,9 +190,15 @@ export function applyToSummary(
     case 'ReplyRead':
     case 'NoteAdded':
       return base;
-    case 'ConversationRead':
-      // One agent's read mark: not activity on the conversation, so the list order stays.
-      return { ...summary, version };
+    case 'ConversationRead': {
+      // One agent's read mark: not activity on the conversation, so the list order stays. It
+      // never moves back (CV15).
+      const { agentId, upTo } = event.data;
+      const marks = summary.readMarks ?? {};
+      const current = marks[agentId];
+      if (current !== undefined && current >= upTo) return { ...summary, version };
+      return { ...summary, version, readMarks: { ...marks, [agentId]: upTo } };
+    }
     default:
       event satisfies never;
       return base;
