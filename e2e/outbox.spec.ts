@@ -1,10 +1,11 @@
-import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { setServerClockOffset } from './support/clock';
 import { FaultProxy } from './support/proxy';
 import {
   ANA,
   expectNoAxeViolations,
   openConversation,
+  readByAna,
   sendReply,
   serverReplies,
   signIn,
@@ -16,27 +17,6 @@ import {
 async function outboxDrained(page: Page): Promise<void> {
   await expect(page.locator('.message.reply[data-state="queued"]')).toHaveCount(0);
   await expect(page.getByRole('status').filter({ hasText: /replies queued|reply queued/ })).toHaveCount(0);
-}
-
-/** Whether the server records Ana as having read the conversation up to its latest customer message. */
-async function readByAna(request: APIRequestContext, conversationId: string): Promise<boolean> {
-  const input = encodeURIComponent(JSON.stringify({ conversationId, afterVersion: 0 }));
-  const response = await request.get(`/trpc/conversations.get?input=${input}`);
-  const body = (await response.json()) as {
-    result: {
-      data: { events: { type: string; data: { sentAt?: number; agentId?: string; upTo?: number } }[] };
-    };
-  };
-  const events = body.result.data.events;
-  const latest = Math.max(
-    ...events
-      .filter((event) => event.type === 'InboundMessageReceived')
-      .map((event) => event.data.sentAt ?? 0),
-  );
-  return events.some(
-    (event) =>
-      event.type === 'ConversationRead' && event.data.agentId === 'ana' && (event.data.upTo ?? 0) >= latest,
-  );
 }
 
 test.beforeEach(async ({ request }) => {

@@ -98,3 +98,24 @@ export async function signInApi(request: APIRequestContext, account = ADA): Prom
 export async function queuedCount(page: Page): Promise<number> {
   return page.locator('.message.reply[data-state="queued"]').count();
 }
+
+/** Whether the server records Ana as having read the conversation up to its latest customer message. */
+export async function readByAna(request: APIRequestContext, conversationId: string): Promise<boolean> {
+  const input = encodeURIComponent(JSON.stringify({ conversationId, afterVersion: 0 }));
+  const response = await request.get(`/trpc/conversations.get?input=${input}`);
+  const body = (await response.json()) as {
+    result: {
+      data: { events: { type: string; data: { sentAt?: number; agentId?: string; upTo?: number } }[] };
+    };
+  };
+  const events = body.result.data.events;
+  const latest = Math.max(
+    ...events
+      .filter((event) => event.type === 'InboundMessageReceived')
+      .map((event) => event.data.sentAt ?? 0),
+  );
+  return events.some(
+    (event) =>
+      event.type === 'ConversationRead' && event.data.agentId === 'ana' && (event.data.upTo ?? 0) >= latest,
+  );
+}
