@@ -1,4 +1,4 @@
-import { applyToSummary, StreamCategory, streamCategory } from '@parley/domain';
+import { applyToSummary, EVENT_TYPES, StreamCategory, streamCategory } from '@parley/domain';
 import type {
   ConversationEvent,
   ConversationSummary as DomainConversationSummary,
@@ -6,27 +6,8 @@ import type {
   TenantId,
 } from '@parley/domain';
 
-/** Every conversation event type; the `Record` makes a new domain event a compile error here. */
-const EVENT_TYPES: Readonly<Record<ConversationEvent['type'], true>> = {
-  ConversationStarted: true,
-  CycleStarted: true,
-  CycleEnded: true,
-  InboundMessageReceived: true,
-  ReplyQueued: true,
-  ReplySending: true,
-  ReplySent: true,
-  ReplyFailed: true,
-  ReplyDelivered: true,
-  ReplyRead: true,
-  NoteAdded: true,
-  LabelAdded: true,
-  LabelRemoved: true,
-  ConversationAssigned: true,
-  ConversationUnassigned: true,
-  StatusChanged: true,
-  PriorityChanged: true,
-  ConversationRead: true,
-};
+/** The domain's conversation event types (packages/domain/src/event-types.ts keeps the list whole). */
+const CONVERSATION_EVENT_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES.conversation);
 
 /** One conversation as the inbox list and agent load see it: the domain's summary, in its tenant. */
 export interface ConversationSummary extends DomainConversationSummary {
@@ -39,7 +20,7 @@ export type ConversationRecordedEvent = RecordedEvent<ConversationEvent> & Conve
 /** True for an event of a conversation stream whose type the domain defines. */
 export function isConversationEvent(event: RecordedEvent): event is ConversationRecordedEvent {
   return (
-    streamCategory(event.streamId) === StreamCategory.conversation && Object.hasOwn(EVENT_TYPES, event.type)
+    streamCategory(event.streamId) === StreamCategory.conversation && CONVERSATION_EVENT_TYPES.has(event.type)
   );
 }
 
