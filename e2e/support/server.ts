@@ -14,6 +14,8 @@ export class OwnServer {
   }
 
   async start(): Promise<void> {
+    // A server left on the port (by a killed earlier run) would answer in this one's place.
+    if (await this.answers()) throw new Error(`port ${this.port} is taken by another server`);
     this.child = spawn('node', ['--import', 'tsx', 'server/src/main.ts'], {
       env: {
         ...process.env,
@@ -26,18 +28,24 @@ export class OwnServer {
       },
       stdio: 'ignore',
     });
+    const child = this.child;
     await expect
       .poll(
         async () => {
-          try {
-            return (await fetch(`${this.url}/trpc/health`)).ok;
-          } catch {
-            return false;
-          }
+          if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
+          return this.answers();
         },
         { timeout: 60_000, intervals: [200] },
       )
       .toBe(true);
+  }
+
+  private async answers(): Promise<boolean> {
+    try {
+      return (await fetch(`${this.url}/trpc/health`)).ok;
+    } catch {
+      return false;
+    }
   }
 
   /** Stops it as an operator would (SIGTERM) and waits for the process to end. */
