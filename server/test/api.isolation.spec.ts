@@ -3,7 +3,13 @@ import { TRPCError } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appRouter } from '../src/api/router';
 import { START } from '../src/store/checkpoint';
-import { API_BACKENDS, openApiHarness, type ApiHarness, type Caller } from './api.support';
+import {
+  API_BACKENDS,
+  callByPath as call,
+  openApiHarness,
+  type ApiHarness,
+  type Caller,
+} from './api.support';
 
 const TODAY = new Date().toISOString().slice(0, 10);
 
@@ -204,31 +210,6 @@ const FOREIGN = [
 
 const PUBLIC = new Set(['health', 'auth.signIn', 'auth.signOut']);
 const procedures = Object.keys(appRouter._def.procedures);
-
-/** Calls a procedure by its path; a subscription is read for a moment, then closed. */
-async function call(caller: Caller, path: string, input: unknown): Promise<unknown> {
-  const procedure = path
-    .split('.')
-    .reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], caller);
-  const result: unknown = await (procedure as (input: unknown) => Promise<unknown>)(input);
-  if (result === null || typeof result !== 'object' || !(Symbol.asyncIterator in result)) return result;
-  const iterator = (result as AsyncIterable<unknown>)[Symbol.asyncIterator]();
-  const received: unknown[] = [];
-  const deadline = Date.now() + 400;
-  try {
-    while (Date.now() < deadline) {
-      const next = await Promise.race([
-        iterator.next(),
-        new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), deadline - Date.now())),
-      ]);
-      if (next === 'timeout' || next.done) break;
-      received.push(next.value);
-    }
-  } finally {
-    void iterator.return?.();
-  }
-  return received;
-}
 
 function stringsIn(value: unknown): string[] {
   if (typeof value === 'string') return [value];

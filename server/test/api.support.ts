@@ -208,3 +208,28 @@ export function httpClient(url: string): HttpClient {
   });
   return { trpc, cookie: () => session, setCookies };
 }
+
+/** Calls a procedure by its path (`conversations.list`); a subscription is read for 400 ms, then closed. */
+export async function callByPath(caller: Caller, path: string, input: unknown): Promise<unknown> {
+  const procedure = path
+    .split('.')
+    .reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], caller);
+  const result: unknown = await (procedure as (input: unknown) => Promise<unknown>)(input);
+  if (result === null || typeof result !== 'object' || !(Symbol.asyncIterator in result)) return result;
+  const iterator = (result as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+  const received: unknown[] = [];
+  const deadline = Date.now() + 400;
+  try {
+    while (Date.now() < deadline) {
+      const next = await Promise.race([
+        iterator.next(),
+        new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), deadline - Date.now())),
+      ]);
+      if (next === 'timeout' || next.done) break;
+      received.push(next.value);
+    }
+  } finally {
+    void iterator.return?.();
+  }
+  return received;
+}

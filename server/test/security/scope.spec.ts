@@ -6,34 +6,15 @@ import { appRouter } from '../../src/api/router';
 import { SESSION_COOKIE } from '../../src/auth/cookies';
 import { loadConfig } from '../../src/config';
 import { createHttpServer, listen, type ParleyHttpServer } from '../../src/http/server';
-import { API_BACKENDS, openApiHarness, type ApiHarness, type Caller } from '../api.support';
+import {
+  API_BACKENDS,
+  callByPath as call,
+  openApiHarness,
+  type ApiHarness,
+  type Caller,
+} from '../api.support';
 
 const demo = tenantId('demo');
-
-/** Calls a procedure by its path; a subscription is read until `until` or 400 ms, then closed. */
-async function call(caller: Caller, path: string, input: unknown): Promise<unknown> {
-  const procedure = path
-    .split('.')
-    .reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], caller);
-  const result: unknown = await (procedure as (input: unknown) => Promise<unknown>)(input);
-  if (result === null || typeof result !== 'object' || !(Symbol.asyncIterator in result)) return result;
-  const iterator = (result as AsyncIterable<unknown>)[Symbol.asyncIterator]();
-  const received: unknown[] = [];
-  const deadline = Date.now() + 400;
-  try {
-    while (Date.now() < deadline) {
-      const next = await Promise.race([
-        iterator.next(),
-        new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), deadline - Date.now())),
-      ]);
-      if (next === 'timeout' || next.done) break;
-      received.push(next.value);
-    }
-  } finally {
-    void iterator.return?.();
-  }
-  return received;
-}
 
 async function outcome(caller: Caller, path: string, input: unknown) {
   try {
