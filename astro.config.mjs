@@ -16,7 +16,8 @@ export default defineConfig({
   root: web(''),
   srcDir: web('src'),
   publicDir: web('public'),
-  outDir: web('dist'),
+  // PARLEY_WEB_DIST builds elsewhere (the server serves the same variable), so two builds can coexist.
+  outDir: process.env.PARLEY_WEB_DIST || web('dist'),
   output: 'static',
   // CSS as files, never inline `<style>`: the Content-Security-Policy (server/src/http/security-headers.ts)
   // has no 'unsafe-inline'. Astro's island loader stays an inline script; the server allows it by hash.

@@ -2,7 +2,9 @@ import { existsSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import sirv from 'sirv';
 
-export const WEB_DIST = new URL('../../../apps/web/dist/', import.meta.url).pathname;
+/** Where `npm run build` put the PWA: `PARLEY_WEB_DIST` when set (astro.config.mjs reads it too). */
+export const WEB_DIST =
+  process.env.PARLEY_WEB_DIST || new URL('../../../apps/web/dist/', import.meta.url).pathname;
 
 /**
  * Serves the built PWA. The service worker and the manifest are never cached by HTTP, so an update
