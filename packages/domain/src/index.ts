@@ -63,7 +63,20 @@ export {
   humanAgentDeadline,
   capabilitiesOf,
   effectiveTag,
+  checkMedia,
 } from './platforms/policy';
+export {
+  ATTACHMENT_SCHEME,
+  UNKNOWN_MIME,
+  attachmentUrl,
+  attachmentHash,
+  mediaKindOf,
+  sniffMime,
+  checkAttachment,
+  renderTemplate,
+  type AttachmentCheck,
+  type TemplateWithBody,
+} from './platforms/media';
 export { platformPolicies, policyFor } from './platforms/policies';
 export { whatsapp } from './platforms/whatsapp';
 export { instagram } from './platforms/instagram';

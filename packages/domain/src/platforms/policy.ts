@@ -142,6 +142,11 @@ export function checkWindow(policy: PlatformPolicy, context: Omit<ReplyContext, 
   return refuseOutsideWindow(policy, context) ?? OK;
 }
 
+/** Only the media part of `validateReply`: a file's kind, type and size against the platform's limits. */
+export function checkMedia(policy: PlatformPolicy, media: MediaRef): ReplyCheck {
+  return refuseMedia(policy, media) ?? OK;
+}
+
 /** When the standard window closes, for a countdown; null when the platform has no window or the customer never wrote. */
 export function windowDeadline(
   policy: PlatformPolicy,
