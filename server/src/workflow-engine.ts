@@ -3,6 +3,7 @@ import {
   streamCategory,
   streamEntityId,
   StreamCategory,
+  type AssignmentPolicy,
   type Checkpoint,
   type EntryAction,
   type RecordedEvent,
@@ -152,11 +153,14 @@ export async function startWorkflowEngine(options: WorkflowEngineOptions): Promi
       }
       case `${StreamCategory.inbox}/AgentAssigned`: {
         const conversationId = String(data.conversationId);
+        const agentId = String(data.agentId);
+        // AC3: the policy that picked the agent goes with the assignment (none for a person's pick).
+        const policy = data.manual === true ? undefined : policyOf(data.strategy);
         await ask('assign conversation', event, () =>
           grains
             .conversation(t, conversationId)
             .ask(
-              { type: 'AssignConversation', data: { agentId: String(data.agentId), at } },
+              { type: 'AssignConversation', data: policy ? { agentId, at, policy } : { agentId, at } },
               { idempotencyKey: key },
             ),
         );
@@ -229,6 +233,12 @@ export async function startWorkflowEngine(options: WorkflowEngineOptions): Promi
       await saveCheckpoint(db, name, position);
     },
   };
+}
+
+/** The assignment policy an `AgentAssigned`'s strategy state belongs to. */
+function policyOf(strategy: unknown): AssignmentPolicy | undefined {
+  const kind = (strategy as { kind?: unknown } | null)?.kind;
+  return kind === 'round-robin' || kind === 'weighted' || kind === 'least-busy' ? kind : undefined;
 }
 
 async function loadCheckpoint(db: Database, name: string): Promise<Checkpoint> {

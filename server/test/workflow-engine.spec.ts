@@ -1,4 +1,4 @@
-import { tenantId, type TenantId } from '@parley/domain';
+import { tenantId, type StreamId, type TenantId } from '@parley/domain';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createGrainRuntime, type GrainRuntime } from '../src/actors/runtime';
 import { createSqlSnapshotStore } from '../src/actors/sql-snapshots';
@@ -114,6 +114,16 @@ describe('workflow engine (process manager)', () => {
     expect([c1?.assigneeId, c2?.assigneeId].sort()).toEqual(['ana', 'bo']); // round-robin spreads them
     expect(c1?.labels).toEqual(['triage']);
     expect((await grains.card(acme, 'c1').read()).state).toMatchObject({ stageId: 'new', cycle: 1 });
+  });
+
+  it("[AC3] an assignment the inbox's policy chose names the policy in the conversation's event", async () => {
+    await start();
+    await customerWrites(acme, 'c1', 1);
+    await engine!.settled();
+    const events = await store.readStream(acme, 'conversation-c1' as StreamId);
+    const assigned = events.filter((event) => event.type === 'ConversationAssigned');
+    expect(assigned).toHaveLength(1);
+    expect(assigned[0]!.data).toMatchObject({ policy: 'round-robin' });
   });
 
   it('releases a resolved conversation from its inbox, so the agent has capacity again', async () => {

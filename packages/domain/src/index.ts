@@ -152,6 +152,17 @@ export {
   type MessagePreview,
 } from './conversation/summary';
 export { type TimelineEntry, compareTimeline, conversationTimeline } from './conversation/timeline';
+export {
+  type Activity,
+  type ActivityBy,
+  type ActivityEntry,
+  type ActivityWords,
+  type LoggedEvent,
+  activityText,
+  actorOf,
+  conversationActivity,
+  failureReason,
+} from './conversation/activity';
 
 export {
   type Presence,

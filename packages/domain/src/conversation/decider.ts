@@ -86,14 +86,14 @@ export function decide(command: ConversationCommand, state: ConversationState): 
         : [];
     }
     case 'AssignConversation': {
-      const { agentId, at, members } = command.data;
+      const { agentId, at, members, policy } = command.data;
       if (members && !members.includes(agentId)) {
         const message = `agent ${agentId} is not a member of this conversation's inbox`;
         refuse(ConversationErrorCode.ASSIGNEE_NOT_MEMBER, message, 'CV16', 'assign a member of the inbox');
       }
-      return conversation.assigneeId === agentId
-        ? []
-        : [{ type: 'ConversationAssigned', data: { agentId, at } }];
+      if (conversation.assigneeId === agentId) return [];
+      // AC3: the policy that chose is part of the fact; a person's choice names none.
+      return [{ type: 'ConversationAssigned', data: policy ? { agentId, at, policy } : { agentId, at } }];
     }
     case 'UnassignConversation': {
       const agentId = conversation.assigneeId;

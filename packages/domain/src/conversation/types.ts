@@ -5,6 +5,7 @@ import type {
   Platform,
   ReplyContent,
 } from '../platforms/policy';
+import type { AssignmentPolicy } from '../inbox/assignment';
 import type { DomainCommand } from '../shared/command';
 import type { DomainEvent } from '../shared/envelope';
 import type { EpochMs } from '../shared/ids';
@@ -80,10 +81,11 @@ export type RemoveLabel = DomainCommand<'RemoveLabel', { label: string; at: Epoc
 /**
  * `members`, when given, are the agent ids of the conversation's inbox: an assignee outside it is
  * refused (rule CV16). A device that does not know the members leaves it out; the server never does.
+ * `policy` names the inbox's assignment policy when it chose the agent (AC3), absent when a person did.
  */
 export type AssignConversation = DomainCommand<
   'AssignConversation',
-  { agentId: string; at: EpochMs; members?: readonly string[] }
+  { agentId: string; at: EpochMs; members?: readonly string[]; policy?: AssignmentPolicy }
 >;
 export type UnassignConversation = DomainCommand<'UnassignConversation', { at: EpochMs }>;
 export type SetStatus = DomainCommand<'SetStatus', { status: 'open' | 'pending' | 'resolved'; at: EpochMs }>;
@@ -158,7 +160,11 @@ export type NoteAdded = DomainEvent<
 >;
 export type LabelAdded = DomainEvent<'LabelAdded', { label: string; at: EpochMs }>;
 export type LabelRemoved = DomainEvent<'LabelRemoved', { label: string; at: EpochMs }>;
-export type ConversationAssigned = DomainEvent<'ConversationAssigned', { agentId: string; at: EpochMs }>;
+/** `policy`: the inbox's assignment policy chose the agent (AC3); absent when a person did. */
+export type ConversationAssigned = DomainEvent<
+  'ConversationAssigned',
+  { agentId: string; at: EpochMs; policy?: AssignmentPolicy }
+>;
 export type ConversationUnassigned = DomainEvent<'ConversationUnassigned', { agentId: string; at: EpochMs }>;
 export type StatusChanged = DomainEvent<
   'StatusChanged',
