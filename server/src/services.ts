@@ -8,6 +8,7 @@ import { KeyStore } from './crypto/keys';
 import { createSecretBox } from './crypto/secrets';
 import { loadMasterKeyring } from './crypto/master-key';
 import { openDatabase, type Database } from './db/database';
+import { createPresenceHub, type PresenceHub } from './presence';
 import { migrate } from './db/migrator';
 import { startChannels, seedDemoChannels, type Channels } from './channels';
 import { loadChannelsConfig } from './channels/config';
@@ -30,6 +31,8 @@ export interface Services {
   /** The key hierarchy that seals personal data in events (docs/decisions/0022). */
   readonly keys: KeyStore;
   readonly broadcast: LocalBroadcast;
+  /** Who is viewing or typing in which conversation: ephemeral, over the broadcast's signals (0026). */
+  readonly presence: PresenceHub;
   readonly runtime: GrainRuntime;
   /** Typed handles on conversation, inbox, workflow and card grains. */
   readonly grains: Grains;
@@ -78,6 +81,8 @@ export async function openServices(config: Config, logger: Logger): Promise<Serv
     closers.push(() => store.close());
     const broadcast = createLocalBroadcast();
     closers.push(() => broadcast.close());
+    const presence = createPresenceHub(broadcast);
+    closers.push(() => Promise.resolve(presence.close()));
     const runtime = createGrainRuntime({
       store,
       snapshots: createSqlSnapshotStore(db),
@@ -117,6 +122,7 @@ export async function openServices(config: Config, logger: Logger): Promise<Serv
       store,
       keys,
       broadcast,
+      presence,
       runtime,
       grains,
       projections,

@@ -184,6 +184,11 @@ const MATRIX: Record<string, Case> = {
   },
   'sync.catchUp': { inputs: [{ cursor: null, limit: 1000 }], expect: 'own-data-only' },
   'sync.live': { inputs: [{ cursor: null }], expect: 'own-data-only' },
+  'presence.set': {
+    inputs: [{ device: 'ada-tab-0001', conversationId: 'globex-1', activity: 'typing' }],
+    expect: 'NOT_FOUND',
+  },
+  'presence.watch': { inputs: [{ device: 'ada-tab-0001' }], expect: 'own-data-only' },
   // Today's range holds the seeded conversations of both tenants: globex's agents and labels must not show.
   'reports.overview': { inputs: [{ from: TODAY, to: TODAY }], expect: 'own-data-only' },
   'reports.metrics': {

@@ -6,6 +6,7 @@ import { boardsRouter } from './routers/boards';
 import { catalogRouter } from './routers/catalog';
 import { contactsRouter } from './routers/contacts';
 import { conversationsRouter } from './routers/conversations';
+import { presenceRouter } from './routers/presence';
 import { reportsRouter } from './routers/reports';
 import { syncRouter } from './routers/sync';
 import { router } from './trpc';
@@ -21,6 +22,7 @@ export const appRouter = router({
   admin: adminRouter,
   contacts: contactsRouter,
   reports: reportsRouter,
+  presence: presenceRouter,
   sync: syncRouter,
 });
 

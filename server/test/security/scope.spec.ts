@@ -222,6 +222,10 @@ const OUTSIDE: Record<string, readonly { readonly input: unknown; readonly expec
   ],
   'sync.catchUp': [{ input: { cursor: null, limit: 1000 }, expect: 'own-data-only' }],
   'sync.live': [{ input: { cursor: null }, expect: 'own-data-only' }],
+  'presence.set': [
+    { input: { device: 'chloe-tab-01', conversationId: 'vip-1', activity: 'viewing' }, expect: 'NOT_FOUND' },
+  ],
+  'presence.watch': [{ input: { device: 'chloe-tab-01' }, expect: 'own-data-only' }],
 };
 /** Neither in scope nor by nature tenant data an agent reads: sign-in, sign-out, the catalogue, people. */
 const NOT_INBOX_DATA = new Set([
