@@ -1,5 +1,6 @@
 import type { Checkpoint, RecordedEvent } from '@parley/domain';
 import type { BroadcastChannel, BroadcastSubscribeOptions, Delivery, Subscription } from './channel';
+import { createLocalSignals, type SignalChannel } from './signals';
 import { topicKey } from './topics';
 import type { TopicKey } from './topics';
 
@@ -18,8 +19,8 @@ export interface LocalBroadcastStats {
   readonly overflows: number;
 }
 
-/** The in-process broadcast channel, with counters. */
-export interface LocalBroadcast extends BroadcastChannel {
+/** The in-process broadcast channel (committed events and ephemeral signals), with counters. */
+export interface LocalBroadcast extends BroadcastChannel, SignalChannel {
   stats(): LocalBroadcastStats;
 }
 
@@ -33,6 +34,7 @@ export function createLocalBroadcast(options: LocalBroadcastOptions = {}): Local
   let published = 0;
   let overflows = 0;
   let closed = false;
+  const signals = createLocalSignals();
 
   function detach(subscription: LocalSubscription, keys: readonly TopicKey[] | 'all'): void {
     if (keys === 'all') {
@@ -48,6 +50,9 @@ export function createLocalBroadcast(options: LocalBroadcastOptions = {}): Local
   }
 
   return {
+    signal: (topic, message) => signals.signal(topic, message),
+    listen: (topics, onMessage) => signals.listen(topics, onMessage),
+
     publish(topics, event) {
       if (closed) return Promise.resolve();
       published += 1;
@@ -87,6 +92,7 @@ export function createLocalBroadcast(options: LocalBroadcastOptions = {}): Local
 
     close() {
       closed = true;
+      signals.close();
       const all = new Set(firehose);
       for (const subscribers of byTopic.values())
         for (const subscription of subscribers) all.add(subscription);
