@@ -18,6 +18,8 @@ import { agentLoadProjection, type AgentLoadState } from './projections/agent-lo
 import { startAnalyticsProjection, type AnalyticsProjection } from './projections/analytics';
 import { inboxListProjection, type InboxListState } from './projections/inbox-list';
 import { createProjectionRunner, type ProjectionRunner } from './projections/projection';
+import { startSearchIndex, type SearchIndex } from './search/search-index';
+import { startSnoozeSweeper, type SnoozeSweeper } from './snooze-sweeper';
 import { routeDemoConversations, seedDemo } from './seed';
 import { SqlEventStore } from './store/sql-store';
 import { startWorkflowEngine, type WorkflowEngine } from './workflow-engine';
@@ -42,6 +44,10 @@ export interface Services {
   };
   /** The reporting tables (analytics_*), fed from the log with a stored checkpoint (#16). */
   readonly analytics: AnalyticsProjection;
+  /** The full-text index of messages, replies and notes (#15, decision 0025). */
+  readonly search: SearchIndex;
+  /** Wakes snoozed conversations at their time (rule LS3). */
+  readonly snoozeSweeper: SnoozeSweeper;
   /** The process manager that assigns conversations and runs workflow entry actions. */
   readonly workflowEngine: WorkflowEngine;
   /** Webhook ingest, the reply outbox and its dispatcher, and (embedded default) the platform simulators. */
@@ -102,7 +108,11 @@ export async function openServices(config: Config, logger: Logger): Promise<Serv
     }
     const analytics = await startAnalyticsProjection({ store, db, logger });
     closers.push(() => analytics.stop());
+    const search = await startSearchIndex({ store, db, logger });
+    closers.push(() => search.stop());
     const grains = createGrains(runtime);
+    const snoozeSweeper = startSnoozeSweeper({ grains, inboxList: projections.inboxList, logger });
+    closers.push(() => snoozeSweeper.stop());
     const workflowEngine = await startWorkflowEngine({ store, grains, db, logger });
     closers.push(() => workflowEngine.stop());
     // ---- channels (server/src/channels): closed before the runtime, which its loops still use ----
@@ -127,6 +137,8 @@ export async function openServices(config: Config, logger: Logger): Promise<Serv
       grains,
       projections,
       analytics,
+      search,
+      snoozeSweeper,
       workflowEngine,
       channels,
       close: closeAll,

@@ -55,6 +55,7 @@ const MATRIX: Record<string, Case> = {
     inputs: [{ inboxId: 'sales' }, { filter: 'team', teamId: 'closers' }],
     expect: 'NOT_FOUND',
   },
+  'conversations.search': { inputs: [{ query: 'licences', inboxId: 'sales' }], expect: 'NOT_FOUND' },
   'conversations.get': { inputs: [{ conversationId: 'globex-1' }], expect: 'NOT_FOUND' },
   'conversations.timeline': { inputs: [{ conversationId: 'globex-1' }], expect: 'NOT_FOUND' },
   'conversations.reply': {

@@ -1,4 +1,12 @@
-import { DomainError, unreadFor, type TenantId } from '@parley/domain';
+import {
+  compareKeys,
+  DomainError,
+  matchesListFilter,
+  sortKey,
+  unreadFor,
+  type ListSort,
+  type TenantId,
+} from '@parley/domain';
 import type { ConversationSummary } from '../projections/conversation-events';
 import type { InboxListState } from '../projections/inbox-list';
 
@@ -14,8 +22,10 @@ export interface ConversationListQuery {
   readonly filter: 'mine' | 'unassigned' | 'team' | 'all';
   readonly status?: ConversationSummary['status'] | undefined;
   readonly inboxId?: string | undefined;
-  /** Part of the contact's name or handle, case-insensitive. */
+  /** The contact's name or handle, words of them, or their phone number in any format (LS2, SR1). */
   readonly search?: string | undefined;
+  /** The order (LS1); newest activity first by default. */
+  readonly sort?: ListSort | undefined;
   readonly cursor?: string | null | undefined;
   readonly limit: number;
 }
@@ -38,9 +48,9 @@ export interface ConversationPage {
 }
 
 /**
- * One page of a tenant's conversations from the inbox-list projection, most recently active first.
- * The cursor is the last item's (lastActivityAt, conversationId), so a conversation that moves up
- * while the agent pages is shown again at the top on the next refresh, never skipped mid-list.
+ * One page of a tenant's conversations from the inbox-list projection, in the query's order (LS1).
+ * The cursor is the last item's sort key and id, so a conversation that moves while the agent
+ * pages is shown again on the next refresh, never skipped mid-list.
  */
 export function listConversations(
   state: InboxListState,
@@ -48,11 +58,15 @@ export function listConversations(
   query: ConversationListQuery,
   viewer: ListViewer,
 ): ConversationPage {
-  const after = query.cursor ? decodeListCursor(query.cursor) : undefined;
-  const needle = query.search?.trim().toLowerCase() ?? '';
+  const sort = query.sort ?? 'newest';
+  const after = query.cursor ? decodeListCursor(query.cursor, sort) : undefined;
+  const filter = {
+    inboxId: query.inboxId,
+    search: query.search,
+    ...(query.filter === 'team' ? { teamMemberIds: viewer.teamMemberIds ?? new Set<string>() } : {}),
+  };
   const matches = (summary: ConversationSummary): boolean => {
     if (query.status !== undefined && summary.status !== query.status) return false;
-    if (query.inboxId !== undefined && summary.inboxId !== query.inboxId) return false;
     if (viewer.inboxIds && !viewer.inboxIds.has(summary.inboxId)) return false;
     switch (query.filter) {
       case 'mine':
@@ -62,37 +76,30 @@ export function listConversations(
         if (summary.assigneeId !== null) return false;
         break;
       case 'team':
-        if (summary.assigneeId === null || !viewer.teamMemberIds?.has(summary.assigneeId)) return false;
-        break;
       case 'all':
         break;
       default:
         return query.filter satisfies never;
     }
-    if (needle === '') return true;
-    const { name, handle } = summary.contact;
-    return name.toLowerCase().includes(needle) || handle.toLowerCase().includes(needle);
+    return matchesListFilter(summary, filter);
   };
   const sorted = tenantConversations(state, tenantId)
     .filter(matches)
-    .sort((a, b) => b.lastActivityAt - a.lastActivityAt || compareIds(a.conversationId, b.conversationId));
+    .map((summary) => ({ summary, key: sortKey(summary, sort) }))
+    .sort((a, b) => compareKeys(a.key, a.summary.conversationId, b.key, b.summary.conversationId));
   const start = after
-    ? sorted.findIndex(
-        (s) =>
-          s.lastActivityAt < after.at ||
-          (s.lastActivityAt === after.at && compareIds(s.conversationId, after.id) > 0),
-      )
+    ? sorted.findIndex((s) => compareKeys(s.key, s.summary.conversationId, after.key, after.id) > 0)
     : 0;
   const page = start < 0 ? [] : sorted.slice(start, start + query.limit);
   const last = page.at(-1);
   const more = start >= 0 && start + query.limit < sorted.length;
   return {
     // Unread is the viewer's own (CV18): the customer messages after their read mark.
-    items: page.map(({ tenantId: _tenant, ...item }) => ({
+    items: page.map(({ summary: { tenantId: _tenant, ...item } }) => ({
       ...item,
       unreadCount: unreadFor(item, viewer.agentId),
     })),
-    nextCursor: more && last ? encodeListCursor(last.lastActivityAt, last.conversationId) : null,
+    nextCursor: more && last ? encodeListCursor(sort, last.key, last.summary.conversationId) : null,
   };
 }
 
@@ -110,19 +117,22 @@ function tenantConversations(state: InboxListState, tenantId: TenantId): Convers
   return found;
 }
 
-function compareIds(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+function encodeListCursor(sort: ListSort, key: readonly number[], id: string): string {
+  return Buffer.from(JSON.stringify([sort, key, id])).toString('base64url');
 }
 
-function encodeListCursor(at: number, id: string): string {
-  return Buffer.from(JSON.stringify([at, id])).toString('base64url');
-}
-
-function decodeListCursor(cursor: string): { at: number; id: string } {
+/** A cursor of this order; one made for another order (or not by this server) is refused. */
+function decodeListCursor(cursor: string, sort: ListSort): { key: number[]; id: string } {
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && typeof value[0] === 'number' && typeof value[1] === 'string') {
-      return { at: value[0], id: value[1] };
+    if (
+      Array.isArray(value) &&
+      value[0] === sort &&
+      Array.isArray(value[1]) &&
+      value[1].every((n) => typeof n === 'number') &&
+      typeof value[2] === 'string'
+    ) {
+      return { key: value[1], id: value[2] };
     }
   } catch {
     // fall through to the refusal below

@@ -92,7 +92,8 @@ export async function eraseContact(
 
 /**
  * The clear copies of a contact's data outside the event log: grain snapshots (deleted, the
- * next load folds the erased events), the channels' routes and queues, and raw webhook bodies.
+ * next load folds the erased events), the search index's words, the channels' routes and queues,
+ * and raw webhook bodies.
  * A reply still waiting to be sent is not sent: it becomes `dead` with its content erased.
  */
 async function scrubOutsideTheLog(
@@ -106,6 +107,11 @@ async function scrubOutsideTheLog(
     await tx.query('DELETE FROM snapshots WHERE tenant_id = $1 AND stream_id = ANY($2::text[])', [
       tenantId,
       streamIds,
+    ]);
+    // The search index's words of the contact's messages (0025); it writes none of them again.
+    await tx.query('DELETE FROM search_messages WHERE tenant_id = $1 AND conversation_id = ANY($2::text[])', [
+      tenantId,
+      conversations,
     ]);
     const routes = await tx.query<{ contact_id: string }>(
       `DELETE FROM channel_contacts WHERE tenant_id = $1 AND conversation_id = ANY($2::text[])

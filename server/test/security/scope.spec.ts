@@ -159,6 +159,11 @@ const OUTSIDE: Record<string, readonly { readonly input: unknown; readonly expec
     { input: { search: 'Vera' }, expect: 'own-data-only' },
     { input: { inboxId: 'vip' }, expect: 'NOT_FOUND' },
   ],
+  'conversations.search': [
+    { input: { query: 'VIP order' }, expect: 'own-data-only' },
+    { input: { query: 'Vera' }, expect: 'own-data-only' },
+    { input: { query: 'order', inboxId: 'vip' }, expect: 'NOT_FOUND' },
+  ],
   'conversations.get': [{ input: { conversationId: 'vip-1' }, expect: 'NOT_FOUND' }],
   'conversations.timeline': [{ input: { conversationId: 'vip-1' }, expect: 'NOT_FOUND' }],
   'conversations.reply': [

@@ -4,11 +4,11 @@ import type { ConversationSummary } from '../conversation/summary';
 import { phoneMatches } from './phone';
 import { matchesTerms, queryTerms } from './terms';
 
-/** The inbox list's orders (LS1). */
-export type ListSort = 'newest' | 'oldest' | 'waiting' | 'priority';
+/** Every order of the inbox list (LS1), for input checks and menus. */
+export const LIST_SORTS = ['newest', 'oldest', 'waiting', 'priority'] as const;
 
-/** Every order, for input checks and menus. */
-export const LIST_SORTS: readonly ListSort[] = ['newest', 'oldest', 'waiting', 'priority'];
+/** The inbox list's orders (LS1). */
+export type ListSort = (typeof LIST_SORTS)[number];
 
 const PRIORITY_RANK: Record<Priority, number> = { urgent: 4, high: 3, medium: 2, low: 1, none: 0 };
 

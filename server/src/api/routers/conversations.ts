@@ -6,6 +6,7 @@ import {
   InboxErrorCode,
   streamFor,
   StreamCategory,
+  LIST_SORTS,
   type ConversationCommand,
   type TenantId,
 } from '@parley/domain';
@@ -22,6 +23,7 @@ import {
   sendReplyBatch,
 } from '../../commands/client-commands';
 import { tenantCursors } from '../../sync/cursor';
+import { searchConversations } from '../../search/search';
 import { listConversations } from '../conversation-list';
 import {
   agentText,
@@ -72,7 +74,7 @@ const replier = (ctx: Authed) => ({
 
 /** The inbox list, one conversation, and the commands agents give conversations. */
 export const conversationsRouter = router({
-  /** The inbox list: filtered by whose, status, inbox and contact; newest activity first; paged. */
+  /** The inbox list: filtered by whose, team, status, inbox and contact; in the asked order (LS1); paged. */
   list: authedProcedure
     .input(
       z
@@ -82,6 +84,7 @@ export const conversationsRouter = router({
           inboxId: id.optional(),
           status: conversationStatus.optional(),
           search: agentText(100).trim().optional(),
+          sort: z.enum(LIST_SORTS).default('newest'),
           cursor: z.string().max(500).nullish(),
           limit: z.number().int().min(1).max(100).default(50),
         })
@@ -93,12 +96,7 @@ export const conversationsRouter = router({
     .query(async ({ ctx, input }) => {
       const { services, tenantId } = ctx;
       const scope = scopeOf(ctx);
-      if (input.inboxId !== undefined) {
-        const inbox = await services.grains.inbox(tenantId, input.inboxId).read();
-        if (inbox.state === null || !(await scope.hasInbox(input.inboxId))) {
-          throw new DomainError(InboxErrorCode.INBOX_NOT_FOUND, `there is no inbox ${input.inboxId}`);
-        }
-      }
+      if (input.inboxId !== undefined) await requireInbox(ctx, scope, input.inboxId);
       const team =
         input.filter === 'team' && input.teamId !== undefined
           ? await withTenant(services.db.sql, tenantId, (tx) => requireTeam(tx, input.teamId!))
@@ -109,6 +107,31 @@ export const conversationsRouter = router({
       return listConversations(state, tenantId, input, {
         agentId: ctx.agent.id,
         ...(team ? { teamMemberIds: new Set(team.memberIds) } : {}),
+        ...(scope.all ? {} : { inboxIds: await inboxesIn(scope, state, tenantId) }),
+      });
+    }),
+
+  /**
+   * Searches the agent's conversations (decision 0025): contacts by name, handle or phone number in
+   * any format, and the words of messages, replies and notes, with the matched words marked.
+   */
+  search: authedProcedure
+    .input(
+      z.object({
+        query: agentText(100).trim().min(1, 'type something to search for'),
+        inboxId: id.optional(),
+        limit: z.number().int().min(1).max(50).default(20),
+      }),
+    )
+    .query(async ({ ctx, input }) => {
+      const { services, tenantId } = ctx;
+      const scope = scopeOf(ctx);
+      if (input.inboxId !== undefined) await requireInbox(ctx, scope, input.inboxId);
+      await services.projections.inboxList.catchUp();
+      await services.search.settled();
+      const state = services.projections.inboxList.state;
+      return searchConversations({ db: services.db, store: services.store, state }, tenantId, input, {
+        agentId: ctx.agent.id,
         ...(scope.all ? {} : { inboxIds: await inboxesIn(scope, state, tenantId) }),
       });
     }),
@@ -368,6 +391,14 @@ export const conversationsRouter = router({
       });
     }),
 });
+
+/** An inbox of this tenant that the agent works in (0015); any other is one that does not exist. */
+async function requireInbox(ctx: Authed, scope: InboxScope, inboxId: string): Promise<void> {
+  const inbox = await ctx.services.grains.inbox(ctx.tenantId, inboxId).read();
+  if (inbox.state === null || !(await scope.hasInbox(inboxId))) {
+    throw new DomainError(InboxErrorCode.INBOX_NOT_FOUND, `there is no inbox ${inboxId}`);
+  }
+}
 
 /** The tenant's inboxes (those the inbox list knows) that the agent works in. */
 async function inboxesIn(
