@@ -69,6 +69,8 @@ export async function openServices(config: Config, logger: Logger): Promise<Serv
       else if (listen.state === 'listening' && listen.reconnects > 0)
         logger.info({ listen }, 'LISTEN connection back');
     },
+    onConnectionError: (error) =>
+      logger.warn({ err: error }, 'database connection lost: it is discarded, its work fails or is retried'),
   });
   const closers: (() => Promise<void>)[] = [() => db.close()];
   const closeAll = async () => {

@@ -42,21 +42,30 @@ export interface OpenDatabaseOptions {
   readonly poolSize?: number;
   /** Told when the LISTEN connection drops or comes back, for the log. */
   readonly onListenChange?: (state: ListenState, error?: unknown) => void;
+  /** Told when a pooled connection dies (terminated backend, reset socket), for the log. */
+  readonly onConnectionError?: (error: Error) => void;
 }
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
-  if (options.databaseUrl)
-    return openPostgres(options.databaseUrl, options.poolSize ?? 10, options.onListenChange);
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.poolSize ?? 10, options);
   return openPglite(options.dataDir ?? 'memory://');
 }
 
 async function openPostgres(
   url: string,
   poolSize: number,
-  onListenChange: OpenDatabaseOptions['onListenChange'],
+  { onListenChange, onConnectionError }: OpenDatabaseOptions,
 ): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
-  pool.on('error', () => undefined); // an idle client's error surfaces on its next query
+  // SA: pg-pool watches a client only while it is idle; one handed to a promise's awaiter (our
+  // transactions, Prisma's) has no listener until that awaiter resumes, and a backend terminated
+  // in that gap emitted an unhandled 57P01. This listener lives as long as the client: the error is
+  // logged here, the client is no longer queryable, and the pool discards it when it is idle or
+  // released (whoever holds it sees the next query fail as a lost connection).
+  pool.on('connect', (client) => {
+    client.on('error', (error) => onConnectionError?.(error));
+  });
+  pool.on('error', () => undefined); // already told above; the pool removes the idle client
   const sql = pgDriver(pool);
   await sql.query('SELECT 1'); // fail fast, with the driver's own message, if the server is unreachable
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });

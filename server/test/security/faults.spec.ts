@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -7,7 +9,7 @@ import { transformSync } from 'esbuild';
 import { streamId, tenantId, type StreamId } from '@parley/domain';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/database';
+import { openDatabase, type Database } from '../../src/db/database';
 import type { SqlQueryable } from '../../src/db/driver';
 import { START } from '../../src/store/checkpoint';
 import { SqlEventStore } from '../../src/store/sql-store';
@@ -87,6 +89,91 @@ describe('[SF] the DATA_DIR lock', () => {
 });
 
 const scratch = describe.runIf(POSTGRES_URL !== undefined);
+
+/** One PostgreSQL backend message: a type byte, its length, its body. */
+function message(type: string, body: Buffer): Buffer {
+  const length = Buffer.alloc(4);
+  length.writeInt32BE(body.length + 4);
+  return Buffer.concat([Buffer.from(type), length, body]);
+}
+const readyForQuery = message('Z', Buffer.from('I'));
+const authenticationOk = message('R', Buffer.alloc(4));
+const adminShutdown = message(
+  'E',
+  Buffer.from('SFATAL\0C57P01\0Mterminating connection due to administrator command\0\0'),
+);
+
+/**
+ * A PostgreSQL server reduced to what this test needs: the first connection answers every query
+ * with an empty result; every later one is terminated by an administrator in the very packet that
+ * says it is ready, so the error reaches the client the moment the pool hands it out.
+ */
+async function dyingServer(): Promise<{ url: string; close(): Promise<void> }> {
+  const sockets: Socket[] = [];
+  const server = createServer((socket) => {
+    sockets.push(socket);
+    const first = sockets.length === 1;
+    let startup = true;
+    socket.on('error', () => undefined);
+    socket.on('data', (chunk) => {
+      if (startup) {
+        startup = false;
+        if (first) socket.write(Buffer.concat([authenticationOk, readyForQuery]));
+        else socket.end(Buffer.concat([authenticationOk, readyForQuery, adminShutdown]));
+        return;
+      }
+      if (chunk[0] === 'Q'.charCodeAt(0))
+        socket.write(Buffer.concat([message('C', Buffer.from('SELECT 0\0')), readyForQuery]));
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `postgresql://parley@127.0.0.1:${port}/parley`,
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+describe('[SA] a pooled connection that dies as it is handed out', () => {
+  it('[SA] its error is logged and fails only the transaction that got it, never the process', async () => {
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    const server = await dyingServer();
+    const logged: Error[] = [];
+    try {
+      const db = await openDatabase({
+        databaseUrl: server.url,
+        poolSize: 2,
+        onConnectionError: (error) => logged.push(error),
+      });
+      // The first connection is held by a transaction, so the next one needs a new connection.
+      let begun!: () => void;
+      let finish!: () => void;
+      const holding = new Promise<void>((resolve) => (begun = resolve));
+      const held = db.sql.transaction(async () => {
+        begun();
+        await new Promise<void>((resolve) => (finish = resolve));
+      });
+      await holding;
+      const ran = db.sql.transaction((tx) => tx.query('SELECT 1'));
+      await expect(ran).rejects.toThrow(/not queryable|terminat/i);
+      finish();
+      await held;
+      expect(uncaught).toEqual([]);
+      expect(logged.map((e) => (e as { code?: string }).code)).toEqual(['57P01']);
+      expect(await db.sql.query('SELECT 1')).toEqual([]); // the pool still answers, from its live connection
+      await db.close();
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      await server.close();
+    }
+  });
+});
 
 /** Resolves once `condition` holds, checking again after each turn of the event loop's timers. */
 async function until(
