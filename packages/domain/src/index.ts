@@ -135,8 +135,10 @@ export { conversation } from './conversation/decider';
 export {
   type ClientCommand,
   type ClientCommandContext,
+  type KnownConversation,
   type RefusalDescription,
   CLIENT_COMMAND_TYPES,
+  conversationFromSummary,
   toConversationCommand,
   describeRefusal,
 } from './conversation/client-commands';

@@ -1,8 +1,13 @@
-import { conversation as decider, type ConversationEvent, type JsonObject } from '@parley/domain';
+import {
+  conversation as decider,
+  conversationFromSummary,
+  type ConversationEvent,
+  type JsonObject,
+} from '@parley/domain';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeReplyServer } from '../test/fake-server';
 import { ParleyDb, type EventRow } from './db/schema';
-import { conversationFromList, decideLocally, localConversation } from './decide';
+import { decideLocally, localConversation } from './decide';
 import { OutboxFlusher } from './outbox/flusher';
 import { memoryLocks } from './outbox/locks';
 import { queueReply } from './outbox/queue';
@@ -129,7 +134,7 @@ describe('the domain decides on this device (decision 0019)', () => {
   });
 
   it('[14.2] a refusal is the domain rule with its message and next step; nothing is queued', () => {
-    const state = conversationFromList({
+    const state = conversationFromSummary({
       conversationId: 'c1',
       platform: 'whatsapp',
       lastCustomerMessageAt: NOW - 25 * HOUR,

@@ -6,12 +6,10 @@ import {
   isDomainError,
   toConversationCommand,
   type ClientCommand,
-  type Conversation,
   type ConversationCommand,
   type ConversationEvent,
   type ConversationState,
   type MessageTemplate,
-  type Priority,
 } from '@parley/domain';
 import type { CommandRef, EventRow, OutboxRow, Refusal } from './db/schema';
 
@@ -60,49 +58,6 @@ export function decideLocally(state: ConversationState, command: ConversationCom
     if (!isDomainError(error)) throw error;
     return { ok: false, ...refusalOf(error) };
   }
-}
-
-/** What the inbox list knows of a conversation whose events this device has not fetched. */
-export interface KnownConversation {
-  readonly conversationId: string;
-  readonly platform: Conversation['platform'];
-  readonly lastCustomerMessageAt: number | null;
-  /** The list row's triage fields, when the caller has the row (the contact panel has). */
-  readonly status?: 'open' | 'pending' | 'resolved' | 'snoozed';
-  readonly snoozedUntil?: number | null;
-  readonly labels?: readonly string[];
-  readonly assigneeId?: string | null;
-  readonly priority?: Priority;
-}
-
-/**
- * The state to decide on when no events are stored yet (the list came from a resync and the
- * conversation was not opened since): what the list row knows, nothing else. A customer who never
- * wrote is taken to have written at the epoch, so every platform window is closed.
- */
-export function conversationFromList(known: KnownConversation): Conversation {
-  return {
-    conversationId: known.conversationId,
-    inboxId: '',
-    platform: known.platform,
-    contact: { id: '', name: '', handle: '' },
-    status:
-      known.status === 'snoozed'
-        ? { kind: 'snoozed', until: known.snoozedUntil ?? 0 }
-        : { kind: known.status ?? 'open' },
-    cycle: 0,
-    lastCustomerMessageAt: known.lastCustomerMessageAt ?? 0,
-    customerMessages: 0,
-    awaitingCustomerSince: null,
-    externalMessageIds: new Set(),
-    replies: new Map(),
-    platformMessageIds: new Map(),
-    noteIds: new Set(),
-    labels: [...(known.labels ?? [])],
-    assigneeId: known.assigneeId ?? null,
-    priority: known.priority ?? 'none',
-    readUpTo: new Map(),
-  };
 }
 
 /** What a device's command is decided with: the acting agent, the time, the templates it knows. */

@@ -1,20 +1,14 @@
-import type { Conversation } from '@parley/domain';
+import { conversationFromSummary, type Conversation } from '@parley/domain';
 import type { ConversationRow, OutboxRow } from './db/schema';
-import { conversationFromList, rebase } from './decide';
+import { rebase } from './decide';
 import type { CommandTarget } from './outbox/queue';
 
-/** What the domain decides a command on when the conversation's events are not on this device. */
+/**
+ * What the domain decides a command on when the conversation's events are not on this device: the
+ * list row itself, a `ConversationSummary` the domain turns into state (`conversationFromSummary`, CC4).
+ */
 export function targetOf(row: ConversationRow): CommandTarget {
-  return {
-    conversationId: row.conversationId,
-    platform: row.platform,
-    lastCustomerMessageAt: row.lastCustomerMessageAt,
-    status: row.status,
-    snoozedUntil: row.snoozedUntil,
-    labels: row.labels,
-    assigneeId: row.assigneeId,
-    priority: row.priority,
-  };
+  return row;
 }
 
 /**
@@ -60,7 +54,7 @@ export function withPending(
   return rows.map((row) => {
     const pending = waiting.get(row.conversationId);
     if (!pending) return row;
-    const { state } = rebase(conversationFromList(targetOf(row)), pending, { now, templates: [], inLog });
+    const { state } = rebase(conversationFromSummary(row), pending, { now, templates: [], inLog });
     const shown = optimisticRow(row, state);
     return agentId === undefined ? shown : withReadMark(shown, pending, agentId);
   });

@@ -2,13 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { ReplyRefusalCode } from '../platforms/policy';
 import { DAY, HOUR, MINUTE, queued, started, T0, text } from '../testing/fixtures';
 import { spec } from '../testing/spec';
+import { fold } from '../shared/envelope';
 import {
   CLIENT_COMMAND_TYPES,
+  conversationFromSummary,
   describeRefusal,
   toConversationCommand,
   type ClientCommand,
 } from './client-commands';
 import { conversation } from './decider';
+import { applyToSummary, type ConversationSummary } from './summary';
 import { ConversationErrorCode, type ConversationEvent } from './types';
 
 const given = (events: ConversationEvent[]) => spec(conversation).given(events);
@@ -175,5 +178,92 @@ describe('a reply to a resolved conversation', () => {
     given([...started(), ...resolvedAt(T0 + MINUTE)])
       .when({ ...reply, data: { ...reply.data, now: T0 + 2 * DAY } } as typeof reply)
       .thenThrows('WINDOW_CLOSED');
+  });
+});
+
+describe('a conversation known only by its list row', () => {
+  const summaryOf = (events: readonly ConversationEvent[]): ConversationSummary =>
+    events.reduce<ConversationSummary | undefined>(
+      (row, event, i) => applyToSummary(row, event, i + 1),
+      undefined,
+    )!;
+  const triaged: ConversationEvent[] = [
+    ...started(),
+    { type: 'LabelAdded', data: { label: 'vip', at: T0 + MINUTE } },
+    { type: 'ConversationAssigned', data: { agentId: 'agent-2', at: T0 + MINUTE } },
+    { type: 'PriorityChanged', data: { priority: 'high', at: T0 + MINUTE } },
+    { type: 'ConversationRead', data: { agentId: 'agent-1', upTo: T0, at: T0 + MINUTE } },
+    ...resolvedAt(T0 + 2 * MINUTE),
+    { type: 'StatusChanged', data: { status: { kind: 'open' }, reason: 'agent', at: T0 + 3 * MINUTE } },
+    { type: 'CycleStarted', data: { cycle: 2, at: T0 + 3 * MINUTE } },
+    {
+      type: 'StatusChanged',
+      data: { status: { kind: 'snoozed', until: T0 + DAY }, reason: 'agent', at: T0 + 4 * MINUTE },
+    },
+  ];
+
+  it('[CC4] the row gives the state evolve leaves for status, labels, assignee, priority, cycle and read marks', () => {
+    const folded = fold(conversation, conversation.initialState(), triaged)!;
+    const fromRow = conversationFromSummary(summaryOf(triaged));
+    const triage = (state: typeof folded) => ({
+      conversationId: state.conversationId,
+      inboxId: state.inboxId,
+      platform: state.platform,
+      contact: state.contact,
+      status: state.status,
+      labels: state.labels,
+      assigneeId: state.assigneeId,
+      priority: state.priority,
+      cycle: state.cycle,
+      readUpTo: state.readUpTo,
+      lastCustomerMessageAt: state.lastCustomerMessageAt,
+    });
+    expect(triage(fromRow)).toEqual(triage(folded));
+    expect(fromRow.status).toEqual({ kind: 'snoozed', until: T0 + DAY });
+    // So every triage command decides the same on the row as on the events.
+    const now = T0 + 5 * MINUTE;
+    const commands: ClientCommand[] = [
+      { type: 'AddLabel', label: 'vip' },
+      { type: 'RemoveLabel', label: 'vip' },
+      { type: 'AssignConversation', agentId: 'agent-2' },
+      { type: 'UnassignConversation' },
+      { type: 'SetStatus', status: 'open' },
+      { type: 'SetPriority', priority: 'high' },
+      { type: 'MarkConversationRead', upTo: T0 },
+      { type: 'MarkConversationRead', upTo: T0 + MINUTE },
+    ];
+    for (const command of commands) {
+      const domainCommand = toConversationCommand(command, { ...context, now });
+      expect(conversation.decide(domainCommand, fromRow), command.type).toEqual(
+        conversation.decide(domainCommand, folded),
+      );
+    }
+  });
+
+  it('[CC4] a customer time the row does not know closes every window; a known one keeps it open', () => {
+    const reply = toConversationCommand(
+      { type: 'QueueReply', clientMessageId: 'r1', content: text('hi'), tag: null },
+      { ...context, now: T0 + HOUR },
+    );
+    const unknown = conversationFromSummary({
+      conversationId: 'c1',
+      platform: 'whatsapp',
+      lastCustomerMessageAt: null,
+    });
+    expect(unknown).toMatchObject({
+      status: { kind: 'open' },
+      labels: [],
+      assigneeId: null,
+      priority: 'none',
+    });
+    expect(() => conversation.decide(reply, unknown)).toThrow(
+      expect.objectContaining({ code: 'WINDOW_CLOSED' }),
+    );
+    const known = conversationFromSummary({
+      conversationId: 'c1',
+      platform: 'whatsapp',
+      lastCustomerMessageAt: T0,
+    });
+    expect(conversation.decide(reply, known).map((event) => event.type)).toEqual(['ReplyQueued']);
   });
 });

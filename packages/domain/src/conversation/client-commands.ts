@@ -2,7 +2,8 @@ import type { ReplyRefusalCode } from '../platforms/policy';
 import { type MessageTag, type MessageTemplate, type ReplyContent } from '../platforms/policy';
 import { assertNever } from '../shared/command';
 import type { EpochMs } from '../shared/ids';
-import type { ConversationErrorCode } from './types';
+import type { ConversationSummary } from './summary';
+import type { Conversation, ConversationErrorCode } from './types';
 import { type ConversationCommand, type Priority } from './types';
 
 /** What an agent's device may ask of one conversation: the domain command minus what the server owns (time, the acting agent, templates). */
@@ -84,6 +85,57 @@ export function toConversationCommand(
     default:
       return assertNever(command);
   }
+}
+
+/**
+ * What a device knows of a conversation whose events it has not fetched: its inbox list row (a
+ * `ConversationSummary`), or as many of the row's fields as the caller has.
+ */
+export type KnownConversation = Pick<ConversationSummary, 'conversationId' | 'platform'> & {
+  /** Null (or absent from an older row) when the customer's time is not known. */
+  readonly lastCustomerMessageAt: EpochMs | null;
+} & Partial<
+    Pick<
+      ConversationSummary,
+      | 'inboxId'
+      | 'contact'
+      | 'status'
+      | 'snoozedUntil'
+      | 'labels'
+      | 'assigneeId'
+      | 'priority'
+      | 'cycle'
+      | 'readMarks'
+    >
+  >;
+
+/**
+ * The conversation a device decides its command on when it holds only the list row (rule CC4):
+ * the row's status, labels, assignee, priority, cycle and read marks, as `evolve` would have left
+ * them; what the row does not keep (replies, notes, message ids) is empty. A customer time not
+ * known is taken as the epoch, so every platform's window is closed rather than guessed open.
+ */
+export function conversationFromSummary(known: KnownConversation): Conversation {
+  const { status = 'open' } = known;
+  return {
+    conversationId: known.conversationId,
+    inboxId: known.inboxId ?? '',
+    platform: known.platform,
+    contact: known.contact ?? { id: '', name: '', handle: '' },
+    status: status === 'snoozed' ? { kind: 'snoozed', until: known.snoozedUntil ?? 0 } : { kind: status },
+    cycle: known.cycle ?? 0,
+    lastCustomerMessageAt: known.lastCustomerMessageAt ?? 0,
+    customerMessages: 0,
+    awaitingCustomerSince: null,
+    externalMessageIds: new Set(),
+    replies: new Map(),
+    platformMessageIds: new Map(),
+    noteIds: new Set(),
+    labels: [...(known.labels ?? [])],
+    assigneeId: known.assigneeId ?? null,
+    priority: known.priority ?? 'none',
+    readUpTo: new Map(Object.entries(known.readMarks ?? {})),
+  };
 }
 
 /** A refusal as the agent reads it: what happened, and what they can do instead (null: nothing to do). */

@@ -1,12 +1,12 @@
-import type { ClientCommand, MessageTag, MessageTemplate, ReplyContent } from '@parley/domain';
 import {
-  commandsInLog,
-  conversationFromList,
-  decideCommand,
-  localConversation,
-  rebase,
+  conversationFromSummary,
+  type ClientCommand,
   type KnownConversation,
-} from '../decide';
+  type MessageTag,
+  type MessageTemplate,
+  type ReplyContent,
+} from '@parley/domain';
+import { commandsInLog, decideCommand, localConversation, rebase } from '../decide';
 import { newId } from '../ids';
 import type { OutboxRow, ParleyDb, Refusal } from '../db/schema';
 
@@ -27,7 +27,7 @@ export async function readCounter(db: ParleyDb): Promise<OutboxCounter> {
   return counter;
 }
 
-/** What the screen knows about the conversation when the agent acts on it (the list row's fields). */
+/** What the screen knows about the conversation when the agent acts on it: its list row (CC4). */
 export type CommandTarget = KnownConversation;
 /** What the composer knows about the conversation when the agent presses Send. */
 export type ReplyTarget = CommandTarget;
@@ -93,7 +93,7 @@ export async function queueCommand(
       .toArray(),
     db.outbox.where('conversationId').equals(target.conversationId).toArray(),
   ]);
-  const synced = localConversation(stored) ?? conversationFromList(target);
+  const synced = localConversation(stored) ?? conversationFromSummary(target);
   const base = rebase(synced, waiting, { ...context, inLog: commandsInLog(stored) }).state;
   const decision = decideCommand(base, command, context);
   if (!decision.ok) {
