@@ -4,6 +4,7 @@ import { optimisticRow, targetOf } from '../lib/optimistic';
 import { navigate } from '../lib/router';
 import type { AgentInfo, Session, TemplateInfo } from '../lib/session';
 import { buildTimeline, REPLY_STATE_LABEL, type TimelineItem } from '../lib/timeline';
+import { ActivityLine, useActivityWords } from './ActivityLine';
 import { Composer, type ComposerRequest } from './Composer';
 import { ContactPanel } from './ContactPanel';
 import { refusalText } from './refusal-text';
@@ -42,6 +43,16 @@ export function ConversationView({
     () => db.outbox.where('conversationId').equals(conversationId).toArray(),
     [db, conversationId],
   );
+  // The card's board stages are activity lines too (AC4).
+  const cardEvents = useLiveQuery(
+    () =>
+      db.events
+        .where('[streamId+version]')
+        .between([`card-${conversationId}`, 0], [`card-${conversationId}`, Infinity])
+        .toArray(),
+    [db, conversationId],
+  );
+  const activityWords = useActivityWords(session);
   const inFlight = useSubscribed(flusher, () => flusher.current.inFlight);
   const templates = useLiveQuery(
     async () => ((await db.meta.get('templates'))?.value as TemplateInfo[] | undefined) ?? [],
@@ -65,6 +76,7 @@ export function ConversationView({
   const { state, synced, pending, items } = buildTimeline(events ?? [], outbox ?? [], inFlight, {
     now,
     templates: templates ?? [],
+    cardEvents: cardEvents ?? [],
   });
   // Opening a conversation marks it read up to its latest customer message (a queued command,
   // like any other: offline too; the domain decides nothing when it is read already).
@@ -128,94 +140,98 @@ export function ConversationView({
           </button>
         </header>
         <ol className="timeline" aria-label="Messages">
-          {items.map((item) => (
-            <li
-              key={item.key}
-              className={`message ${item.kind}${item.kind === 'reply' && item.agentId !== me ? ' other-agent' : ''}`}
-              data-state={item.kind === 'reply' ? item.state : undefined}
-              data-content={item.kind === 'customer' ? item.content : undefined}
-            >
-              {item.kind === 'customer' ? (
-                <>
-                  <span className="visually-hidden">{row.contact.name}:</span>
-                  <p dir="auto">{item.text}</p>
-                  <time dateTime={new Date(item.at).toISOString()}>{clock(item.at)}</time>
-                </>
-              ) : item.kind === 'note' ? (
-                <>
-                  <span className="note-label">Private note</span>
-                  <p dir="auto">{item.text}</p>
-                  <time dateTime={new Date(item.at).toISOString()}>{clock(item.at)}</time>
-                  {item.refusal ? (
-                    <p className="error" role="alert">
-                      {refusalText(item.refusal)}
-                    </p>
-                  ) : item.pending ? (
-                    <span className="pending-mark muted"> · Pending</span>
-                  ) : null}
-                </>
-              ) : (
-                <>
-                  {item.agentId === me ? (
-                    <span className="visually-hidden">You:</span>
-                  ) : (
-                    // Another agent's reply: their name shown, not only a different colour (CV19).
-                    <span className="reply-author" dir="auto">
-                      {agentName(item.agentId)}
-                    </span>
-                  )}
-                  <p dir="auto">{item.text}</p>
-                  <span className="reply-meta">
+          {items.map((item) =>
+            item.kind === 'activity' ? (
+              <ActivityLine key={item.key} item={item} words={activityWords} />
+            ) : (
+              <li
+                key={item.key}
+                className={`message ${item.kind}${item.kind === 'reply' && item.agentId !== me ? ' other-agent' : ''}`}
+                data-state={item.kind === 'reply' ? item.state : undefined}
+                data-content={item.kind === 'customer' ? item.content : undefined}
+              >
+                {item.kind === 'customer' ? (
+                  <>
+                    <span className="visually-hidden">{row.contact.name}:</span>
+                    <p dir="auto">{item.text}</p>
                     <time dateTime={new Date(item.at).toISOString()}>{clock(item.at)}</time>
-                    <span className={`reply-state state-${item.state}`}>
-                      {TICKS[item.state] ? <span aria-hidden="true">{TICKS[item.state]} </span> : null}
-                      {REPLY_STATE_LABEL[item.state]}
-                      {item.state === 'failed' && item.reason ? `: ${item.reason}` : null}
+                  </>
+                ) : item.kind === 'note' ? (
+                  <>
+                    <span className="note-label">Private note</span>
+                    <p dir="auto">{item.text}</p>
+                    <time dateTime={new Date(item.at).toISOString()}>{clock(item.at)}</time>
+                    {item.refusal ? (
+                      <p className="error" role="alert">
+                        {refusalText(item.refusal)}
+                      </p>
+                    ) : item.pending ? (
+                      <span className="pending-mark muted"> · Pending</span>
+                    ) : null}
+                  </>
+                ) : (
+                  <>
+                    {item.agentId === me ? (
+                      <span className="visually-hidden">You:</span>
+                    ) : (
+                      // Another agent's reply: their name shown, not only a different colour (CV19).
+                      <span className="reply-author" dir="auto">
+                        {agentName(item.agentId)}
+                      </span>
+                    )}
+                    <p dir="auto">{item.text}</p>
+                    <span className="reply-meta">
+                      <time dateTime={new Date(item.at).toISOString()}>{clock(item.at)}</time>
+                      <span className={`reply-state state-${item.state}`}>
+                        {TICKS[item.state] ? <span aria-hidden="true">{TICKS[item.state]} </span> : null}
+                        {REPLY_STATE_LABEL[item.state]}
+                        {item.state === 'failed' && item.reason ? `: ${item.reason}` : null}
+                      </span>
                     </span>
-                  </span>
-                  {item.refusal ? (
-                    <div className="refusal" role="group" aria-label="Reply not sent">
-                      <p>{refusalText(item.refusal)}</p>
-                      <div className="row">
-                        {item.refusal.code === 'WINDOW_CLOSED' ? (
-                          <button type="button" onClick={() => void takeBack(item, 'template')}>
-                            Use a template
+                    {item.refusal ? (
+                      <div className="refusal" role="group" aria-label="Reply not sent">
+                        <p>{refusalText(item.refusal)}</p>
+                        <div className="row">
+                          {item.refusal.code === 'WINDOW_CLOSED' ? (
+                            <button type="button" onClick={() => void takeBack(item, 'template')}>
+                              Use a template
+                            </button>
+                          ) : null}
+                          <button type="button" className="ghost" onClick={() => void takeBack(item, 'edit')}>
+                            Edit
                           </button>
-                        ) : null}
-                        <button type="button" className="ghost" onClick={() => void takeBack(item, 'edit')}>
+                          <button
+                            type="button"
+                            className="ghost"
+                            onClick={() => void takeBack(item, 'discard')}
+                          >
+                            Discard
+                          </button>
+                        </div>
+                      </div>
+                    ) : item.local && item.state === 'queued' ? (
+                      <div className="row">
+                        <button
+                          type="button"
+                          className="ghost small"
+                          onClick={() => void takeBack(item, 'edit')}
+                        >
                           Edit
                         </button>
                         <button
                           type="button"
-                          className="ghost"
+                          className="ghost small"
                           onClick={() => void takeBack(item, 'discard')}
                         >
                           Discard
                         </button>
                       </div>
-                    </div>
-                  ) : item.local && item.state === 'queued' ? (
-                    <div className="row">
-                      <button
-                        type="button"
-                        className="ghost small"
-                        onClick={() => void takeBack(item, 'edit')}
-                      >
-                        Edit
-                      </button>
-                      <button
-                        type="button"
-                        className="ghost small"
-                        onClick={() => void takeBack(item, 'discard')}
-                      >
-                        Discard
-                      </button>
-                    </div>
-                  ) : null}
-                </>
-              )}
-            </li>
-          ))}
+                    ) : null}
+                  </>
+                )}
+              </li>
+            ),
+          )}
           <li ref={listEnd} className="timeline-end" aria-hidden="true" />
         </ol>
         <Composer

@@ -248,18 +248,24 @@ export class Session {
     return ((await this.db.meta.get('templates'))?.value as TemplateInfo[] | undefined) ?? [];
   }
 
-  /** Templates, canned responses and agents, kept for offline use. */
+  /** Templates, canned responses, agents and board stages, kept for offline use. */
   async refreshCatalogue(): Promise<void> {
     try {
-      const [templates, canned, agents] = await Promise.all([
+      const [templates, canned, agents, workflows] = await Promise.all([
         this.client.catalog.templates.query(),
         this.client.catalog.cannedResponses.query(),
         this.client.agents.list.query(),
+        this.client.boards.workflows.query(),
       ]);
       await this.db.meta.bulkPut([
         { key: 'templates', value: templates },
         { key: 'canned', value: canned },
         { key: 'agents', value: agents.map((agent) => ({ id: agent.id, name: agent.name })) },
+        // Stage names for activity lines ("Moved to Waiting on customer", AC4).
+        {
+          key: 'stages',
+          value: workflows.flatMap((workflow) => workflow.stages.map(({ id, name }) => ({ id, name }))),
+        },
       ]);
     } catch {
       // Offline or signed out: the stored catalogue stays.

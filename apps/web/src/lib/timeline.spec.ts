@@ -6,6 +6,7 @@ import { buildTimeline } from './timeline';
 
 const T0 = 1_800_000_000_000;
 const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
 const contact = { id: 'k1', name: 'Maria Lopez', handle: '+34 600' };
 /** The order one contact's ten messages (sent T0 + 1 min ... T0 + 10 min) reached the server. */
 const ARRIVAL = [7, 2, 10, 1, 9, 4, 3, 6, 8, 5];
@@ -77,7 +78,9 @@ describe('the PWA timeline of messages that arrived out of order', () => {
       events.filter((e) => e.type === 'InboundMessageReceived').map((e) => e.data.externalMessageId),
     ).toEqual(ARRIVAL.map((n) => `wamid.${n}`));
     const { items } = buildTimeline(events, [], []);
-    expect(items.map((item) => item.text)).toEqual(Array.from({ length: 10 }, (_, i) => `message ${i + 1}`));
+    expect(items.map((item) => ('text' in item ? item.text : item.kind))).toEqual(
+      Array.from({ length: 10 }, (_, i) => `message ${i + 1}`),
+    );
     expect(items.map((item) => item.at)).toEqual(Array.from({ length: 10 }, (_, i) => T0 + (i + 1) * MINUTE));
     // The inbox list's preview is the latest by platform time, the same message the timeline ends with.
     expect((await local.conversations.get('c1'))?.lastMessage).toEqual({
@@ -117,7 +120,7 @@ describe('the PWA timeline of messages that arrived out of order', () => {
       [outbox],
       [],
     );
-    expect(items.map((item) => item.text)).toEqual([
+    expect(items.map((item) => ('text' in item ? item.text : item.kind))).toEqual([
       'message 1',
       'message 2',
       'message 3',
@@ -130,6 +133,51 @@ describe('the PWA timeline of messages that arrived out of order', () => {
       'message 9',
       'message 10',
       'still here',
+    ]);
+  });
+
+  it('[AC1] puts activity lines from the log and the card among the messages by time, naming the agent', () => {
+    const log = shuffledLog().map((e) => ({ ...e, conversationId: 'c1' }));
+    const resolved = {
+      ...event(13, 'StatusChanged', {
+        status: { kind: 'resolved' },
+        reason: 'agent',
+        at: T0 + 4 * MINUTE + 30_000,
+      }),
+      metadata: { actor: { kind: 'agent', id: 'ana' } },
+      conversationId: 'c1',
+    };
+    const moved = {
+      ...event(2, 'CardMoved', {
+        workflowId: 'support',
+        fromStageId: 'new',
+        toStageId: 'waiting',
+        orderKey: 'a0',
+        entryActions: [],
+        by: 'ben',
+        at: T0 + 2 * MINUTE + 30_000,
+      }),
+      streamId: 'card-c1',
+      metadata: { actor: { kind: 'agent', id: 'ben' } },
+      conversationId: '',
+    };
+    const { items } = buildTimeline([...log, resolved], [], [], {
+      now: T0 + HOUR,
+      templates: [],
+      cardEvents: [moved],
+    });
+    const shown = items.map((item) =>
+      item.kind === 'activity'
+        ? `${item.activity.kind}:${'by' in item.activity ? item.activity.by : ''}`
+        : item.text,
+    );
+    expect(shown.slice(0, 6)).toEqual([
+      'message 1',
+      'message 2',
+      'stage:ben',
+      'message 3',
+      'message 4',
+      'resolved:ana',
     ]);
   });
 });

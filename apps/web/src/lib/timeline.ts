@@ -1,11 +1,18 @@
 import {
+  actorOf,
   assertNever,
+  compareTimeline,
   contentLine,
   conversation as decider,
+  conversationActivity,
   conversationTimeline,
+  EVENT_TYPES,
   fold,
+  type Activity,
+  type CardEvent,
   type Conversation,
   type InboundContent,
+  type LoggedEvent,
   type MessageTemplate,
 } from '@parley/domain';
 import type { EventRow, OutboxRow, Refusal } from './db/schema';
@@ -18,6 +25,13 @@ import { asConversationEvent, commandsInLog, rebase, type PendingOutcome } from 
 export type ReplyState = 'queued' | 'sending' | 'sent' | 'delivered' | 'read' | 'failed' | 'refused';
 
 export type TimelineItem =
+  | {
+      /** A change between the messages (rule AC1): "Resolved by Ana", "Moved to Waiting on customer". */
+      readonly kind: 'activity';
+      readonly key: string;
+      readonly at: number;
+      readonly activity: Activity;
+    }
   | {
       readonly kind: 'customer';
       readonly key: string;
@@ -68,7 +82,12 @@ export function buildTimeline(
   events: readonly EventRow[],
   outbox: readonly OutboxRow[],
   inFlight: readonly string[],
-  context: { readonly now: number; readonly templates: readonly MessageTemplate[] } = {
+  context: {
+    readonly now: number;
+    readonly templates: readonly MessageTemplate[];
+    /** The events of the conversation's card (`card-<id>`): its board stages are activity (AC4). */
+    readonly cardEvents?: readonly EventRow[];
+  } = {
     now: Date.now(),
     templates: [],
   },
@@ -91,7 +110,24 @@ export function buildTimeline(
   const state = rebased.state;
   // CV14: messages by the platform's timestamp, replies and notes by their own time; the log
   // (and Dexie) keep the order they arrived in.
-  const items: TimelineItem[] = conversationTimeline(domainEvents).map((entry): TimelineItem => {
+  const messages = conversationTimeline(domainEvents).map((entry) => ({
+    at: entry.at,
+    position: entry.position,
+    item: timelineItem(entry),
+  }));
+  const activity = conversationActivity(loggedEvents(sorted, context.cardEvents ?? [])).map((entry) => ({
+    at: entry.at,
+    position: entry.position,
+    item: {
+      kind: 'activity',
+      key: `activity-${entry.position}`,
+      at: entry.at,
+      activity: entry.activity,
+    } satisfies TimelineItem,
+  }));
+  const items: TimelineItem[] = [...messages, ...activity].sort(compareTimeline).map((each) => each.item);
+
+  function timelineItem(entry: ReturnType<typeof conversationTimeline>[number]): TimelineItem {
     switch (entry.kind) {
       case 'customer':
         return {
@@ -132,7 +168,7 @@ export function buildTimeline(
       default:
         return assertNever(entry);
     }
-  });
+  }
   const seen = new Set(
     items.flatMap((item) =>
       item.kind === 'reply' ? [item.clientMessageId] : item.kind === 'note' ? [item.key] : [],
@@ -183,6 +219,27 @@ export function buildTimeline(
     });
   }
   return { state, synced, pending: rebased.outcomes, items };
+}
+
+const CARD_EVENTS: ReadonlySet<string> = new Set(EVENT_TYPES.card);
+
+/**
+ * The log the activity lines are read from (AC1): the conversation's known events in stream order
+ * (the same list the timeline's positions count), then its card's, each with the agent its
+ * metadata names.
+ */
+function loggedEvents(sorted: readonly EventRow[], cardEvents: readonly EventRow[]): LoggedEvent[] {
+  const logged: LoggedEvent[] = sorted.flatMap((row) => {
+    const event = asConversationEvent(row);
+    return event ? [{ event, by: actorOf(row.metadata) }] : [];
+  });
+  for (const row of [...cardEvents].sort((a, b) => a.version - b.version)) {
+    if (!CARD_EVENTS.has(row.type)) continue;
+    // A card event from the log, typed by its name (the PWA only reads them, never builds one).
+    const event = { type: row.type, data: row.data } as unknown as CardEvent;
+    logged.push({ event, by: actorOf(row.metadata) });
+  }
+  return logged;
 }
 
 /** Words for a reply state, for people and screen readers. */
