@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FAKE_NOW, FakeNetworkError, FakeReplyServer } from '../../test/fake-server';
 import { queryConversations } from '../../components/InboxList';
+import { refusalText } from '../../components/refusal-text';
 import { ParleyDb } from '../db/schema';
 import type { OutboxRow } from '../db/schema';
 import { explainRefusal, localConversation, rebase } from '../decide';
@@ -280,6 +281,73 @@ describe('rebasing pending commands on the server events (#14 item 2)', () => {
     await engine.catchUp();
     expect(localConversation(await eventsOf(db, 'c1'))).toEqual(server.stateOf('c1'));
     expect(rebased.state).toEqual(server.stateOf('c1'));
+  });
+});
+
+describe('a command the server refused (#14 item 2)', () => {
+  it('is shown refused with its rule, sentence and next step, and is never rebased or sent again', async () => {
+    const db = openDb();
+    const server = new FakeReplyServer();
+    const engine = new SyncEngine({ db, api: syncApi(server), clock: () => FAKE_NOW });
+    await engine.catchUp();
+    // Queued offline while the snooze time was ahead; the server decides it after that time.
+    const snooze = await queue(
+      db,
+      { type: 'SnoozeConversation', until: FAKE_NOW + HOUR },
+      'c1',
+      FAKE_NOW,
+      true,
+    );
+    await queue(db, { type: 'AddLabel', label: 'vip' }, 'c1', FAKE_NOW, true);
+    expect(snooze.ok && snooze.row).toBeTruthy();
+    const snoozeId = snooze.ok ? snooze.row!.clientMessageId : '';
+    server.now = FAKE_NOW + 2 * HOUR;
+    const flusher = flusherFor(db, server);
+    await flusher.flush();
+
+    const refused = await db.outbox.get(snoozeId);
+    expect(refused).toMatchObject({
+      refusedSequence: 1,
+      refusal: { code: 'SNOOZE_NOT_IN_FUTURE', rule: 'CV10', hint: 'Pick a later time', queuedOffline: true },
+    });
+    expect(refused?.sequence).toBeUndefined();
+    expect(explainRefusal(refused!.refusal!)).toEqual({
+      message: 'The snooze time passed while you were offline',
+      nextStep: 'Pick a later time',
+    });
+    expect(refusalText(refused!.refusal!)).toBe(
+      'The snooze time passed while you were offline. Pick a later time.',
+    );
+
+    // It has left the sending order: later flushes and later commands never carry it again.
+    expect(await pendingCommands(db)).toEqual([]);
+    await flusher.flush({ resetBackoff: true });
+    await queue(db, { type: 'SetPriority', priority: 'high' }, 'c1', server.now);
+    await flusher.flush({ resetBackoff: true });
+    expect(server.requests.map((request) => [request.sequence, request.command.type])).toEqual([
+      [1, 'SnoozeConversation'],
+      [2, 'AddLabel'],
+      [3, 'SetPriority'],
+    ]);
+    expect(await db.outbox.toArray()).toMatchObject([{ clientMessageId: snoozeId }]);
+
+    // Nor is it decided again on the synced state: the list and the timeline show the server's truth.
+    await engine.catchUp();
+    const events = await eventsOf(db, 'c1');
+    const rebased = rebase(localConversation(events), await db.outbox.toArray(), {
+      now: server.now,
+      templates: [],
+    });
+    expect(rebased.outcomes).toEqual([]);
+    expect(rebased.state).toEqual(server.stateOf('c1'));
+    expect(rebased.state?.status).toEqual({ kind: 'open' });
+    const [row] = await queryConversations(db, {
+      whose: 'all',
+      status: 'any',
+      search: '',
+      agentId: 'ana',
+    }).then((rows) => rows.filter((item) => item.conversationId === 'c1'));
+    expect(row).toMatchObject({ status: 'open', labels: ['vip'], priority: 'high' });
   });
 });
 
