@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { createGrainRuntime, type GrainRuntime } from './actors/runtime';
+import { openAttachments, type Attachments } from './attachments';
 import { createSqlSnapshotStore } from './actors/sql-snapshots';
 import { createLocalBroadcast, type LocalBroadcast } from './broadcast/local';
 import type { Config } from './config';
@@ -52,6 +53,8 @@ export interface Services {
   readonly workflowEngine: WorkflowEngine;
   /** Webhook ingest, the reply outbox and its dispatcher, and (embedded default) the platform simulators. */
   readonly channels: Channels;
+  /** Agents' and customers' files, per tenant and content-addressed (docs/decisions/0027). */
+  readonly attachments: Attachments;
   close(): Promise<void>;
 }
 
@@ -120,7 +123,11 @@ export async function openServices(config: Config, logger: Logger): Promise<Serv
     // ---- channels (server/src/channels): closed before the runtime, which its loops still use ----
     const channelsConfig = loadChannelsConfig(process.env, !config.databaseUrl);
     const secrets = createSecretBox(keys);
-    const channels = await startChannels({ sql: db.sql, grains, logger, broadcast, secrets }, channelsConfig);
+    const attachments = openAttachments({ sql: db.sql, dataDir: config.dataDir, masterKey: ring().current.key });
+    const channels = await startChannels(
+      { sql: db.sql, grains, logger, broadcast, secrets },
+      { ...channelsConfig, mediaLinkPath: (tenant, hash) => attachments.linkPath(tenant, hash) },
+    );
     closers.push(() => channels.close());
     if (channelsConfig.simulators) await seedDemoChannels({ channels });
     if (!config.databaseUrl) {
@@ -143,6 +150,7 @@ export async function openServices(config: Config, logger: Logger): Promise<Serv
       snoozeSweeper,
       workflowEngine,
       channels,
+      attachments,
       close: closeAll,
     };
   } catch (error) {

@@ -80,9 +80,12 @@ export const httpsUrl = z
     { message: 'must be an https:// URL (http:// only for localhost)' },
   );
 
+/** A file uploaded to Parley, by the SHA-256 of its bytes (`/api/attachments`, decision 0027). */
+const storedFile = z.string().regex(/^attachment:[0-9a-f]{64}$/, 'must be attachment:<sha256 hex>');
+
 const media = z.object({
   kind: z.enum(['image', 'video', 'audio', 'document', 'sticker']),
-  url: httpsUrl,
+  url: z.union([storedFile, httpsUrl]),
   mime: z.string().min(1).max(255),
   size: z.number().int().min(0),
 });

@@ -14,6 +14,7 @@ import { createWebhookEndpoint, type WebhookStats } from './inbound/webhooks';
 import { Dispatcher, type DispatcherOptions } from './outbound/dispatcher';
 import { OutboxStore } from './outbound/outbox-store';
 import { createSenders } from './outbound/senders';
+import { withMediaLinks } from './outbound/senders/media-links';
 import type { ConversationPort } from './ports';
 import { ChannelRepository } from './repository';
 import {
@@ -75,6 +76,8 @@ export interface ChannelsOptions {
   readonly autoStart?: boolean;
   readonly clock?: () => number;
   readonly random?: () => number;
+  /** The path of a signed link to a tenant's stored file (`Attachments.linkPath`), for media replies. */
+  readonly mediaLinkPath?: (tenantId: string, sha256: string) => string;
 }
 
 /** What the channels need from the process. */
@@ -160,7 +163,9 @@ export async function startChannels(deps: ChannelsDeps, options: ChannelsOptions
       sql: deps.sql,
       grains: deps.grains,
       repo,
-      senders: createSenders(deps.sql, options.sendTimeoutMs ?? 10_000),
+      senders: withMediaLinks(createSenders(deps.sql, options.sendTimeoutMs ?? 10_000), (tenant, hash) =>
+        publicUrl && options.mediaLinkPath ? `${publicUrl}${options.mediaLinkPath(tenant, hash)}` : undefined,
+      ),
       baseUrlOf,
       logger: deps.logger,
       clock,

@@ -18,6 +18,7 @@ import {
   type TenantId,
 } from '@parley/domain';
 import type { JointResult } from '../actors/runtime';
+import { checkReplyFile, filesNamedBy, loadStoredFiles, type StoredFiles } from '../attachments/reply-check';
 import { AccountErrorCode, listAgents } from '../auth/accounts';
 import { withTenant } from '../auth/tenant-scope';
 import { writeOutboxRows } from '../channels';
@@ -141,6 +142,8 @@ interface BatchContext {
   /** Conversation id -> the agents who may be assigned it (rule CV16). */
   readonly members: Map<string, readonly string[]>;
   readonly cursors: TenantCursors;
+  /** The stored files the batch's media replies name, as the server read them. */
+  readonly files: StoredFiles;
 }
 
 /**
@@ -166,12 +169,14 @@ export async function sendCommandBatch(
     ({ command }) =>
       (command.type === 'AddNote' && command.mentions.length > 0) || command.type === 'AssignConversation',
   );
-  const { templates, last, agents } = await withTenant(db.sql, tenantId, async (tx) => ({
+  const { templates, last, agents, files } = await withTenant(db.sql, tenantId, async (tx) => ({
     templates: await loadTemplates(tx),
     last: await lastSequence(tx, client),
     agents: needsAgents ? await listAgents(tx) : [],
+    files: await loadStoredFiles(tx, filesNamedBy(commands)),
   }));
   const context: BatchContext = {
+    files,
     templates,
     agents: new Set(agents.map((agent) => agent.id)),
     members: new Map(),
@@ -334,6 +339,7 @@ async function learnMembers(
 
 /** Refusals that need what the domain does not know: a mention must name an agent of the tenant. */
 function precheck(command: ClientCommand, context: BatchContext): void {
+  checkReplyFile(command, context.files);
   if (command.type !== 'AddNote') return;
   const unknown = command.mentions.find((mention) => !context.agents.has(mention));
   if (unknown !== undefined) {

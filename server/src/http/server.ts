@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { createApi, type Api } from '../api/context';
+import { attachmentRoutes } from '../attachments';
 import { appRouter } from '../api/router';
 import type { BoardServerHandle, BoardServerOptions } from '../boards';
 import type { Services } from '../services';
@@ -53,6 +54,12 @@ export function createHttpServer(
   const security = createSecurityHeaders({ webDir: options.webDir ?? WEB_DIST, publicUrl });
   const mounted: { boards?: BoardServerHandle } = {}; // set below, once the server exists
   const operations = createOperations(services, () => mounted.boards);
+  const attachments = attachmentRoutes({
+    attachments: services.attachments,
+    auth: api.auth,
+    publicUrl,
+    logger: services.logger,
+  });
   const server = createServer((req, res) => {
     const url = req.url ?? '/';
     if (operations.tracker.track(req, res)) return; // a live stream asked for while draining
@@ -60,6 +67,8 @@ export function createHttpServer(
     if (operations.handle(req, res)) return;
     // Webhooks and web chat: server/src/channels.
     if (services.channels.handle(req, res)) return;
+    // Uploads and downloads of files: server/src/attachments.
+    if (attachments(req, res)) return;
     if (url === '/trpc' || url.startsWith('/trpc/')) {
       if (!originAllowed(req, publicUrl())) {
         // 0018: a mutation posted by another site's page (SameSite alone misses multipart forms).

@@ -4,6 +4,7 @@ import type { Logger } from '../../logger';
 import { metaSignature } from '../signature';
 import { applyFaultRequest, NO_FAULTS, type Faults } from './faults';
 import { delay, readJson, sendJson } from './http-util';
+import { fetchMedia, mediaOfSend, type FetchedMedia } from './media-shapes';
 import { errorBody, matchSend, newMessageId, recipientOf, sendAnswer, statusPayload } from './shapes';
 
 /** Which platform API a simulator speaks. */
@@ -38,6 +39,8 @@ export interface AcceptedMessage {
   readonly body: unknown;
   readonly idempotencyKey: string | null;
   readonly at: number;
+  /** The file a media send named, as the simulator downloaded it. */
+  readonly media?: FetchedMedia;
 }
 
 /** Counters, for tests and the developer panel. */
@@ -154,6 +157,10 @@ export async function startPlatformSimulator(options: PlatformSimulatorOptions):
       counters.duplicates += 1;
       return sendJson(res, 200, sendAnswer(options.kind, repeated, route.method));
     }
+    // A media send is checked against the platform's documented shape, and its file fetched.
+    const named = mediaOfSend(options.kind, route.method, body);
+    const media = named && !('error' in named) ? await fetchMedia(named) : named;
+    if (media && 'error' in media) return sendJson(res, 400, errorBody(options.kind, 400, media.error));
     const message: AcceptedMessage = {
       id: newMessageId(options.kind, accepted.length + 1),
       channelExternalId: route.channel,
@@ -161,6 +168,7 @@ export async function startPlatformSimulator(options: PlatformSimulatorOptions):
       body,
       idempotencyKey: key,
       at: now,
+      ...(media ? { media } : {}),
     };
     accepted.push(message);
     if (key) byKey.set(key, message);
