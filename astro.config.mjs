@@ -10,6 +10,9 @@ const web = (/** @type {string} */ path) => fileURLToPath(new URL(`./apps/web/${
 /** Brand colour, shared with the icons (apps/web/scripts/generate-icons.mjs) and index.astro. */
 const THEME_COLOR = '#4338ca';
 
+/** Where the build goes: PARLEY_WEB_DIST, or apps/web/dist. */
+const OUT_DIR = process.env.PARLEY_WEB_DIST || web('dist');
+
 export default defineConfig({
   // The config lives at the repo root so `npm run build` works from there; the app lives in apps/web.
   // Astro resolves srcDir, publicDir and outDir against the working directory, so each is spelled out.
@@ -17,7 +20,7 @@ export default defineConfig({
   srcDir: web('src'),
   publicDir: web('public'),
   // PARLEY_WEB_DIST builds elsewhere (the server serves the same variable), so two builds can coexist.
-  outDir: process.env.PARLEY_WEB_DIST || web('dist'),
+  outDir: OUT_DIR,
   output: 'static',
   // CSS as files, never inline `<style>`: the Content-Security-Policy (server/src/http/security-headers.ts)
   // has no 'unsafe-inline'. Astro's island loader stays an inline script; the server allows it by hash.
@@ -55,6 +58,10 @@ export default defineConfig({
       workbox: {
         // The whole shell, so the app starts with no network at all (the plugin adds the manifest itself).
         globPatterns: ['**/*.{html,js,css,png,svg,ico,woff2}'],
+        // Spelled out: with an outDir outside apps/web the plugin looked in Astro's temporary .astro
+        // folder, precached nothing but the manifest, and the PWA could not start offline.
+        globDirectory: OUT_DIR,
+        swDest: `${OUT_DIR}/sw.js`,
         navigateFallback: '/',
         // Navigations to the API must reach the server, never the cached shell.
         navigateFallbackDenylist: [/^\/(?:trpc|api)(?:\/|$)/],
