@@ -94,6 +94,23 @@ describe('an open board following its workflow', () => {
     expect(readBoard(ana.doc).holding).toEqual([]);
   });
 
+  it('shows the assignee and labels its conversation gets after the card entered the board', async () => {
+    const ana = await open('support', 'ana@demo.parley.test');
+    await customerWrites(DEMO, 'live-2', 'Omar Late');
+    await until(() => readCard(ana, 'live-2') !== undefined, 'the new card on the open board');
+    await h.settle();
+    const conversation = h.services.grains.conversation(DEMO, 'live-2');
+    await conversation.ask({ type: 'AssignConversation', data: { agentId: 'ben', at: h.now() } });
+    await conversation.ask({ type: 'AddLabel', data: { label: 'billing', at: h.now() } });
+    await until(
+      () =>
+        readCard(ana, 'live-2')?.assignee === 'ben' && readCard(ana, 'live-2')?.labels.includes('billing'),
+      'the later assignee and label on the open board',
+    );
+    await conversation.ask({ type: 'RemoveLabel', data: { label: 'billing', at: h.now() } });
+    await until(() => readCard(ana, 'live-2')?.labels.includes('billing') === false, 'the label removed');
+  });
+
   it('moves a card on the open board when the API moves it, without reporting the move back', async () => {
     const ana = await open('support', 'ana@demo.parley.test');
     expect(columnOf(ana, 'demo-2')).toBe('new');

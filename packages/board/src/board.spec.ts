@@ -458,6 +458,31 @@ describe('reconciling a board with its domain', () => {
     expect(Y.encodeStateVector(doc)).toEqual(before);
   });
 
+  it('follows the domain’s assignee, labels and title after the card was added (the card entered unassigned)', () => {
+    const doc = createBoardDoc();
+    reconcileBoard(doc, seed);
+    const assigned = {
+      columns: [],
+      cards: [
+        { ...seed.cards[0]!, title: 'Maria Lopez', assignee: 'ana', labels: ['vip', 'billing', 'vip'] },
+      ],
+    };
+    expect(reconcileBoard(doc, assigned, 'server')).toBe(1);
+    expect(readBoard(doc).columns[0]!.cards[0]).toMatchObject({
+      id: 'c1',
+      title: 'Maria Lopez',
+      assignee: 'ana',
+      labels: ['billing', 'vip'],
+    });
+    const before = Y.encodeStateVector(doc);
+    expect(reconcileBoard(doc, assigned)).toBe(0);
+    expect(Y.encodeStateVector(doc)).toEqual(before);
+    expect(
+      reconcileBoard(doc, { columns: [], cards: [{ ...assigned.cards[0]!, assignee: null, labels: [] }] }),
+    ).toBe(1);
+    expect(readBoard(doc).columns[0]!.cards[0]).toMatchObject({ assignee: null, labels: [] });
+  });
+
   it('leaves a card in place when the domain’s column is not on the board', () => {
     const doc = createBoardDoc();
     reconcileBoard(doc, seed);

@@ -307,8 +307,9 @@ export function ensureBoard(doc: Y.Doc, seed: BoardSeed, origin?: unknown): numb
 /**
  * Makes the board agree with the domain about the seed's cards: adds what it lacks (as
  * `ensureBoard`), and moves each seed card whose column differs from the seed's to the end of the
- * seed's column (when the board has that column). A card already in its column keeps its place, so
- * a second run changes nothing. One transaction; a bad entry throws and changes nothing. Returns how
+ * seed's column (when the board has that column), and writes the seed's title, assignee and labels
+ * where the card's differ (they change after the card was added). A card already in its column
+ * keeps its place, so a second run changes nothing. One transaction; a bad entry throws and changes nothing. Returns how
  * many columns and cards it added or moved. The server runs it with the whole seed when a board
  * loads and with one card's when the domain changes that card.
  */
@@ -320,13 +321,36 @@ export function reconcileBoard(doc: Y.Doc, seed: BoardSeed, origin?: unknown): n
     const cards = cardsOf(doc);
     for (const card of seed.cards) {
       const entry = cards.get(card.id);
-      if (!(entry instanceof Y.Map) || !(columns.get(card.column) instanceof Y.Map)) continue;
+      if (!(entry instanceof Y.Map)) continue;
+      // The domain's title, assignee and labels follow it after the card was added, not only then.
+      changed += reconcileDetails(doc, card, entry as Y.Map<unknown>, origin);
+      if (!(columns.get(card.column) instanceof Y.Map)) continue;
       if (readPlacement((entry as Y.Map<unknown>).get('placement'))?.column === card.column) continue;
       moveCard(doc, card.id, card.column, undefined, origin);
       changed++;
     }
   }, origin);
   return changed;
+}
+
+/** Writes the seed card's title, assignee and labels where the board's differ; 1 if it wrote any. */
+function reconcileDetails(doc: Y.Doc, card: NewCard, entry: Y.Map<unknown>, origin: unknown): number {
+  const current = readCard(card.id, entry);
+  let changed = false;
+  if (current.title !== card.title) {
+    setCardTitle(doc, card.id, card.title, origin);
+    changed = true;
+  }
+  if (card.assignee !== undefined && current.assignee !== card.assignee) {
+    setAssignee(doc, card.id, card.assignee, origin);
+    changed = true;
+  }
+  const labels = card.labels && [...new Set(card.labels)].sort(byCodeUnit);
+  if (labels && labels.join('\u0000') !== current.labels.join('\u0000')) {
+    setLabels(doc, card.id, labels, origin);
+    changed = true;
+  }
+  return changed ? 1 : 0;
 }
 
 function addMissing(doc: Y.Doc, seed: BoardSeed, origin?: unknown): number {

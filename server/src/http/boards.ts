@@ -21,6 +21,13 @@ import type { Services } from '../services';
 const MAX_SEEDED_CARDS = 2000;
 
 type BoardGrains = Pick<Services['grains'], 'workflow' | 'inbox' | 'card' | 'conversation'>;
+/** The conversation events that change what a card shows (its assignee and labels). */
+const CARD_DETAILS: ReadonlySet<string> = new Set([
+  'ConversationAssigned',
+  'ConversationUnassigned',
+  'LabelAdded',
+  'LabelRemoved',
+]);
 /** Deliveries a loaded board may have unread before it reconciles all of itself instead. */
 const FOLLOW_BUFFER = 256;
 
@@ -125,9 +132,15 @@ export function workflowSeed(
 export function workflowFollow(services: Pick<Services, 'grains' | 'broadcast'>): BoardFollow {
   return {
     watch(tenantId, boardId, onChange) {
-      const subscription = services.broadcast.subscribe([{ kind: 'board', tenantId, id: boardId }], {
-        bufferSize: FOLLOW_BUFFER,
-      });
+      // The tenant's topic too: a card shows its conversation's assignee and labels, which change
+      // after the card entered the board (the assignment follows the card's CycleStarted).
+      const subscription = services.broadcast.subscribe(
+        [
+          { kind: 'board', tenantId, id: boardId },
+          { kind: 'tenant', tenantId },
+        ],
+        { bufferSize: FOLLOW_BUFFER },
+      );
       void (async () => {
         for await (const delivery of subscription) {
           if (delivery.kind === 'overflow') onChange(null);
@@ -135,6 +148,12 @@ export function workflowFollow(services: Pick<Services, 'grains' | 'broadcast'>)
           else if (streamCategory(delivery.event.streamId) === StreamCategory.card) {
             onChange(delivery.event.streamId.slice(StreamCategory.card.length + 1));
           } else if (streamCategory(delivery.event.streamId) === StreamCategory.workflow) onChange(null);
+          else if (
+            streamCategory(delivery.event.streamId) === StreamCategory.conversation &&
+            CARD_DETAILS.has(delivery.event.type)
+          ) {
+            onChange(delivery.event.streamId.slice(StreamCategory.conversation.length + 1));
+          }
         }
       })();
       return { ready: subscription.ready, stop: () => subscription.unsubscribe() };
