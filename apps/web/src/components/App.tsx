@@ -273,6 +273,8 @@ function Shell({ session }: { session: Session }) {
             selectedId={selectedId}
             searchRef={searchRef}
             onRows={(list) => (ids.current = list)}
+            session={session}
+            online={online}
           />
           {route.screen === 'conversation' ? (
             <ConversationView

@@ -1,5 +1,12 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { previewAuthor, unreadConversations, unreadFor } from '@parley/domain';
+import {
+  matchesListFilter,
+  previewAuthor,
+  sortRows,
+  unreadConversations,
+  unreadFor,
+  type ListSort,
+} from '@parley/domain';
 import Dexie from 'dexie';
 import { useEffect, useRef, useState, type Ref } from 'react';
 import type { ConversationRow, ParleyDb } from '../lib/db/schema';
@@ -7,7 +14,11 @@ import { useLiveQuery, useThrottledTableQuery } from '../lib/hooks';
 import { commandsInLog } from '../lib/decide';
 import { withPending } from '../lib/optimistic';
 import { hrefOf, navigate } from '../lib/router';
-import type { AgentInfo } from '../lib/session';
+import type { AgentInfo, Session } from '../lib/session';
+import { BulkBar } from './BulkBar';
+import { DEFAULT_VIEW, ListFilters, useListCatalogue, type ListView } from './ListFilters';
+import { SearchResults } from './SearchResults';
+import '../styles/list-tools.css';
 
 export type Whose = 'mine' | 'unassigned' | 'all';
 export type StatusTab = ConversationRow['status'] | 'any';
@@ -25,10 +36,21 @@ const STATUSES: readonly [StatusTab, string][] = [
   ['any', 'Any status'],
 ];
 
-/** The conversations matching the filters, newest activity first, read through the v2 indexes. */
+/**
+ * The conversations matching the filters, read through the v2 indexes newest activity first, then
+ * filtered by inbox, team and contact (LS2) and put in the asked order (LS1) by the domain's rules.
+ */
 export async function queryConversations(
   db: ParleyDb,
-  filter: { whose: Whose; status: StatusTab; search: string; agentId: string },
+  filter: {
+    whose: Whose;
+    status: StatusTab;
+    search: string;
+    agentId: string;
+    sort?: ListSort;
+    inboxId?: string;
+    teamMemberIds?: ReadonlySet<string>;
+  },
 ): Promise<ConversationRow[]> {
   const key = filter.whose === 'mine' ? filter.agentId : filter.whose === 'unassigned' ? '' : null;
   const { status } = filter;
@@ -77,8 +99,13 @@ export async function queryConversations(
       )
       .sort((a, b) => b.lastActivityAt - a.lastActivityAt);
   }
-  const needle = filter.search.trim().toLowerCase();
-  return needle ? rows.filter((row) => row.searchText.includes(needle)) : rows;
+  const { inboxId, teamMemberIds, search } = filter;
+  if (inboxId || teamMemberIds || search.trim() !== '') {
+    rows = rows.filter((row) =>
+      matchesListFilter(row, { inboxId: inboxId || undefined, teamMemberIds, search }),
+    );
+  }
+  return filter.sort && filter.sort !== 'newest' ? sortRows(rows, filter.sort) : rows;
 }
 
 function time(at: number): string {
@@ -96,8 +123,13 @@ export function InboxList({
   selectedId,
   searchRef,
   onRows,
+  session,
+  online = true,
 }: {
   db: ParleyDb;
+  /** For bulk actions and the server's search; without it the list is read-only and searches the device. */
+  session?: Session;
+  online?: boolean;
   agentId: string;
   selectedId: string | null;
   searchRef: Ref<HTMLInputElement>;
@@ -106,17 +138,31 @@ export function InboxList({
   const [whose, setWhose] = useState<Whose>('all');
   const [status, setStatus] = useState<StatusTab>('open');
   const [search, setSearch] = useState('');
+  const [view, setView] = useState<ListView>(DEFAULT_VIEW);
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  const { teams, inboxes } = useListCatalogue(db, session);
+  const team = teams.find((each) => each.id === view.teamId);
+  const searching = search.trim() !== '';
   const rows = useThrottledTableQuery(
     db,
     ['conversations', 'outbox'],
     async () => {
-      const found = await queryConversations(db, { whose, status, search, agentId });
+      const found = await queryConversations(db, {
+        whose,
+        status,
+        search: '',
+        agentId,
+        sort: view.sort,
+        ...(view.inboxId ? { inboxId: view.inboxId } : {}),
+        ...(team ? { teamMemberIds: new Set(team.memberIds) } : {}),
+      });
       onRows?.(found.map((row) => row.conversationId));
       return found;
     },
-    [whose, status, search, agentId],
+    [whose, status, agentId, view, team],
   );
   const loaded = rows !== undefined;
+  const chosen = (rows ?? []).filter((row) => selected.has(row.conversationId));
   const agents = useLiveQuery(
     async () => ((await db.meta.get('agents'))?.value as AgentInfo[] | undefined) ?? [],
     [db],
@@ -186,71 +232,134 @@ export function InboxList({
           ref={searchRef}
           type="search"
           aria-label="Search conversations"
-          placeholder="Search by name or number (/)"
+          placeholder="Search names, numbers, messages (/)"
           value={search}
           onChange={(event) => setSearch(event.target.value)}
         />
+        <ListFilters view={view} onChange={setView} teams={teams} inboxes={inboxes} />
       </div>
-      <p className="list-count" aria-live="polite">
-        {rows === undefined
-          ? 'Loading…'
-          : `${rows.length} ${rows.length === 1 ? 'conversation' : 'conversations'}`}
-      </p>
-      <div ref={scrollRef} className="list-scroll" data-testid="conversation-list">
-        <ul aria-label="Conversation list" style={{ height: virtualizer.getTotalSize() }}>
-          {virtualizer.getVirtualItems().map((item) => {
-            const row = rows?.[item.index];
-            if (!row) return null;
-            const href = hrefOf({ screen: 'conversation', conversationId: row.conversationId });
-            const unread = unreadFor(row, agentId);
-            return (
-              <li
-                key={row.conversationId}
-                data-index={item.index}
-                ref={virtualizer.measureElement}
-                aria-setsize={rows.length}
-                aria-posinset={item.index + 1}
-                style={{ transform: `translateY(${item.start}px)` }}
-              >
-                <a
-                  href={href}
-                  aria-current={row.conversationId === selectedId ? 'page' : undefined}
-                  onClick={(event) => {
-                    event.preventDefault();
-                    navigate({ screen: 'conversation', conversationId: row.conversationId });
-                  }}
-                >
-                  <span className="row-top">
-                    <span className="contact-name" dir="auto">
-                      {row.contact.name}
-                    </span>
-                    <time dateTime={new Date(row.lastActivityAt).toISOString()}>
-                      {time(row.lastActivityAt)}
-                    </time>
-                  </span>
-                  <span className="row-bottom">
-                    <span className="preview">
-                      {row.lastMessage ? (
-                        <Preview
-                          message={row.lastMessage}
-                          author={previewAuthor(row.lastMessage, agentId, names)}
+      {searching ? (
+        <SearchResults db={db} session={session} query={search} online={online} selectedId={selectedId} />
+      ) : (
+        <>
+          {session && rows && rows.length > 0 ? (
+            <SelectAll rows={rows} selected={selected} onChange={setSelected} />
+          ) : null}
+          {session && chosen.length > 0 ? (
+            <BulkBar
+              rows={chosen}
+              session={session}
+              agents={agents ?? []}
+              onClear={() => setSelected(new Set())}
+            />
+          ) : null}
+          <p className="list-count" aria-live="polite">
+            {rows === undefined
+              ? 'Loading…'
+              : `${rows.length} ${rows.length === 1 ? 'conversation' : 'conversations'}`}
+          </p>
+          <div ref={scrollRef} className="list-scroll" data-testid="conversation-list">
+            <ul aria-label="Conversation list" style={{ height: virtualizer.getTotalSize() }}>
+              {virtualizer.getVirtualItems().map((item) => {
+                const row = rows?.[item.index];
+                if (!row) return null;
+                const href = hrefOf({ screen: 'conversation', conversationId: row.conversationId });
+                const unread = unreadFor(row, agentId);
+                return (
+                  <li
+                    key={row.conversationId}
+                    className={session ? 'selectable' : undefined}
+                    data-index={item.index}
+                    ref={virtualizer.measureElement}
+                    aria-setsize={rows.length}
+                    aria-posinset={item.index + 1}
+                    style={{ transform: `translateY(${item.start}px)` }}
+                  >
+                    {session ? (
+                      <label className="row-select">
+                        <input
+                          type="checkbox"
+                          checked={selected.has(row.conversationId)}
+                          onChange={() => setSelected(toggled(selected, row.conversationId))}
                         />
-                      ) : null}
-                    </span>
-                    {unread > 0 ? (
-                      <span className="badge">
-                        {unread}
-                        <span className="visually-hidden"> unread</span>
-                      </span>
+                        <span className="visually-hidden">Select {row.contact.name}</span>
+                      </label>
                     ) : null}
-                  </span>
-                </a>
-              </li>
-            );
-          })}
-        </ul>
-      </div>
+                    <a
+                      href={href}
+                      aria-current={row.conversationId === selectedId ? 'page' : undefined}
+                      onClick={(event) => {
+                        event.preventDefault();
+                        navigate({ screen: 'conversation', conversationId: row.conversationId });
+                      }}
+                    >
+                      <span className="row-top">
+                        <span className="contact-name" dir="auto">
+                          {row.contact.name}
+                        </span>
+                        <time dateTime={new Date(row.lastActivityAt).toISOString()}>
+                          {time(row.lastActivityAt)}
+                        </time>
+                      </span>
+                      <span className="row-bottom">
+                        <span className="preview">
+                          {row.lastMessage ? (
+                            <Preview
+                              message={row.lastMessage}
+                              author={previewAuthor(row.lastMessage, agentId, names)}
+                            />
+                          ) : null}
+                        </span>
+                        {unread > 0 ? (
+                          <span className="badge">
+                            {unread}
+                            <span className="visually-hidden"> unread</span>
+                          </span>
+                        ) : null}
+                      </span>
+                    </a>
+                  </li>
+                );
+              })}
+            </ul>
+          </div>
+        </>
+      )}
     </section>
+  );
+}
+
+function toggled(set: ReadonlySet<string>, id: string): ReadonlySet<string> {
+  const next = new Set(set);
+  if (!next.delete(id)) next.add(id);
+  return next;
+}
+
+/** One checkbox for every conversation the filters show (not only the rows scrolled into view). */
+function SelectAll({
+  rows,
+  selected,
+  onChange,
+}: {
+  rows: readonly ConversationRow[];
+  selected: ReadonlySet<string>;
+  onChange: (next: ReadonlySet<string>) => void;
+}) {
+  const count = rows.filter((row) => selected.has(row.conversationId)).length;
+  return (
+    <label className="select-all">
+      <input
+        type="checkbox"
+        checked={count === rows.length}
+        ref={(input) => {
+          if (input) input.indeterminate = count > 0 && count < rows.length;
+        }}
+        onChange={() =>
+          onChange(count === rows.length ? new Set() : new Set(rows.map((row) => row.conversationId)))
+        }
+      />{' '}
+      Select all {rows.length}
+    </label>
   );
 }
 

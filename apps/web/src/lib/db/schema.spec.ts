@@ -1,6 +1,6 @@
 import Dexie from 'dexie';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ParleyDb, SCHEMA_V1, SCHEMA_V2, SCHEMA_VERSION, databaseName } from './schema';
+import { ParleyDb, SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_VERSION, databaseName } from './schema';
 import { queueCommand } from '../outbox/queue';
 
 const names: string[] = [];
@@ -46,7 +46,7 @@ async function createV1(name: string): Promise<void> {
 }
 
 describe('the local schema', () => {
-  it('is at version 3', async () => {
+  it('is at the newest version', async () => {
     const db = new ParleyDb('schema-current');
     names.push(db.name);
     await db.open();
@@ -127,7 +127,7 @@ describe('the local schema', () => {
 
     const db = new ParleyDb(name);
     await db.open();
-    expect(db.verno).toBe(3);
+    expect(db.verno).toBe(SCHEMA_VERSION);
     const rows = await db.outbox.toArray();
     expect(rows).toHaveLength(3);
     for (const row of rows) {
@@ -153,6 +153,47 @@ describe('the local schema', () => {
       { agentId: 'ana', now: 10, templates: [] },
     );
     expect(label).toMatchObject({ ok: true, row: { sequence: 5 } });
+    db.close();
+  });
+
+  it('upgrades v3 (#15): stored messages, replies and notes get their search words; new writes get them too', async () => {
+    const name = 'schema-upgrade-v4';
+    names.push(name);
+    const v3 = new Dexie(name);
+    v3.version(1).stores(SCHEMA_V1);
+    v3.version(2).stores(SCHEMA_V2);
+    v3.version(3).stores(SCHEMA_V3);
+    await v3.open();
+    const event = (version: number, type: string, data: Record<string, unknown>) => ({
+      streamId: 'conversation-c1',
+      version,
+      conversationId: 'c1',
+      id: `e${version}`,
+      type,
+      data,
+      metadata: {},
+      recordedAt: version,
+      cursor: `k${version}`,
+    });
+    await v3
+      .table('events')
+      .bulkPut([
+        event(1, 'InboundMessageReceived', { content: { type: 'text', text: 'My PARCEL is late' } }),
+        event(2, 'NoteAdded', { text: 'parcel lost by the courier' }),
+        event(3, 'LabelAdded', { label: 'parcel' }),
+      ]);
+    v3.close();
+
+    const db = new ParleyDb(name);
+    await db.open();
+    expect(db.verno).toBe(SCHEMA_VERSION);
+    const found = await db.events.where('terms').startsWith('parc').distinct().toArray();
+    expect(found.map((row) => row.version).sort()).toEqual([1, 2]);
+    expect((await db.events.get(['conversation-c1', 1]))?.terms).toEqual(['my', 'parcel', 'is', 'late']);
+    await db.events.bulkPut([event(4, 'ReplyQueued', { content: { type: 'text', text: 'Courier called' } })]);
+    expect(
+      (await db.events.where('terms').equals('courier').toArray()).map((row) => row.version).sort(),
+    ).toEqual([2, 4]);
     db.close();
   });
 

@@ -1,5 +1,11 @@
 import Dexie, { type DexieOptions, type EntityTable } from 'dexie';
-import type { ClientCommand, ConversationEvent, ConversationSummary } from '@parley/domain';
+import {
+  searchableText,
+  searchTerms,
+  type ClientCommand,
+  type ConversationEvent,
+  type ConversationSummary,
+} from '@parley/domain';
 
 /** A committed server event as the PWA keeps it; `(streamId, version)` is its identity. */
 export interface EventRow {
@@ -15,6 +21,8 @@ export interface EventRow {
   readonly cursor: string;
   /** Written by the outbox from an acknowledgement, before the event itself arrives by sync. */
   readonly provisional?: true;
+  /** The words of a message, reply or note (rule SR2), for offline search (schema v4); set on every write. */
+  readonly terms?: readonly string[];
 }
 
 /**
@@ -105,7 +113,7 @@ export interface MetaRow {
 }
 
 /** The newest schema version; each older one is kept below so the upgrade path stays tested. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** The stores of schema v1 (the first shipped); v2 adds drafts and the list's indexes. */
 export const SCHEMA_V1 = {
@@ -125,6 +133,24 @@ export const SCHEMA_V2 = {
 
 /** v3 changes no index: outbox rows hold a command (`OutboxRow.command`) instead of a reply's content. */
 export const SCHEMA_V3 = SCHEMA_V2;
+
+/** v4 indexes the words of messages, replies and notes (`EventRow.terms`) for offline search. */
+export const SCHEMA_V4 = {
+  ...SCHEMA_V3,
+  events: '[streamId+version], [conversationId+version], *terms',
+} as const;
+
+/** The distinct search words of a stored event (SR2, SR4); none for events that carry no text. */
+export function termsOf(row: Pick<EventRow, 'type' | 'data' | 'conversationId'>): string[] {
+  if (row.conversationId === '') return [];
+  try {
+    const found = searchableText({ type: row.type, data: row.data } as unknown as ConversationEvent);
+    return found === null ? [] : [...new Set(searchTerms(found.text))];
+  } catch {
+    // An event of another shape (a newer server's) is stored all the same, unsearchable.
+    return [];
+  }
+}
 
 /** The PWA's local copy of one account's data. One database per (tenant, agent). */
 export class ParleyDb extends Dexie {
@@ -179,6 +205,38 @@ export class ParleyDb extends Dexie {
             delete row.tag;
           });
       });
+    this.version(4)
+      .stores(SCHEMA_V4)
+      .upgrade(async (tx) => {
+        await tx
+          .table('events')
+          .toCollection()
+          .modify((row: EventRow & { terms?: string[] }) => {
+            row.terms = termsOf(row);
+          });
+      });
+    // Every event written (sync, the outbox's provisional copies) gets its words, whoever writes it.
+    this.use({
+      stack: 'dbcore',
+      name: 'event-terms',
+      create: (down) => ({
+        ...down,
+        table: (name) => {
+          const table = down.table(name);
+          if (name !== 'events') return table;
+          return {
+            ...table,
+            mutate: (request) =>
+              request.type === 'add' || request.type === 'put'
+                ? table.mutate({
+                    ...request,
+                    values: request.values.map((value: EventRow) => ({ ...value, terms: termsOf(value) })),
+                  })
+                : table.mutate(request),
+          };
+        },
+      }),
+    });
   }
 }
 
