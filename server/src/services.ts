@@ -9,6 +9,7 @@ import { KeyStore } from './crypto/keys';
 import { createSecretBox } from './crypto/secrets';
 import { loadMasterKeyring } from './crypto/master-key';
 import { openDatabase, type Database } from './db/database';
+import { startNotifications, type Notifications } from './notifications';
 import { createPresenceHub, type PresenceHub } from './presence';
 import { migrate } from './db/migrator';
 import { startChannels, seedDemoChannels, type Channels } from './channels';
@@ -36,6 +37,8 @@ export interface Services {
   readonly broadcast: LocalBroadcast;
   /** Who is viewing or typing in which conversation: ephemeral, over the broadcast's signals (0026). */
   readonly presence: PresenceHub;
+  /** Who is told of what (assigned, answered, mentioned): in-app notices and Web Push (0026). */
+  readonly notifications: Notifications;
   readonly runtime: GrainRuntime;
   /** Typed handles on conversation, inbox, workflow and card grains. */
   readonly grains: Grains;
@@ -134,6 +137,9 @@ export async function openServices(config: Config, logger: Logger): Promise<Serv
       await seedDemo({ db, grains }); // the embedded default's demo tenants (README)
       await routeDemoConversations({ db }); // replies to them go out on the demo channel, if there is one
     }
+    // After the seed, so that a first start's history is not news.
+    const notifications = await startNotifications({ db, store, grains, secrets, signals: broadcast, logger });
+    closers.push(() => notifications.stop());
     return {
       config,
       logger,
@@ -142,6 +148,7 @@ export async function openServices(config: Config, logger: Logger): Promise<Serv
       keys,
       broadcast,
       presence,
+      notifications,
       runtime,
       grains,
       projections,

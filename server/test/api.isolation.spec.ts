@@ -190,6 +190,18 @@ const MATRIX: Record<string, Case> = {
     expect: 'NOT_FOUND',
   },
   'presence.watch': { inputs: [{ device: 'ada-tab-0001' }], expect: 'own-data-only' },
+  // An agent's own choices and devices: no ids of anyone else's are taken.
+  'notifications.publicKey': { inputs: [undefined], expect: 'own-data-only' },
+  'notifications.settings': { inputs: [undefined], expect: 'own-data-only' },
+  'notifications.updateSettings': { inputs: [{ sound: false }], expect: 'own-data-only' },
+  'notifications.subscribe': {
+    inputs: [{ endpoint: 'https://push.example/ada', keys: { p256dh: 'BAbc', auth: 'xyz' } }],
+    expect: 'own-data-only',
+  },
+  'notifications.unsubscribe': {
+    inputs: [{ endpoint: 'https://push.example/gina' }],
+    expect: 'own-data-only',
+  },
   // Today's range holds the seeded conversations of both tenants: globex's agents and labels must not show.
   'reports.overview': { inputs: [{ from: TODAY, to: TODAY }], expect: 'own-data-only' },
   'reports.metrics': {

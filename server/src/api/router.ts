@@ -6,6 +6,7 @@ import { boardsRouter } from './routers/boards';
 import { catalogRouter } from './routers/catalog';
 import { contactsRouter } from './routers/contacts';
 import { conversationsRouter } from './routers/conversations';
+import { notificationsRouter } from './routers/notifications';
 import { presenceRouter } from './routers/presence';
 import { reportsRouter } from './routers/reports';
 import { syncRouter } from './routers/sync';
@@ -23,6 +24,7 @@ export const appRouter = router({
   contacts: contactsRouter,
   reports: reportsRouter,
   presence: presenceRouter,
+  notifications: notificationsRouter,
   sync: syncRouter,
 });
 

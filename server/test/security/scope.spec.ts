@@ -242,6 +242,12 @@ const NOT_INBOX_DATA = new Set([
   'agents.teams',
   'catalog.templates',
   'catalog.cannedResponses',
+  // The agent's own notification choices and devices (server/test/notifications.spec.ts).
+  'notifications.publicKey',
+  'notifications.settings',
+  'notifications.updateSettings',
+  'notifications.subscribe',
+  'notifications.unsubscribe',
 ]);
 /** Admin-only procedures outside `admin.*` and `reports.*` (an agent's FORBIDDEN: server/test/crypto/erasure.spec.ts). */
 const ADMIN_ONLY = new Set(['contacts.erase']);
