@@ -28,6 +28,7 @@ import { useSubscribed } from '../lib/hooks';
 import { navigate } from '../lib/router';
 import type { Session } from '../lib/session';
 import '../styles/board.css';
+import { AssigneeName, CardDataProvider, CardFace } from './CardFace';
 
 /** This tab's own note edits, told apart from everyone else's when they come back through the doc. */
 const LOCAL = Symbol('board-note-local');
@@ -112,7 +113,11 @@ function OpenBoard({ session, boardId, name }: { session: Session; boardId: stri
     setConnection(opened);
     return () => opened.destroy();
   }, [boardId, account]);
-  return connection ? <BoardContent connection={connection} name={name} /> : null;
+  return connection ? (
+    <CardDataProvider session={session}>
+      <BoardContent connection={connection} name={name} />
+    </CardDataProvider>
+  ) : null;
 }
 
 function BoardContent({ connection, name }: { connection: BoardConnection; name: string }) {
@@ -400,10 +405,7 @@ function Card({
         onClick={onOpen}
         onKeyDown={onKey}
       >
-        <span className="title">{card.title}</span>
-        {card.assignee ? <span className="muted"> · {card.assignee}</span> : null}
-        {card.note ? <span className="note-mark"> · has a note</span> : null}
-        {card.labels.length > 0 ? <span className="labels">{card.labels.join(', ')}</span> : null}
+        <CardFace card={card} />
         {draggedBy ? (
           <span className="dragged-by" style={{ background: draggedBy.colour }}>
             {draggedBy.name} is moving this
@@ -438,7 +440,12 @@ function CardPanel({
       </div>
       <p className="muted">
         {column ? `In ${column.name}` : 'Waiting for a column'}
-        {card.assignee ? ` · assigned to ${card.assignee}` : ''}
+        {card.assignee ? (
+          <>
+            {' · assigned to '}
+            <AssigneeName agentId={card.assignee} />
+          </>
+        ) : null}
       </p>
       <p>
         <a
