@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineConfig } from '@playwright/test';
+import { CHROMIUM_LAUNCH } from './e2e/support/chromium';
 
 // PARLEY_E2E_PORT lets two checkouts run their browser tests side by side; tests that start a
 // server of their own take the ports just below it.
@@ -36,20 +37,7 @@ export default defineConfig({
       name: 'chromium',
       use: {
         browserName: 'chromium',
-        // Debian's Chromium (scripts/ensure-chromium.sh), never a browser downloaded by Playwright.
-        launchOptions: {
-          executablePath: process.env.PARLEY_CHROMIUM ?? '/usr/bin/chromium',
-          args: [
-            '--headless',
-            '--no-sandbox',
-            '--disable-gpu',
-            '--disable-quic',
-            '--no-first-run',
-            '--disable-background-networking',
-            '--disable-component-update',
-            '--disable-sync',
-          ],
-        },
+        launchOptions: CHROMIUM_LAUNCH,
       },
     },
   ],

@@ -1,16 +1,24 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { createClient } from '../lib/api/client';
-import { useLiveQuery, useOnline, useSubscribed } from '../lib/hooks';
+import { useOnline } from '../lib/hooks';
 import { registerServiceWorker, type Update } from '../lib/pwa';
-import { navigate, useRoute } from '../lib/router';
-import { eraseDeviceData, Session, storedAccount, type Account } from '../lib/session';
+import { hrefOf, navigate, useRoute, type Route } from '../lib/router';
+import { Session, storedAccount, type Account } from '../lib/session';
+import { useVisualViewport } from '../lib/viewport';
+import { Avatar } from './Avatar';
 import { BoardScreen } from './Board';
 import { ConversationView } from './ConversationView';
 import { InboxList } from './InboxList';
+import { usePresenceSession } from './Presence';
+import { ConnectionBanner, UpdatePrompt } from './Notices';
 import { Settings } from './Settings';
 import { SignIn } from './SignIn';
+import { SignOutButton } from './SignOut';
 
-/** The Parley PWA: sign-in, then the inbox, a conversation and the contact panel. */
+/**
+ * The Parley PWA: sign-in, then the inbox, a conversation and the contact panel side by side on a
+ * desktop, one at a time on a phone (with the main navigation at the bottom), the boards and settings.
+ */
 export default function App() {
   const [session, setSession] = useState<Session | null>(() => {
     const account = storedAccount();
@@ -18,6 +26,8 @@ export default function App() {
   });
   const [update, setUpdate] = useState<Update | null>(null);
   const signInClient = useMemo(() => createClient(), []);
+  const route = useRoute();
+  useVisualViewport();
 
   useEffect(() => {
     if (!session) return;
@@ -34,168 +44,97 @@ export default function App() {
     return () => document.removeEventListener('visibilitychange', onVisible);
   }, []);
 
+  // The next person to sign in on this device starts at the inbox, not on the screen the last one
+  // left (an agent after an admin on /settings saw no list: issue #15, item 12).
+  const signedOut = () => {
+    navigate({ screen: 'inbox' }, { replace: true });
+    setSession(null);
+  };
+
   return (
-    <>
+    <div className="frame" data-screen={session ? route.screen : 'sign-in'}>
       <header className="topbar">
         <img src="/icons/icon-192.png" alt="" width="32" height="32" />
         <h1>Parley</h1>
-        {session ? <AccountBar session={session} onSignedOut={() => setSession(null)} /> : null}
+        {session ? <MainNav route={route} /> : null}
+        {session ? <AccountBar session={session} onSignedOut={signedOut} /> : null}
       </header>
       {update ? <UpdatePrompt update={update} session={session} /> : null}
       {session ? (
-        <Shell key={session.db.name} session={session} />
+        <Shell key={session.db.name} session={session} onSignedOut={signedOut} />
       ) : (
         <main id="main" className="signed-out">
           <SignIn client={signInClient} onSignedIn={(account: Account) => setSession(new Session(account))} />
         </main>
       )}
-    </>
+    </div>
   );
 }
 
-function AccountBar({ session, onSignedOut }: { session: Session; onSignedOut: () => void }) {
-  const { account } = session;
-  const [asking, setAsking] = useState(false);
+const ICONS: Readonly<Record<'inbox' | 'board' | 'settings', ReactNode>> = {
+  inbox: <path d="M3 13h5l1.5 3h5L16 13h5M5 5h14l2 8v6H3v-6z" />,
+  board: <path d="M4 4h5v16H4zM10.5 4h5v10h-5zM17 4h3v7h-3z" />,
+  settings: (
+    <>
+      <circle cx="12" cy="8" r="4" />
+      <path d="M4 21a8 8 0 0 1 16 0" />
+    </>
+  ),
+};
+
+/** Inbox, boards, settings: in the top bar on a desktop, at the bottom of a phone's screen. */
+function MainNav({ route }: { route: Route }) {
+  const items: readonly [Route, keyof typeof ICONS, string, boolean][] = [
+    [{ screen: 'inbox' }, 'inbox', 'Inbox', route.screen === 'inbox' || route.screen === 'conversation'],
+    [{ screen: 'board', boardId: null }, 'board', 'Boards', route.screen === 'board'],
+    [{ screen: 'settings' }, 'settings', 'Settings', route.screen === 'settings'],
+  ];
   return (
-    <nav className="account" aria-label="Account">
-      <a
-        href="/"
-        onClick={(event) => {
-          event.preventDefault();
-          navigate({ screen: 'inbox' });
-        }}
-      >
-        Inbox
-      </a>
-      <a
-        href="/board"
-        onClick={(event) => {
-          event.preventDefault();
-          navigate({ screen: 'board', boardId: null });
-        }}
-      >
-        Boards
-      </a>
-      {account.agent.role === 'admin' ? (
+    <nav className="main-nav" aria-label="Main">
+      {items.map(([target, icon, label, current]) => (
         <a
-          href="/settings"
+          key={icon}
+          href={hrefOf(target)}
+          aria-current={current ? 'page' : undefined}
           onClick={(event) => {
             event.preventDefault();
-            navigate({ screen: 'settings' });
+            navigate(target);
           }}
         >
-          Settings
+          <svg
+            viewBox="0 0 24 24"
+            width="22"
+            height="22"
+            aria-hidden="true"
+            fill="none"
+            stroke="currentColor"
+            strokeWidth="1.8"
+            strokeLinejoin="round"
+          >
+            {ICONS[icon]}
+          </svg>
+          <span>{label}</span>
         </a>
-      ) : null}
-      <span className="muted">
-        {account.agent.name} · {account.tenantName}
-      </span>
-      <button type="button" className="ghost" aria-expanded={asking} onClick={() => setAsking(!asking)}>
-        Sign out
-      </button>
-      {asking ? (
-        <SignOutPanel session={session} onSignedOut={onSignedOut} onCancel={() => setAsking(false)} />
-      ) : null}
+      ))}
     </nav>
   );
 }
 
-/**
- * Signing out asks whether to erase this device's copy of the data (0018): on a shared device the
- * conversations should not stay behind. Replies still queued would be lost, so it says how many.
- */
-function SignOutPanel({
-  session,
-  onSignedOut,
-  onCancel,
-}: {
-  session: Session;
-  onSignedOut: () => void;
-  onCancel: () => void;
-}) {
-  const queued = useLiveQuery(() => session.db.outbox.count(), [session.db]) ?? 0;
-  const [busy, setBusy] = useState(false);
-  const finish = async (erase: boolean) => {
-    setBusy(true);
-    await session.signOut();
-    onSignedOut();
-    // After the screens using the database are gone, so nothing reads it while it is deleted.
-    if (erase) await eraseDeviceData(session.account);
-  };
+/** Who is signed in, and signing out (on a phone both are in Settings instead). */
+function AccountBar({ session, onSignedOut }: { session: Session; onSignedOut: () => void }) {
+  const { account } = session;
   return (
-    <div className="sign-out notice" role="dialog" aria-labelledby="sign-out-title">
-      <p id="sign-out-title">Erase this device's copy of your conversations when you sign out?</p>
-      {queued > 0 ? (
-        <p role="alert">
-          {queued} {queued === 1 ? 'reply is' : 'replies are'} still waiting to be sent: erasing now loses{' '}
-          {queued === 1 ? 'it' : 'them'}. Stay signed in until {queued === 1 ? 'it is' : 'they are'} sent, or
-          keep this device's copy.
-        </p>
-      ) : null}
-      <button type="button" disabled={busy} onClick={() => void finish(true)}>
-        {queued > 0 ? `Erase anyway (${queued} lost)` : 'Sign out and erase'}
-      </button>
-      <button type="button" disabled={busy} onClick={() => void finish(false)}>
-        Sign out, keep on this device
-      </button>
-      <button type="button" className="ghost" disabled={busy} onClick={onCancel}>
-        Cancel
-      </button>
+    <div className="account">
+      <Avatar name={account.agent.name} id={account.agent.id} size={28} />
+      <span className="muted who" dir="auto">
+        {account.agent.name} · {account.tenantName}
+      </span>
+      <SignOutButton session={session} onSignedOut={onSignedOut} />
     </div>
   );
 }
 
-/** "A new version is ready": the reload waits until no reply is in flight (queued ones are stored). */
-function UpdatePrompt({ update, session }: { update: Update; session: Session | null }) {
-  const [waiting, setWaiting] = useState(false);
-  return (
-    <div className="update notice" role="status">
-      <p>A new version is ready.</p>
-      <button
-        type="button"
-        disabled={waiting}
-        onClick={() => {
-          setWaiting(true);
-          void update.apply(async () => {
-            if (!session) return;
-            await session.flusher.flush();
-            await session.flusher.settled();
-            session.flusher.stop();
-          });
-        }}
-      >
-        {waiting ? 'Finishing sending…' : 'Reload'}
-      </button>
-    </div>
-  );
-}
-
-function ConnectionBanner({ session, online }: { session: Session; online: boolean }) {
-  const { engine, flusher, db } = session;
-  const phase = useSubscribed(engine, () => engine.phase);
-  const flushing = useSubscribed(flusher, () => flusher.current.phase);
-  const waiting = useLiveQuery(() => db.outbox.where('sequence').above(0).toArray(), [db]) ?? [];
-  const queued = waiting.length;
-  const replyCount = waiting.filter((row) => row.command.type === 'QueueReply').length;
-  const changeCount = queued - replyCount;
-  const parts = [
-    ...(replyCount > 0 ? [`${replyCount} ${replyCount === 1 ? 'reply' : 'replies'}`] : []),
-    ...(changeCount > 0 ? [`${changeCount} ${changeCount === 1 ? 'change' : 'changes'}`] : []),
-  ];
-  const replies = parts.length > 0 ? `${parts.join(' and ')} queued` : 'nothing queued';
-  let text: string | null = null;
-  if (!online) text = `Offline — ${replies}`;
-  else if (session.unauthorized || flushing === 'unauthorized') text = `Signed out — ${replies}`;
-  else if (phase === 'offline') text = `Reconnecting — ${replies}`;
-  else if (queued > 0) text = `Sending — ${replies}`;
-  return (
-    <div className="connection" role="status" aria-live="polite" data-phase={phase}>
-      {text ? <p className={online ? 'notice' : 'notice offline'}>{text}</p> : null}
-    </div>
-  );
-}
-
-function Shell({ session }: { session: Session }) {
+function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => void }) {
   const route = useRoute();
   const online = useOnline();
   const [signedOut, setSignedOut] = useState(session.unauthorized);
@@ -206,11 +145,12 @@ function Shell({ session }: { session: Session }) {
   const onBoard = route.screen === 'board';
 
   useEffect(() => session.onUnauthorized(() => setSignedOut(true)), [session]);
+  usePresenceSession(session); // who else is where, and this agent's in-app notices (#15 items 7, 8)
   useEffect(() => {
     function onKey(event: KeyboardEvent) {
       const target = event.target as HTMLElement | null;
-      // The board has keys of its own (Shift+arrows on a card).
-      if (onBoard || event.ctrlKey || event.metaKey || event.altKey) return;
+      // The board has keys of its own (Shift+arrows on a card); an open drawer takes its Esc.
+      if (onBoard || event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
       if (target && /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) {
         if (event.key === 'Escape') target.blur();
         return;
@@ -284,8 +224,8 @@ function Shell({ session }: { session: Session }) {
               online={online}
               textareaRef={replyRef}
             />
-          ) : route.screen === 'settings' && session.account.agent.role === 'admin' ? (
-            <Settings session={session} online={online} />
+          ) : route.screen === 'settings' ? (
+            <Settings session={session} online={online} onSignedOut={onSignedOut} />
           ) : (
             <section className="pane conversation-pane empty" aria-label="No conversation selected">
               <p className="muted">

@@ -1,10 +1,11 @@
 import type { ClientCommand, Priority } from '@parley/domain';
-import { useId, useState } from 'react';
+import { useId, useRef, useState } from 'react';
 import type { ConversationRow } from '../lib/db/schema';
 import type { PendingOutcome } from '../lib/decide';
 import { useLiveQuery } from '../lib/hooks';
 import { targetOf } from '../lib/optimistic';
 import type { AgentInfo, Session } from '../lib/session';
+import { DrawerClose, useDrawer } from './Drawer';
 import { refusalText } from './refusal-text';
 
 /** How long until `deadline`, in words. */
@@ -84,16 +85,21 @@ export function ContactPanel({
   pending,
   now,
   open,
+  onClose,
   online,
 }: {
   session: Session;
   row: ConversationRow;
   pending: readonly PendingOutcome[];
   now: number;
+  /** Shown as a drawer (narrow screens): `onClose` closes it. */
   open: boolean;
+  onClose: () => void;
   online: boolean;
 }) {
   const { db } = session;
+  const closeButton = useRef<HTMLButtonElement>(null);
+  useDrawer(open, onClose, closeButton);
   const agents = useLiveQuery(
     async () => ((await db.meta.get('agents'))?.value as AgentInfo[] | undefined) ?? [],
     [db],
@@ -157,7 +163,12 @@ export function ContactPanel({
       className={open ? 'pane contact-pane open' : 'pane contact-pane'}
       aria-labelledby="contact-heading"
     >
-      <h2 id="contact-heading">Contact</h2>
+      <div className="drawer-header">
+        <h2 id="contact-heading">Contact</h2>
+        {open ? (
+          <DrawerClose onClose={onClose} label="Close contact details" buttonRef={closeButton} />
+        ) : null}
+      </div>
       <dl>
         <dt>Name</dt>
         <dd>{row.contact.name}</dd>

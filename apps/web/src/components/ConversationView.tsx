@@ -1,12 +1,15 @@
 import { useEffect, useRef, useState, type Ref } from 'react';
 import { useLiveQuery, useNow, useSubscribed } from '../lib/hooks';
 import { optimisticRow, targetOf } from '../lib/optimistic';
-import { navigate } from '../lib/router';
 import type { AgentInfo, Session, TemplateInfo } from '../lib/session';
 import { buildTimeline, REPLY_STATE_LABEL, type TimelineItem } from '../lib/timeline';
 import { ActivityLine, useActivityWords } from './ActivityLine';
 import { Composer, type ComposerRequest } from './Composer';
+import { PresenceBanner } from './Presence';
 import { ContactPanel } from './ContactPanel';
+import { ConversationHeader } from './ConversationHeader';
+import { DrawerBackdrop } from './Drawer';
+import { SendingHint } from './SendingHint';
 import { refusalText } from './refusal-text';
 
 const TICKS: Partial<Record<string, string>> = { sent: '✓', delivered: '✓✓', read: '✓✓' };
@@ -120,26 +123,14 @@ export function ConversationView({
   return (
     <>
       <section className="pane conversation-pane" aria-labelledby="conversation-heading">
-        <header className="conversation-header">
-          <button type="button" className="ghost back" onClick={() => navigate({ screen: 'inbox' })}>
-            ← Inbox
-          </button>
-          <h2 id="conversation-heading" dir="auto">
-            {row.contact.name}
-          </h2>
-          <span className="muted">
-            {row.platform} · {row.contact.handle}
-          </span>
-          <button
-            type="button"
-            className="ghost contact-toggle"
-            aria-expanded={showContact}
-            onClick={() => setShowContact((v) => !v)}
-          >
-            Contact details
-          </button>
-        </header>
-        <ol className="timeline" aria-label="Messages">
+        <ConversationHeader
+          row={row}
+          now={now}
+          contactOpen={showContact}
+          onContact={() => setShowContact((v) => !v)}
+        />
+        <PresenceBanner conversationId={conversationId} />
+        <ol className="timeline" aria-label="Messages" tabIndex={0}>
           {items.map((item) =>
             item.kind === 'activity' ? (
               <ActivityLine key={item.key} item={item} words={activityWords} />
@@ -234,6 +225,11 @@ export function ConversationView({
           )}
           <li ref={listEnd} className="timeline-end" aria-hidden="true" />
         </ol>
+        <SendingHint
+          items={items}
+          platform={row.platform}
+          onDevice={new Set((outbox ?? []).map((each) => each.clientMessageId))}
+        />
         <Composer
           session={session}
           conversationId={conversationId}
@@ -251,8 +247,10 @@ export function ConversationView({
         pending={pending}
         now={now}
         open={showContact}
+        onClose={() => setShowContact(false)}
         online={online}
       />
+      {showContact ? <DrawerBackdrop onClose={() => setShowContact(false)} /> : null}
     </>
   );
 }

@@ -1,16 +1,25 @@
 import { useEffect, useState } from 'react';
 import type { Client } from '../lib/api/client';
+import type { ParleyDb } from '../lib/db/schema';
+import { ConversationRef } from './ConversationRef';
 
 type Letters = Awaited<ReturnType<Client['admin']['channels']['deadLetters']['query']>>;
-type Apps = Awaited<ReturnType<Client['admin']['channels']['overview']['query']>>['apps'];
+type Overview = Awaited<ReturnType<Client['admin']['channels']['overview']['query']>>;
+type Apps = Overview['apps'];
+type Channels = Overview['channels'];
 
 /**
  * For admins: webhook deliveries that kept failing (replayable) and replies that gave up, each with
  * its raw payload, and the webhook secrets with a no-downtime rotation.
  */
-export function DeadLetters({ client, online }: { client: Client; online: boolean }) {
+export function DeadLetters({ client, db, online }: { client: Client; db: ParleyDb; online: boolean }) {
   const [letters, setLetters] = useState<Letters | null>(null);
   const [apps, setApps] = useState<Apps>([]);
+  const [channels, setChannels] = useState<Channels>([]);
+  const channelName = (id: string | null) => {
+    const name = channels.find((channel) => channel.channelId === id)?.name;
+    return name ? ` on ${name}` : '';
+  };
   const [message, setMessage] = useState<string | null>(null);
 
   async function load() {
@@ -21,6 +30,7 @@ export function DeadLetters({ client, online }: { client: Client; online: boolea
       ]);
       setLetters(next);
       setApps(overview.apps);
+      setChannels(overview.channels);
     } catch {
       setMessage('Dead letters need a connection to the server.');
     }
@@ -75,10 +85,10 @@ export function DeadLetters({ client, online }: { client: Client; online: boolea
       <ul className="settings-list">
         {(letters?.outbound ?? []).map((row) => (
           <li key={row.id}>
-            <strong>{row.clientMessageId}</strong> in {row.conversationId}: {row.status} after {row.attempts}{' '}
-            attempt(s), {row.error}
+            <ConversationRef db={db} conversationId={row.conversationId} />
+            {channelName(row.channelId)}: {row.status} after {row.attempts} attempt(s), {row.error}
             <details>
-              <summary>Payload of {row.clientMessageId}</summary>
+              <summary>Payload of the reply of {new Date(row.createdAt).toLocaleString()}</summary>
               <pre>{JSON.stringify(row.reply, null, 2)}</pre>
             </details>
           </li>

@@ -1,6 +1,10 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { Client } from '../lib/api/client';
+import type { ParleyDb } from '../lib/db/schema';
+import { useNow } from '../lib/hooks';
 import { navigate } from '../lib/router';
+import { ConversationRef } from './ConversationRef';
+import { RelativeTime } from './RelativeTime';
 
 type Overview = Awaited<ReturnType<Client['admin']['channels']['overview']['query']>>;
 type Faults = NonNullable<Overview['channels'][number]['faults']>;
@@ -63,8 +67,9 @@ function breakerText(channel: Overview['channels'][number]): string {
  * simulators: faults per simulator for this tenant's channels, a customer who writes in on demand,
  * and a live view of each channel's breaker and the outbox's retries (docs/decisions/0013).
  */
-export function FaultPanel({ client, online }: { client: Client; online: boolean }) {
+export function FaultPanel({ client, db, online }: { client: Client; db: ParleyDb; online: boolean }) {
   const { overview, refresh } = useChannelsOverview(client, online);
+  const now = useNow(1_000);
   const [simulator, setSimulator] = useState<Simulator>('whatsapp');
   const [outage, setOutage] = useState(false);
   const [latencyMs, setLatencyMs] = useState(0);
@@ -240,64 +245,69 @@ export function FaultPanel({ client, online }: { client: Client; online: boolean
       <p role="status" aria-live="polite">
         {message}
       </p>
-      <table className="channel-state">
-        <caption>Channels: simulator faults and circuit breakers</caption>
-        <thead>
-          <tr>
-            <th scope="col">Channel</th>
-            <th scope="col">Faults</th>
-            <th scope="col">Breaker</th>
-          </tr>
-        </thead>
-        <tbody>
-          {overview.channels.map((channel) => (
-            <tr key={channel.channelId} data-channel={channel.channelId}>
-              <th scope="row">{channel.name}</th>
-              <td>{describeFaults(channel.faults)}</td>
-              <td data-breaker={channel.breaker}>{breakerText(channel)}</td>
+      {/* Wider than a phone: the table scrolls sideways in its own focusable region. */}
+      <div className="table-scroll" role="region" aria-label="Channels" tabIndex={0}>
+        <table className="channel-state">
+          <caption>Channels: simulator faults and circuit breakers</caption>
+          <thead>
+            <tr>
+              <th scope="col">Channel</th>
+              <th scope="col">Faults</th>
+              <th scope="col">Breaker</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {overview.channels.map((channel) => (
+              <tr key={channel.channelId} data-channel={channel.channelId}>
+                <th scope="row">{channel.name}</th>
+                <td>{describeFaults(channel.faults)}</td>
+                <td data-breaker={channel.breaker}>{breakerText(channel)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
       <p>
         Outbox: {overview.outbox.pending} pending, {overview.outbox.sending} sending, {overview.outbox.sent}{' '}
         sent, {overview.outbox.failed} failed, {overview.outbox.dead} dead
       </p>
-      <table className="outbox-state">
-        <caption>Latest replies on their way to the platforms</caption>
-        <thead>
-          <tr>
-            <th scope="col">Reply</th>
-            <th scope="col">Status</th>
-            <th scope="col">Attempts</th>
-            <th scope="col">Last error</th>
-          </tr>
-        </thead>
-        <tbody>
-          {overview.recent.map((row) => (
-            <tr key={row.id} data-status={row.status}>
-              <th scope="row">
-                <a
-                  href={`/c/${encodeURIComponent(row.conversationId)}`}
-                  onClick={(event) => {
-                    event.preventDefault();
-                    navigate({ screen: 'conversation', conversationId: row.conversationId });
-                  }}
-                >
-                  {row.clientMessageId}
-                </a>
-              </th>
-              <td>
-                {row.status === 'pending' && row.attempts > 0
-                  ? `retrying in ${Math.max(0, Math.ceil((row.nextAttemptAt - Date.now()) / 1000))} s`
-                  : row.status}
-              </td>
-              <td>{row.attempts}</td>
-              <td>{row.error ?? ''}</td>
+      <div className="table-scroll" role="region" aria-label="Latest replies" tabIndex={0}>
+        <table className="outbox-state">
+          <caption>Latest replies on their way to the platforms</caption>
+          <thead>
+            <tr>
+              <th scope="col">Conversation</th>
+              <th scope="col">Channel</th>
+              <th scope="col">Queued</th>
+              <th scope="col">Status</th>
+              <th scope="col">Attempts</th>
+              <th scope="col">Last error</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {overview.recent.map((row) => (
+              <tr key={row.id} data-status={row.status}>
+                <th scope="row">
+                  <ConversationRef db={db} conversationId={row.conversationId} />
+                </th>
+                <td>
+                  {overview.channels.find((channel) => channel.channelId === row.channelId)?.name ?? '—'}
+                </td>
+                <td>
+                  <RelativeTime at={row.createdAt} now={now} />
+                </td>
+                <td>
+                  {row.status === 'pending' && row.attempts > 0
+                    ? `retrying in ${Math.max(0, Math.ceil((row.nextAttemptAt - now) / 1000))} s`
+                    : row.status}
+                </td>
+                <td>{row.attempts}</td>
+                <td>{row.error ?? ''}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </section>
   );
 }

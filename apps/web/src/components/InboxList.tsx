@@ -10,7 +10,7 @@ import {
 import Dexie from 'dexie';
 import { useEffect, useRef, useState, type Ref } from 'react';
 import type { ConversationRow, ParleyDb } from '../lib/db/schema';
-import { useLiveQuery, useThrottledTableQuery } from '../lib/hooks';
+import { useLiveQuery, useNow, useThrottledTableQuery } from '../lib/hooks';
 import { commandsInLog } from '../lib/decide';
 import { withPending } from '../lib/optimistic';
 import { hrefOf, navigate } from '../lib/router';
@@ -18,7 +18,12 @@ import type { AgentInfo, Session } from '../lib/session';
 import { BulkBar } from './BulkBar';
 import { DEFAULT_VIEW, ListFilters, useListCatalogue, type ListView } from './ListFilters';
 import { SearchResults } from './SearchResults';
+import { PresenceMarker } from './Presence';
+import { showUnreadTotal } from '../lib/notify';
 import '../styles/list-tools.css';
+import { Avatar } from './Avatar';
+import { ChannelIcon } from './ChannelIcon';
+import { RelativeTime } from './RelativeTime';
 
 export type Whose = 'mine' | 'unassigned' | 'all';
 export type StatusTab = ConversationRow['status'] | 'any';
@@ -108,14 +113,6 @@ export async function queryConversations(
   return filter.sort && filter.sort !== 'newest' ? sortRows(rows, filter.sort) : rows;
 }
 
-function time(at: number): string {
-  const date = new Date(at);
-  const today = new Date().toDateString() === date.toDateString();
-  return today
-    ? date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
-    : date.toLocaleDateString([], { day: 'numeric', month: 'short' });
-}
-
 /** The inbox list: whose and status filters, search, and a virtualised list that scrolls 10,000 rows. */
 export function InboxList({
   db,
@@ -163,6 +160,7 @@ export function InboxList({
   );
   const loaded = rows !== undefined;
   const chosen = (rows ?? []).filter((row) => selected.has(row.conversationId));
+  const now = useNow(30_000);
   const agents = useLiveQuery(
     async () => ((await db.meta.get('agents'))?.value as AgentInfo[] | undefined) ?? [],
     [db],
@@ -183,6 +181,7 @@ export function InboxList({
   useEffect(() => {
     if (total === undefined) return;
     document.title = total > 0 ? `(${total}) Parley` : 'Parley';
+    showUnreadTotal(total); // and the installed app's badge
     return () => {
       document.title = 'Parley';
     };
@@ -293,16 +292,19 @@ export function InboxList({
                         navigate({ screen: 'conversation', conversationId: row.conversationId });
                       }}
                     >
+                      <span className="row-avatar">
+                        <Avatar name={row.contact.name} id={row.contact.id} />
+                        <ChannelIcon platform={row.platform} size={18} />
+                      </span>
                       <span className="row-top">
                         <span className="contact-name" dir="auto">
                           {row.contact.name}
                         </span>
-                        <time dateTime={new Date(row.lastActivityAt).toISOString()}>
-                          {time(row.lastActivityAt)}
-                        </time>
+                        <PresenceMarker conversationId={row.conversationId} />
+                        <RelativeTime at={row.lastActivityAt} now={now} />
                       </span>
                       <span className="row-bottom">
-                        <span className="preview">
+                        <span className="preview" dir="auto">
                           {row.lastMessage ? (
                             <Preview
                               message={row.lastMessage}

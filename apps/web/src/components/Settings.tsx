@@ -1,15 +1,66 @@
 import { useEffect, useState } from 'react';
 import type { Session, TemplateInfo } from '../lib/session';
 import { useLiveQuery } from '../lib/hooks';
+import { Avatar } from './Avatar';
 import { DeadLetters } from './DeadLetters';
 import { FaultPanel } from './FaultPanel';
+import { SignOutButton } from './SignOut';
 
 type Inboxes = Awaited<ReturnType<Session['client']['boards']['inboxes']['query']>>;
 type Workflows = Awaited<ReturnType<Session['client']['boards']['workflows']['query']>>;
 const POLICIES = ['round-robin', 'weighted', 'least-busy'] as const;
 
-/** Settings for admins: inboxes and their assignment policy, workflows, templates. Needs a connection. */
-export function Settings({ session, online }: { session: Session; online: boolean }) {
+/**
+ * Settings: everyone's own profile and signing out; for admins also inboxes and their assignment
+ * policy, workflows, templates, dead letters and the fault panel. An agent is told who sets those.
+ */
+export function Settings({
+  session,
+  online,
+  onSignedOut,
+}: {
+  session: Session;
+  online: boolean;
+  onSignedOut: () => void;
+}) {
+  const { account } = session;
+  const admin = account.agent.role === 'admin';
+  return (
+    <section className="pane settings-pane" aria-labelledby="settings-heading">
+      <h2 id="settings-heading">Settings</h2>
+      <section className="profile" aria-labelledby="profile-heading">
+        <h3 id="profile-heading">Your profile</h3>
+        <div className="profile-card">
+          <Avatar name={account.agent.name} id={account.agent.id} size={48} />
+          <dl>
+            <dt>Name</dt>
+            <dd dir="auto">{account.agent.name}</dd>
+            <dt>Email</dt>
+            <dd>{account.agent.email}</dd>
+            <dt>Role</dt>
+            <dd>{admin ? 'Admin' : 'Agent'}</dd>
+            <dt>Workspace</dt>
+            <dd dir="auto">{account.tenantName}</dd>
+          </dl>
+        </div>
+        <div className="row sign-out-row">
+          <SignOutButton session={session} onSignedOut={onSignedOut} />
+        </div>
+      </section>
+      {admin ? (
+        <AdminSettings session={session} online={online} />
+      ) : (
+        <p className="muted admin-only">
+          Inboxes, assignment, workflows, templates and channels are set up by your workspace&rsquo;s admins:
+          ask one of them for a change.
+        </p>
+      )}
+    </section>
+  );
+}
+
+/** What only admins change. Needs a connection. */
+function AdminSettings({ session, online }: { session: Session; online: boolean }) {
   const { client, db } = session;
   const [inboxes, setInboxes] = useState<Inboxes | null>(null);
   const [workflows, setWorkflows] = useState<Workflows | null>(null);
@@ -34,8 +85,7 @@ export function Settings({ session, online }: { session: Session; online: boolea
   }, [online]);
 
   return (
-    <section className="pane settings-pane" aria-labelledby="settings-heading">
-      <h2 id="settings-heading">Settings</h2>
+    <>
       {online ? null : (
         <p className="notice offline" role="status">
           You are offline. Settings, dead letters and channel faults are changed on the server, so their
@@ -106,8 +156,8 @@ export function Settings({ session, online }: { session: Session; online: boolea
           </li>
         ))}
       </ul>
-      <DeadLetters client={client} online={online} />
-      <FaultPanel client={client} online={online} />
-    </section>
+      <DeadLetters client={client} db={db} online={online} />
+      <FaultPanel client={client} db={db} online={online} />
+    </>
   );
 }

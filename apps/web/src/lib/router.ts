@@ -42,11 +42,36 @@ function subscribe(listener: () => void): () => void {
   };
 }
 
-/** Moves to a screen without reloading (the service worker serves the shell for any path anyway). */
-export function navigate(route: Route): void {
-  const href = hrefOf(route);
-  if (href !== window.location.pathname) window.history.pushState(null, '', href);
+/** How many of the app's own history entries lie behind this one (0 when the app was opened here). */
+export function historyDepth(): number {
+  const state = window.history.state as { depth?: unknown } | null;
+  return typeof state?.depth === 'number' ? state.depth : 0;
+}
+
+function notify(): void {
   for (const listener of listeners) listener();
+}
+
+/**
+ * Moves to a screen without reloading (the service worker serves the shell for any path anyway).
+ * Each move is a history entry, so the browser's back, Android's back button and swipe-back walk
+ * the screens; `replace` moves without one (after signing in or out).
+ */
+export function navigate(route: Route, options: { readonly replace?: boolean } = {}): void {
+  const href = hrefOf(route);
+  if (options.replace) window.history.replaceState({ depth: historyDepth() }, '', href);
+  else if (href !== window.location.pathname)
+    window.history.pushState({ depth: historyDepth() + 1 }, '', href);
+  notify();
+}
+
+/**
+ * Back to the screen the agent came from, as the browser's back does (so the app's back button,
+ * Android's and a swipe agree), or to `fallback` when the app was opened on this screen.
+ */
+export function goBack(fallback: Route): void {
+  if (historyDepth() > 0) window.history.back();
+  else navigate(fallback, { replace: true });
 }
 
 export function useRoute(): Route {

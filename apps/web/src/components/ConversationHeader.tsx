@@ -1,0 +1,74 @@
+import type { ConversationRow } from '../lib/db/schema';
+import { goBack } from '../lib/router';
+import { Avatar } from './Avatar';
+import { ChannelIcon } from './ChannelIcon';
+import { RelativeTime } from './RelativeTime';
+
+/**
+ * A conversation's header, on one line: back (narrow screens), the contact's avatar, name, channel,
+ * handle and last activity, and the contact drawer's toggle (narrow screens).
+ */
+export function ConversationHeader({
+  row,
+  now,
+  contactOpen,
+  onContact,
+}: {
+  row: ConversationRow;
+  now: number;
+  contactOpen: boolean;
+  onContact: () => void;
+}) {
+  return (
+    <header className="conversation-header">
+      <button
+        type="button"
+        className="ghost back icon-button"
+        aria-label="Back to inbox"
+        onClick={() => goBack({ screen: 'inbox' })}
+      >
+        <svg
+          viewBox="0 0 24 24"
+          width="22"
+          height="22"
+          aria-hidden="true"
+          fill="none"
+          stroke="currentColor"
+          strokeWidth="2"
+        >
+          <path d="M15 5 8 12l7 7" strokeLinecap="round" strokeLinejoin="round" />
+        </svg>
+      </button>
+      <Avatar name={row.contact.name} id={row.contact.id} size={36} />
+      <div className="conversation-title">
+        <h2 id="conversation-heading" dir="auto">
+          {row.contact.name}
+        </h2>
+        <span className="muted conversation-sub">
+          <ChannelIcon platform={row.platform} /> <bdi dir="auto">{row.contact.handle}</bdi> ·{' '}
+          <RelativeTime at={row.lastActivityAt} now={now} />
+        </span>
+      </div>
+      <button
+        type="button"
+        className="ghost contact-toggle icon-button"
+        aria-label="Contact details"
+        aria-expanded={contactOpen}
+        onClick={onContact}
+      >
+        <svg
+          viewBox="0 0 24 24"
+          width="22"
+          height="22"
+          aria-hidden="true"
+          fill="none"
+          stroke="currentColor"
+          strokeWidth="2"
+        >
+          <circle cx="12" cy="12" r="9" />
+          <path d="M12 11v6M12 7.5v.01" strokeLinecap="round" />
+        </svg>
+      </button>
+    </header>
+  );
+}
