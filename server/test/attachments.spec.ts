@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { tenantId, type ClientCommand } from '@parley/domain';
+import { streamFor, tenantId, type ClientCommand } from '@parley/domain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAttachments } from '../src/attachments';
 import { withTenant } from '../src/auth/tenant-scope';
@@ -59,7 +59,7 @@ describe.each(API_BACKENDS)('attachments over HTTP on %s', (kind, enabled) => {
       headers: { cookie, 'x-file-name': 'photo.pdf', 'content-type': 'application/pdf', ...headers },
       body,
       duplex: 'half',
-    });
+    } satisfies RequestInit & { duplex: 'half' });
   const put = (cookie: string, hash: string, body: Buffer) =>
     fetch(`${base}/api/attachments/${hash}`, { method: 'PUT', headers: { cookie }, body });
   const rows = (tenant: string) =>
@@ -245,7 +245,7 @@ describe.each(API_BACKENDS)('attachments over HTTP on %s', (kind, enabled) => {
       const id = await conversation();
       const { answers } = await send(id, mediaReply('att-r1', sha(PNG), PNG.length));
       expect(answers[0]).toMatchObject({ status: 'accepted' });
-      const events = await h.services.store.readStream(demo, `conversation-${id}`);
+      const events = await h.services.store.readStream(demo, streamFor('conversation', id));
       expect(events.find((event) => event.type === 'ReplyQueued')?.data).toMatchObject({
         content: { type: 'media', media: { url: `attachment:${sha(PNG)}`, mime: 'image/png' } },
       });
@@ -262,7 +262,7 @@ describe.each(API_BACKENDS)('attachments over HTTP on %s', (kind, enabled) => {
       expect(foreign.answers[0]).toMatchObject({ status: 'refused', code: 'ATTACHMENT_NOT_FOUND' });
       const lied = await send(id, mediaReply('att-r3', sha(PNG), 10));
       expect(lied.answers[0]).toMatchObject({ status: 'refused', code: 'ATTACHMENT_MISMATCH' });
-      const events = await h.services.store.readStream(demo, `conversation-${id}`);
+      const events = await h.services.store.readStream(demo, streamFor('conversation', id));
       expect(events.filter((event) => event.type === 'ReplyQueued')).toEqual([]);
     },
   );

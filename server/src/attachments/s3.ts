@@ -121,13 +121,15 @@ export function s3BlobStore(options: S3Options): BlobStore {
     async put(key, path, size, sha256) {
       const url = urlOf(key);
       const headers = signed('PUT', url, sha256, { 'content-length': String(size) });
-      const response = await fetch(url, {
+      // Node's fetch streams a body only with `duplex: 'half'`, which the DOM typings lack.
+      const init: RequestInit & { duplex: 'half' } = {
         method: 'PUT',
         headers,
         body: Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>,
         duplex: 'half',
         signal: AbortSignal.timeout(timeoutMs),
-      });
+      };
+      const response = await fetch(url, init);
       await response.body?.cancel();
       if (!response.ok) throw new Error(`S3 PUT ${key} answered ${response.status}`);
     },

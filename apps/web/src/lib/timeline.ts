@@ -13,7 +13,10 @@ import {
   type Conversation,
   type InboundContent,
   type LoggedEvent,
+  type MediaRef,
   type MessageTemplate,
+  type ReplyContent,
+  renderTemplate,
 } from '@parley/domain';
 import type { EventRow, OutboxRow, Refusal } from './db/schema';
 import { asConversationEvent, commandsInLog, rebase, type PendingOutcome } from './decide';
@@ -39,6 +42,8 @@ export type TimelineItem =
       readonly at: number;
       /** What kind of message it was: `unsupported` ones are shown as such (rule CV13). */
       readonly content: InboundContent['type'];
+      /** The file the customer sent, shown inline; `text` is then its caption. */
+      readonly media?: MediaRef;
     }
   | {
       readonly kind: 'note';
@@ -66,10 +71,29 @@ export type TimelineItem =
       /** True while the reply is only on this device and no request has carried it. */
       readonly local: boolean;
       readonly attempts: number;
+      /** The file the reply carries, shown inline; `text` is then its caption. */
+      readonly media?: MediaRef;
     };
 
 /** A message's content in one line of text for the timeline (the domain's own wording). */
 export const contentText = contentLine;
+
+/**
+ * What a message shows: a file's caption beside the file itself, and a template as the text the
+ * customer got (rule WA7) when the catalogue on this device has its body.
+ */
+export function messageParts(
+  content: InboundContent | ReplyContent,
+  templates: readonly MessageTemplate[],
+): { readonly text: string; readonly media?: MediaRef } {
+  if (content.type === 'media') return { text: content.caption ?? '', media: content.media };
+  if (content.type === 'template') {
+    const found = templates.find((t) => t.name === content.name && t.language === content.language);
+    const body = found && 'body' in found && typeof found.body === 'string' ? found.body : null;
+    if (body !== null) return { text: renderTemplate(body, content.params) };
+  }
+  return { text: contentText(content) };
+}
 
 /**
  * The conversation as the domain folds its events (the same `evolve` the server runs), with this
@@ -133,7 +157,7 @@ export function buildTimeline(
         return {
           kind: 'customer',
           key: `in-${entry.externalMessageId}`,
-          text: contentText(entry.content),
+          ...messageParts(entry.content, context.templates),
           at: entry.at,
           content: entry.content.type,
         };
@@ -145,7 +169,7 @@ export function buildTimeline(
           key: `reply-${entry.clientMessageId}`,
           clientMessageId: entry.clientMessageId,
           agentId: entry.agentId,
-          text: contentText(entry.content),
+          ...messageParts(entry.content, context.templates),
           at: entry.at,
           // The server has it: until the platform confirms, it is still on its way.
           state: status === 'queued' ? 'sending' : status,
@@ -209,7 +233,7 @@ export function buildTimeline(
       key: `reply-${row.clientMessageId}`,
       clientMessageId: row.clientMessageId,
       agentId: row.agentId,
-      text: contentText(row.command.content),
+      ...messageParts(row.command.content, context.templates),
       at: row.createdAt,
       state: refusal ? 'refused' : sending.has(row.clientMessageId) ? 'sending' : 'queued',
       reason: refusal?.code ?? null,
