@@ -29,6 +29,7 @@ import { navigate } from '../lib/router';
 import type { Session } from '../lib/session';
 import '../styles/board.css';
 import { AssigneeName, CardDataProvider, CardFace } from './CardFace';
+import { DrawerBackdrop, DrawerClose, useDrawer } from './Drawer';
 
 /** This tab's own note edits, told apart from everyone else's when they come back through the doc. */
 const LOCAL = Symbol('board-note-local');
@@ -430,36 +431,42 @@ function CardPanel({
   onClose: () => void;
 }) {
   const column = board.columns.find((each) => each.id === card.placement?.column);
+  // Beside the columns on a wide screen, a sheet over them on a phone: Esc or back closes it.
+  const closeButton = useRef<HTMLButtonElement>(null);
+  useDrawer(true, onClose, closeButton);
   return (
-    <aside className="board-panel" aria-labelledby="card-panel-heading">
-      <div className="row">
-        <h3 id="card-panel-heading">{card.title}</h3>
-        <button type="button" className="ghost small" onClick={onClose}>
-          Close
-        </button>
-      </div>
-      <p className="muted">
-        {column ? `In ${column.name}` : 'Waiting for a column'}
-        {card.assignee ? (
-          <>
-            {' · assigned to '}
-            <AssigneeName agentId={card.assignee} />
-          </>
-        ) : null}
-      </p>
-      <p>
-        <a
-          href={`/c/${encodeURIComponent(card.conversationId)}`}
-          onClick={(event) => {
-            event.preventDefault();
-            navigate({ screen: 'conversation', conversationId: card.conversationId });
-          }}
-        >
-          Open the conversation
-        </a>
-      </p>
-      <NoteEditor connection={connection} cardId={card.id} readOnly={readOnly} />
-    </aside>
+    <>
+      <DrawerBackdrop onClose={onClose} className="board-backdrop" />
+      <aside className="board-panel" aria-labelledby="card-panel-heading">
+        <div className="drawer-header">
+          <h3 id="card-panel-heading" dir="auto">
+            {card.title}
+          </h3>
+          <DrawerClose onClose={onClose} label="Close card" buttonRef={closeButton} />
+        </div>
+        <p className="muted">
+          {column ? `In ${column.name}` : 'Waiting for a column'}
+          {card.assignee ? (
+            <>
+              {' · assigned to '}
+              <AssigneeName agentId={card.assignee} />
+            </>
+          ) : null}
+        </p>
+        <p>
+          <a
+            href={`/c/${encodeURIComponent(card.conversationId)}`}
+            onClick={(event) => {
+              event.preventDefault();
+              navigate({ screen: 'conversation', conversationId: card.conversationId });
+            }}
+          >
+            Open the conversation
+          </a>
+        </p>
+        <NoteEditor connection={connection} cardId={card.id} readOnly={readOnly} />
+      </aside>
+    </>
   );
 }
 
