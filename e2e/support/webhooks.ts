@@ -87,3 +87,24 @@ export async function whatsAppCustomerWrites(
   });
   if (!response.ok) throw new Error(`the webhook was refused: ${response.status}`);
 }
+
+/**
+ * A web-chat visitor writes in, as the widget does (a visitor token, then the message): no webhook
+ * secret is involved, so nothing is rotated under the other tests' feet.
+ */
+export async function webchatVisitorWrites(
+  baseUrl: string,
+  visitor: { readonly name: string; readonly text: string },
+  appId = 'demo-webchat',
+): Promise<void> {
+  const session = await fetch(`${baseUrl}/webchat/${appId}/session`, { method: 'POST', body: '{}' });
+  if (!session.ok) throw new Error(`no web-chat session: ${session.status}`);
+  const { token } = (await session.json()) as { token: string };
+  sent += 1;
+  const posted = await fetch(`${baseUrl}/webchat/${appId}/events`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ type: 'message', id: `m${Date.now().toString(36)}${sent}`, ...visitor }),
+  });
+  if (!posted.ok) throw new Error(`the web-chat message was refused: ${posted.status}`);
+}

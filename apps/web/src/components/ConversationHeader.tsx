@@ -45,7 +45,12 @@ export function ConversationHeader({
           {row.contact.name}
         </h2>
         <span className="muted conversation-sub">
-          <ChannelIcon platform={row.platform} /> <bdi dir="auto">{row.contact.handle}</bdi> ·{' '}
+          <ChannelIcon platform={row.platform} />{' '}
+          {row.contact.handle ? (
+            <>
+              <bdi dir="auto">{row.contact.handle}</bdi> ·{' '}
+            </>
+          ) : null}
           <RelativeTime at={row.lastActivityAt} now={now} />
         </span>
       </div>

@@ -374,7 +374,8 @@ function Preview({ message, author }: { message: { preview: string }; author: st
           {author}:{' '}
         </span>
       )}
-      <bdi dir="auto">{message.preview}</bdi>
+      {/* Plain text, so the line's own dir="auto" takes its direction from it (the author is skipped). */}
+      <span>{message.preview}</span>
     </>
   );
 }
