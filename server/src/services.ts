@@ -126,10 +126,18 @@ export async function openServices(config: Config, logger: Logger): Promise<Serv
     // ---- channels (server/src/channels): closed before the runtime, which its loops still use ----
     const channelsConfig = loadChannelsConfig(process.env, !config.databaseUrl);
     const secrets = createSecretBox(keys);
-    const attachments = openAttachments({ sql: db.sql, dataDir: config.dataDir, masterKey: ring().current.key });
+    const attachments = openAttachments({
+      sql: db.sql,
+      dataDir: config.dataDir,
+      masterKey: ring().current.key,
+    });
     const channels = await startChannels(
       { sql: db.sql, grains, logger, broadcast, secrets },
-      { ...channelsConfig, mediaLinkPath: (tenant, hash) => attachments.linkPath(tenant, hash) },
+      {
+        ...channelsConfig,
+        mediaLinkPath: (tenant, hash) => attachments.linkPath(tenant, hash),
+        storeInboundFile: (tenant, body, claimedMime) => attachments.upload(tenant, body, { claimedMime }),
+      },
     );
     closers.push(() => channels.close());
     if (channelsConfig.simulators) await seedDemoChannels({ channels });
@@ -138,7 +146,14 @@ export async function openServices(config: Config, logger: Logger): Promise<Serv
       await routeDemoConversations({ db }); // replies to them go out on the demo channel, if there is one
     }
     // After the seed, so that a first start's history is not news.
-    const notifications = await startNotifications({ db, store, grains, secrets, signals: broadcast, logger });
+    const notifications = await startNotifications({
+      db,
+      store,
+      grains,
+      secrets,
+      signals: broadcast,
+      logger,
+    });
     closers.push(() => notifications.stop());
     return {
       config,

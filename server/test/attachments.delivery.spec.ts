@@ -14,6 +14,9 @@ import {
   type PlatformSimulator,
 } from '../src/channels/simulators/platform-simulator';
 import type { ChannelRecord } from '../src/channels/types';
+import { inboundMediaFetcher } from '../src/channels/inbound/media-fetch';
+import { SAMPLE_PNG } from '../src/channels/simulators/media-shapes';
+import { createLogger } from '../src/logger';
 
 // How an agent's file reaches a customer (#15 item 9, decision 0027): the S3 store's signed
 // requests, and each platform's documented media message, accepted by the simulators, which fetch
@@ -293,5 +296,77 @@ describe("each platform's media message, accepted by its simulator", () => {
       simulators.telegram!.apiBaseUrl,
     );
     expect(outcome).toMatchObject({ kind: 'transient', code: 'NO_PUBLIC_URL' });
+  });
+});
+
+describe("customers' files, downloaded from the platform", () => {
+  const simulators: Partial<Record<'whatsapp' | 'telegram', PlatformSimulator>> = {};
+  const stored: { tenantId: string; bytes: Buffer; claimedMime: string }[] = [];
+  beforeAll(async () => {
+    simulators.whatsapp = await startPlatformSimulator({ kind: 'whatsapp' });
+    simulators.telegram = await startPlatformSimulator({ kind: 'telegram' });
+  });
+  afterAll(async () => {
+    await Promise.all(Object.values(simulators).map((s) => s.close()));
+  });
+  const fetcher = inboundMediaFetcher({
+    store: async (tenant, body, claimedMime) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of body) chunks.push(chunk as Buffer);
+      const bytes = Buffer.concat(chunks);
+      stored.push({ tenantId: tenant, bytes, claimedMime });
+      return { url: `attachment:${sha(bytes)}`, mime: 'image/png', size: bytes.length };
+    },
+    baseUrlOf: (channel) =>
+      channel.platform === 'whatsapp' ? simulators.whatsapp!.apiBaseUrl : simulators.telegram!.apiBaseUrl,
+    logger: createLogger('silent'),
+  });
+  const channel = (platform: 'whatsapp' | 'telegram'): ChannelRecord => ({
+    tenantId: tenantId('demo'),
+    channelId: `${platform}-1`,
+    appId: 'app',
+    platform,
+    externalId: '1',
+    name: platform,
+    inboxId: 'support',
+    apiBaseUrl: 'simulator',
+    accessToken: platform === 'telegram' ? '123456:TOKEN' : 'TOKEN',
+  });
+  const photo = (url: string) =>
+    ({
+      type: 'media',
+      media: { kind: 'image', url, mime: 'image/jpeg', size: 0 },
+      caption: 'my parcel',
+    }) as const;
+
+  it('a WhatsApp media id becomes a stored file: GET /{media-id}, then its URL with the token', async () => {
+    const content = await fetcher(channel('whatsapp'), photo('whatsapp-media:1234567890'));
+    expect(content).toEqual({
+      type: 'media',
+      media: {
+        kind: 'image',
+        url: `attachment:${sha(SAMPLE_PNG)}`,
+        mime: 'image/png',
+        size: SAMPLE_PNG.length,
+      },
+      caption: 'my parcel',
+    });
+    expect(stored.at(-1)).toMatchObject({ tenantId: 'demo', claimedMime: 'image/png' });
+    expect(stored.at(-1)!.bytes.equals(SAMPLE_PNG)).toBe(true);
+  });
+
+  it('a Telegram file id becomes a stored file: getFile, then /file/bot{token}/{file_path}', async () => {
+    const content = await fetcher(channel('telegram'), photo('telegram-file:AgACAgQAAxkBAAIB'));
+    expect(content).toMatchObject({ media: { url: `attachment:${sha(SAMPLE_PNG)}` } });
+  });
+
+  it('a file the platform no longer has keeps its reference, for the agent to see where it was', async () => {
+    const before = stored.length;
+    const original = photo('whatsapp-media:gone-42');
+    expect(await fetcher(channel('whatsapp'), original)).toEqual(original);
+    expect(await fetcher(channel('telegram'), photo('telegram-file:gone-7'))).toEqual(
+      photo('telegram-file:gone-7'),
+    );
+    expect(stored.length).toBe(before);
   });
 });

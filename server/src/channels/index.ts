@@ -9,6 +9,7 @@ import { conversationIdFor } from './conversation-id';
 import { reply } from './http-response';
 import { InboxStore } from './inbound/inbox-store';
 import { InboundProcessor, type ProcessorOptions } from './inbound/processor';
+import { inboundMediaFetcher, type StoreFile } from './inbound/media-fetch';
 import { LeaseOwner, type LeaseOptions } from './leases';
 import { createWebhookEndpoint, type WebhookStats } from './inbound/webhooks';
 import { Dispatcher, type DispatcherOptions } from './outbound/dispatcher';
@@ -78,6 +79,8 @@ export interface ChannelsOptions {
   readonly random?: () => number;
   /** The path of a signed link to a tenant's stored file (`Attachments.linkPath`), for media replies. */
   readonly mediaLinkPath?: (tenantId: string, sha256: string) => string;
+  /** Stores a customer's file downloaded from the platform (`Attachments.upload`); unset keeps references. */
+  readonly storeInboundFile?: StoreFile;
 }
 
 /** What the channels need from the process. */
@@ -150,6 +153,13 @@ export async function startChannels(deps: ChannelsDeps, options: ChannelsOptions
       clock,
       random: options.random,
       owner: leases.id,
+      fetchMedia: options.storeInboundFile
+        ? inboundMediaFetcher({
+            store: options.storeInboundFile,
+            baseUrlOf: (channel) => baseUrlOf(channel),
+            logger: deps.logger,
+          })
+        : undefined,
     },
     options.processor,
   );

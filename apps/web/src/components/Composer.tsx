@@ -3,15 +3,22 @@ import {
   checkWindow,
   policyFor,
   utf8ByteLength,
+  type MediaKind,
   type Platform,
+  type PlatformPolicy,
   type ReplyContent,
 } from '@parley/domain';
-import { useEffect, useId, useRef, useState, type Ref } from 'react';
+import { useEffect, useId, useRef, useState, type KeyboardEvent, type Ref } from 'react';
+import { keepFile, readPickedFile, type LocalFile } from '../lib/attachments';
 import type { Refusal } from '../lib/db/schema';
 import { explainRefusal } from '../lib/decide';
 import { useLiveQuery } from '../lib/hooks';
 import { newId } from '../lib/ids';
 import type { AgentInfo, CannedResponse, Session, TemplateInfo } from '../lib/session';
+import '../styles/media.css';
+import { AttachedFile, AttachmentPicker } from './AttachmentPicker';
+import { CannedMenu, cannedMatches, cannedQuery, insertCanned } from './CannedMenu';
+import { TemplatePicker } from './TemplatePreview';
 
 /** The agents a note mentions: `@id` or `@FirstName` of a known agent, each once. */
 export function mentionsIn(text: string, agents: readonly AgentInfo[]): string[] {
@@ -66,6 +73,11 @@ export function Composer({
   const [panel, setPanel] = useState<'none' | 'templates' | 'emoji'>('none');
   const [refusal, setRefusal] = useState<Refusal | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const [file, setFile] = useState<(LocalFile & { kind: MediaKind; url: string }) | null>(null);
+  const [fileError, setFileError] = useState<string | null>(null);
+  // The `/shortcut` being typed, and the canned response the arrows point at.
+  const [slash, setSlash] = useState<{ start: number; caret: number; query: string } | null>(null);
+  const [active, setActive] = useState(0);
   const templates = useLiveQuery(
     async () => ((await db.meta.get('templates'))?.value as TemplateInfo[] | undefined) ?? [],
     [db],
@@ -87,6 +99,9 @@ export function Composer({
     setRefusal(null);
     setNotice(null);
     setPanel('none');
+    setFile(null);
+    setFileError(null);
+    setSlash(null);
     void db.drafts.get(conversationId).then((draft) => {
       setText(draft?.text ?? '');
       loadedFor.current = conversationId;
@@ -148,7 +163,64 @@ export function Composer({
       setNotice(online ? 'Note added.' : 'Note saved; it is shared with your team when you are back online.');
       return;
     }
+    if (file) {
+      // The file waits on this device until the outbox uploads it, just before the reply.
+      await keepFile(db, file);
+      const media = { kind: file.kind, url: file.url, mime: file.mime, size: file.size };
+      if (await send({ type: 'media', media, caption: text.trim() ? text : null })) {
+        setText('');
+        setFile(null);
+      }
+      return;
+    }
     if (await send({ type: 'text', text })) setText('');
+  }
+
+  async function attach(picked: File) {
+    setFileError(null);
+    const read = await readPickedFile(picked, policy);
+    if (!read.ok) {
+      setFileError(read.message);
+      return;
+    }
+    setFile({ ...read.file, kind: read.media.kind, url: read.media.url });
+  }
+
+  const cannedItems = slash ? cannedMatches(canned ?? [], slash.query) : [];
+
+  function updateSlash(value: string, caret: number | null) {
+    const found = caret === null ? null : cannedQuery(value, caret);
+    setSlash(found && caret !== null ? { ...found, caret } : null);
+    setActive(0);
+  }
+
+  function pickCanned(item: CannedResponse) {
+    if (!slash) return;
+    const next = insertCanned(text, slash, item);
+    setText(next.text);
+    setSlash(null);
+    const box = document.getElementById(`${counterId}-text`) as HTMLTextAreaElement | null;
+    requestAnimationFrame(() => {
+      box?.focus();
+      box?.setSelectionRange(next.caret, next.caret);
+    });
+  }
+
+  /** Arrows, Enter, Tab and Escape work the `/` menu while it is open; true when the key was its. */
+  function cannedKey(event: KeyboardEvent<HTMLTextAreaElement>): boolean {
+    if (!slash || cannedItems.length === 0) return false;
+    const count = cannedItems.length;
+    if (event.key === 'ArrowDown') setActive((index) => (index + 1) % count);
+    else if (event.key === 'ArrowUp') setActive((index) => (index - 1 + count) % count);
+    else if ((event.key === 'Enter' || event.key === 'Tab') && !event.ctrlKey && !event.metaKey)
+      pickCanned(cannedItems[Math.min(active, count - 1)]!);
+    else if (event.key === 'Escape') {
+      // Closes the list only, not the conversation.
+      event.stopPropagation();
+      setSlash(null);
+    } else return false;
+    event.preventDefault();
+    return true;
   }
 
   return (
@@ -227,26 +299,42 @@ export function Composer({
         >
           Emoji
         </button>
-        <label className="canned">
-          <span className="visually-hidden">Canned response</span>
-          <select
-            value=""
-            onChange={(event) => {
-              const chosen = canned?.find((item) => item.id === event.target.value);
-              if (chosen) setText((t) => (t ? `${t} ${chosen.text}` : chosen.text));
-            }}
-          >
-            <option value="">Canned responses…</option>
-            {(canned ?? []).map((item) => (
-              <option key={item.id} value={item.id}>
-                /{item.shortcut}
-              </option>
-            ))}
-          </select>
-        </label>
+        <button
+          type="button"
+          className="ghost"
+          aria-keyshortcuts="/"
+          onClick={() => {
+            // The same as typing `/`: the list opens at the caret, filtered as the shortcut is typed.
+            const next = text && !/\s$/.test(text) ? `${text} /` : `${text}/`;
+            setText(next);
+            setSlash({ start: next.length - 1, caret: next.length, query: '' });
+            setActive(0);
+            document.getElementById(`${counterId}-text`)?.focus();
+          }}
+        >
+          Canned /
+        </button>
+        {mode === 'reply' && policy.media.kinds ? (
+          <AttachmentPicker
+            accept={acceptOf(policy)}
+            disabled={windowClosed}
+            onPick={(picked) => void attach(picked)}
+          />
+        ) : null}
       </div>
+      {fileError ? (
+        <p className="error" role="alert">
+          {fileError}
+        </p>
+      ) : null}
+      {file && mode === 'reply' ? <AttachedFile file={file} onRemove={() => setFile(null)} /> : null}
+      {slash ? (
+        <CannedMenu id={`${counterId}-canned`} items={cannedItems} active={active} onPick={pickCanned} />
+      ) : null}
       <form
         className="composer-form"
+        // With the window closed only a template goes: the box would only push Send off screen.
+        hidden={mode === 'reply' && windowClosed && policy.templates.supported}
         onSubmit={(event) => {
           event.preventDefault();
           void submit();
@@ -269,14 +357,19 @@ export function Composer({
           }
           aria-describedby={counterId}
           aria-invalid={over || undefined}
+          aria-activedescendant={
+            slash && cannedItems.length > 0 ? `${counterId}-canned-${active}` : undefined
+          }
           disabled={mode === 'reply' && windowClosed}
           onChange={(event) => {
             setText(event.target.value);
             // A refusal about what was typed goes as soon as the text changes.
             setRefusal(null);
             setNotice(null);
+            updateSlash(event.target.value, event.target.selectionStart);
           }}
           onKeyDown={(event) => {
+            if (cannedKey(event)) return;
             if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
               event.preventDefault();
               void submit();
@@ -288,7 +381,12 @@ export function Composer({
             {length} / {policy.text.max} {unit}
             <span className="visually-hidden"> ({policy.name} limit)</span>
           </span>
-          <button type="submit" disabled={!text.trim() || over || (mode === 'reply' && windowClosed)}>
+          <button
+            type="submit"
+            disabled={
+              (!text.trim() && !(file && mode === 'reply')) || over || (mode === 'reply' && windowClosed)
+            }
+          >
             {mode === 'note' ? 'Add note' : 'Send'}
           </button>
         </div>
@@ -297,75 +395,9 @@ export function Composer({
   );
 }
 
-function TemplatePicker({
-  templates,
-  onSend,
-  onCancel,
-}: {
-  templates: readonly TemplateInfo[];
-  onSend: (content: ReplyContent) => void;
-  onCancel: () => void;
-}) {
-  const approved = templates.filter((template) => template.approved);
-  const [chosen, setChosen] = useState(0);
-  const template = approved[chosen];
-  const [params, setParams] = useState<string[]>([]);
-  useEffect(() => {
-    setParams(Array.from({ length: template?.paramCount ?? 0 }, () => ''));
-  }, [template]);
-  const id = useId();
-  if (approved.length === 0) {
-    return (
-      <div className="template-picker" role="group" aria-label="Templates">
-        <p>No approved templates are stored on this device yet.</p>
-        <button type="button" className="ghost" onClick={onCancel}>
-          Close
-        </button>
-      </div>
-    );
-  }
-  return (
-    <form
-      className="template-picker"
-      aria-label="Send a template"
-      onSubmit={(event) => {
-        event.preventDefault();
-        if (template) onSend({ type: 'template', name: template.name, language: template.language, params });
-      }}
-    >
-      <label htmlFor={`${id}-template`}>Template</label>
-      <select
-        id={`${id}-template`}
-        value={chosen}
-        onChange={(event) => setChosen(Number(event.target.value))}
-      >
-        {approved.map((item, index) => (
-          <option key={`${item.name}/${item.language}`} value={index}>
-            {item.name} ({item.language})
-          </option>
-        ))}
-      </select>
-      {template ? <p className="muted">{template.body}</p> : null}
-      {params.map((value, index) => (
-        <label key={index}>
-          {`Parameter {{${index + 1}}}`}
-          <input
-            required
-            value={value}
-            onChange={(event) =>
-              setParams((all) => all.map((p, i) => (i === index ? event.target.value : p)))
-            }
-          />
-        </label>
-      ))}
-      <div className="row">
-        <button type="submit">Send template</button>
-        <button type="button" className="ghost" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
-    </form>
-  );
+/** The MIME types a platform takes as files, for the file picker (its media rule decides). */
+function acceptOf(policy: PlatformPolicy): string {
+  return [...new Set(Object.values(policy.media.kinds).flatMap((limit) => limit?.mimeTypes ?? []))].join(',');
 }
 
 /** A refusal as the agent reads it: the domain's sentence, then the next step. */

@@ -5,6 +5,7 @@ import type { AgentInfo, Session, TemplateInfo } from '../lib/session';
 import { buildTimeline, REPLY_STATE_LABEL, type TimelineItem } from '../lib/timeline';
 import { ActivityLine, useActivityWords } from './ActivityLine';
 import { Composer, type ComposerRequest } from './Composer';
+import { MessageMedia } from './MessageMedia';
 import { PresenceBanner } from './Presence';
 import { ContactPanel } from './ContactPanel';
 import { ConversationHeader } from './ConversationHeader';
@@ -144,7 +145,10 @@ export function ConversationView({
                 {item.kind === 'customer' ? (
                   <>
                     <span className="visually-hidden">{row.contact.name}:</span>
-                    <p dir="auto">{item.text}</p>
+                    {item.media ? (
+                      <MessageMedia db={session.db} media={item.media} from={row.contact.name} />
+                    ) : null}
+                    {item.text ? <p dir="auto">{item.text}</p> : null}
                     <time dateTime={new Date(item.at).toISOString()}>{clock(item.at)}</time>
                   </>
                 ) : item.kind === 'note' ? (
@@ -170,7 +174,14 @@ export function ConversationView({
                         {agentName(item.agentId)}
                       </span>
                     )}
-                    <p dir="auto">{item.text}</p>
+                    {item.media ? (
+                      <MessageMedia
+                        db={session.db}
+                        media={item.media}
+                        from={item.agentId === me ? 'you' : agentName(item.agentId)}
+                      />
+                    ) : null}
+                    {item.text ? <p dir="auto">{item.text}</p> : null}
                     <span className="reply-meta">
                       <time dateTime={new Date(item.at).toISOString()}>{clock(item.at)}</time>
                       <span className={`reply-state state-${item.state}`}>

@@ -10,6 +10,7 @@ import {
 import { databaseName, ParleyDb } from './db/schema';
 import { newId } from './ids';
 import { OutboxFlusher } from './outbox/flusher';
+import { uploadFilesOf } from './attachments';
 import { browserLocks } from './outbox/locks';
 import {
   queueCommand,
@@ -137,6 +138,8 @@ export class Session {
       locks: browserLocks(),
       lockName: `parley-outbox:${this.db.name}`,
       newClientId: newId,
+      // A reply's file goes up (by hash, idempotent) before the reply itself (decision 0027).
+      beforeSend: (rows, signal) => uploadFilesOf(this.db, rows, signal),
     });
     this.engine = new SyncEngine({
       db: this.db,

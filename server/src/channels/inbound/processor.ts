@@ -13,6 +13,7 @@ import type { ChannelRepository } from '../repository';
 import { routeReplies } from '../routes';
 import type { ChannelRecord } from '../types';
 import { InboxStore, type InboxRow } from './inbox-store';
+import type { InboundMediaFetcher } from './media-fetch';
 
 /**
  * How long finished rows may wait to be marked processed. Their events are already committed and
@@ -58,6 +59,8 @@ export interface ProcessorDeps {
   readonly random?: () => number;
   /** The lease owner its claims name (`LeaseOwner.id`). */
   readonly owner?: string;
+  /** Downloads a customer's file the platform only referenced (inbound/media-fetch.ts). */
+  readonly fetchMedia?: InboundMediaFetcher;
 }
 
 /** One item of one delivery, routed to its conversation. */
@@ -339,7 +342,7 @@ export class InboundProcessor {
           platform: channel.platform,
           externalMessageId: item.externalMessageId,
           contact: item.contact,
-          content: item.content,
+          content: this.deps.fetchMedia ? await this.deps.fetchMedia(channel, item.content) : item.content,
           sentAt: item.sentAt,
         },
       },

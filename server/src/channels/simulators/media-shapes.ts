@@ -85,3 +85,62 @@ export async function fetchMedia(media: {
     return { error: `fetching the media failed: ${error instanceof Error ? error.message : String(error)}` };
   }
 }
+
+/** The picture every simulated customer sends: a 96x64 PNG checkerboard. */
+export const SAMPLE_PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAGAAAABACAIAAABqVuVZAAAAiUlEQVR42u3ZsQkAIAwEQJdwF3u3FyeycoTYpIkHqR9y3fNtjhXe2T28qjkNECBAgAABAgQIECBAgBKAfn7+JQcQIECAAAECBAgQIECAMoCUVW0eECBAgAABAgQIECBAdjFtHhAgQIAAAQIECBAgQHYxZRUQIECAAAECBAgQIECA7GLaPCBAxXIuQoyCLLP7gjwAAAAASUVORK5CYII=',
+  'base64',
+);
+
+/**
+ * Serves customers' files as the platforms do, so Parley can download them: WhatsApp's
+ * `GET /{version}/{media-id}` (a URL, the type, size and hash) then that URL with the token, and the
+ * Bot API's `getFile` then `/file/bot{token}/{file_path}`. Every id serves `SAMPLE_PNG`; an id
+ * starting `gone` answers 404, as an expired media id does. True when it answered.
+ */
+export function serveMedia(
+  kind: SimulatorKind,
+  req: { readonly method?: string; readonly headers: Record<string, string | string[] | undefined> },
+  url: URL,
+  origin: string,
+  reply: (status: number, body: unknown, headers?: Record<string, string>) => void,
+): boolean {
+  if (req.method !== 'GET' && !(kind === 'telegram' && req.method === 'POST')) return false;
+  const path = url.pathname;
+  const file = /^\/_media\/([^/]+)$/.exec(path) ?? /^\/file\/bot[^/]+\/media\/([^/]+)$/.exec(path);
+  if (file) {
+    if (file[1]!.startsWith('gone')) reply(404, { error: { message: 'media not found' } });
+    else if (kind === 'whatsapp' && !/^Bearer .+/.test(String(req.headers.authorization ?? ''))) {
+      reply(401, { error: { message: 'Invalid OAuth access token', code: 190 } });
+    } else reply(200, SAMPLE_PNG, { 'content-type': 'image/png' });
+    return true;
+  }
+  if (kind === 'whatsapp') {
+    const id = /^\/v\d+\.\d+\/([^/]+)$/.exec(path)?.[1];
+    if (!id) return false;
+    if (id.startsWith('gone')) reply(404, { error: { message: 'media not found', code: 100 } });
+    else {
+      reply(200, {
+        messaging_product: 'whatsapp',
+        url: `${origin}/_media/${encodeURIComponent(id)}`,
+        mime_type: 'image/png',
+        sha256: createHash('sha256').update(SAMPLE_PNG).digest('hex'),
+        file_size: SAMPLE_PNG.length,
+        id,
+      });
+    }
+    return true;
+  }
+  if (kind === 'telegram' && /^\/bot[^/]+\/getFile$/.test(path)) {
+    const id = url.searchParams.get('file_id') ?? '';
+    if (id.startsWith('gone'))
+      reply(400, { ok: false, error_code: 400, description: 'Bad Request: invalid file_id' });
+    else
+      reply(200, {
+        ok: true,
+        result: { file_id: id, file_size: SAMPLE_PNG.length, file_path: `media/${id}.png` },
+      });
+    return true;
+  }
+  return false;
+}

@@ -4,7 +4,7 @@ import type { Logger } from '../../logger';
 import { metaSignature } from '../signature';
 import { applyFaultRequest, NO_FAULTS, type Faults } from './faults';
 import { delay, readJson, sendJson } from './http-util';
-import { fetchMedia, mediaOfSend, type FetchedMedia } from './media-shapes';
+import { fetchMedia, mediaOfSend, serveMedia, type FetchedMedia } from './media-shapes';
 import { errorBody, matchSend, newMessageId, recipientOf, sendAnswer, statusPayload } from './shapes';
 
 /** Which platform API a simulator speaks. */
@@ -117,6 +117,11 @@ export async function startPlatformSimulator(options: PlatformSimulatorOptions):
     if (url.pathname === '/_sent' && req.method === 'GET') {
       return sendJson(res, 200, { stats: counters, messages: accepted.slice(-200) });
     }
+    const answer = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      if (Buffer.isBuffer(body)) res.writeHead(status, headers).end(body);
+      else sendJson(res, status, body, headers);
+    };
+    if (serveMedia(options.kind, req, url, `http://${req.headers.host ?? '127.0.0.1'}`, answer)) return;
     const route = matchSend(options.kind, url.pathname);
     if (!route || req.method !== 'POST')
       return sendJson(res, 404, { error: { message: 'unknown endpoint' } });

@@ -61,6 +61,8 @@ export interface FlusherOptions {
   readonly batch?: BatchLimits;
   /** A new client id when the server says the numbering is lost. */
   readonly newClientId: () => string;
+  /** Runs before a batch is sent (uploads its replies' files); throwing fails the batch like a failed send. */
+  readonly beforeSend?: (rows: readonly OutboxRow[], signal: AbortSignal) => Promise<void>;
 }
 
 /** Consecutive "out of order" answers tolerated before the flusher backs off instead of renumbering. */
@@ -171,6 +173,7 @@ export class OutboxFlusher {
       this.set({ phase: 'flushing', inFlight: rows.map((row) => row.clientMessageId), retryAt: null });
       let answers: readonly CommandAnswer[];
       try {
+        await this.options.beforeSend?.(rows, this.abort.signal);
         ({ answers } = await this.options.send(
           {
             clientId,
