@@ -157,7 +157,7 @@ test('a reply queued offline whose window closes before the network returns ends
     await expect(refused).toHaveCount(0);
     await expectNoAxeViolations(page, 'template prompt');
     await picker.getByLabel('Template').selectOption({ label: 'follow_up (en)' });
-    await picker.getByLabel('Parameter {{1}}').fill('Li');
+    await picker.getByLabel('Value 1').fill('Li');
     await picker.getByRole('button', { name: 'Send template' }).click();
     await outboxDrained(page);
     await expect
