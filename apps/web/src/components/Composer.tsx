@@ -73,11 +73,6 @@ export function Composer({
   const [panel, setPanel] = useState<'none' | 'templates' | 'emoji'>('none');
   const [refusal, setRefusal] = useState<Refusal | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  const [file, setFile] = useState<LocalFile | null>(null);
-  const [fileError, setFileError] = useState<string | null>(null);
-  // The `/shortcut` being typed, and the canned response the arrows point at.
-  const [slash, setSlash] = useState<{ start: number; caret: number; query: string } | null>(null);
-  const [active, setActive] = useState(0);
   const [file, setFile] = useState<(LocalFile & { kind: MediaKind; url: string }) | null>(null);
   const [fileError, setFileError] = useState<string | null>(null);
   // The `/shortcut` being typed, and the canned response the arrows point at.
@@ -178,61 +173,7 @@ export function Composer({
       }
       return;
     }
-    if (file) {
-      // The file waits on this device until the outbox uploads it, just before the reply.
-      await keepFile(db, file);
-      const media = { kind: file.kind, url: file.url, mime: file.mime, size: file.size };
-      if (await send({ type: 'media', media, caption: text.trim() ? text : null })) {
-        setText('');
-        setFile(null);
-      }
-      return;
-    }
     if (await send({ type: 'text', text })) setText('');
-  }
-
-  async function attach(picked: File) {
-    setFileError(null);
-    const read = await readPickedFile(picked, policy);
-    if (!read.ok) {
-      setFileError(read.message);
-      return;
-    }
-    setFile({ ...read.file, kind: read.media.kind, url: read.media.url });
-  }
-
-  const cannedItems = slash ? cannedMatches(canned ?? [], slash.query) : [];
-
-  function updateSlash(value: string, caret: number | null) {
-    const found = caret === null ? null : cannedQuery(value, caret);
-    setSlash(found && caret !== null ? { ...found, caret } : null);
-    setActive(0);
-  }
-
-  function pickCanned(item: CannedResponse) {
-    if (!slash) return;
-    const next = insertCanned(text, slash, item);
-    setText(next.text);
-    setSlash(null);
-    const box = document.getElementById(`${counterId}-text`) as HTMLTextAreaElement | null;
-    requestAnimationFrame(() => {
-      box?.focus();
-      box?.setSelectionRange(next.caret, next.caret);
-    });
-  }
-
-  /** Arrows, Enter, Tab and Escape work the `/` menu while it is open; true when the key was its. */
-  function cannedKey(event: KeyboardEvent<HTMLTextAreaElement>): boolean {
-    if (!slash || cannedItems.length === 0) return false;
-    const count = cannedItems.length;
-    if (event.key === 'ArrowDown') setActive((index) => (index + 1) % count);
-    else if (event.key === 'ArrowUp') setActive((index) => (index - 1 + count) % count);
-    else if ((event.key === 'Enter' || event.key === 'Tab') && !event.ctrlKey && !event.metaKey)
-      pickCanned(cannedItems[Math.min(active, count - 1)]!);
-    else if (event.key === 'Escape') setSlash(null);
-    else return false;
-    event.preventDefault();
-    return true;
   }
 
   async function attach(picked: File) {
