@@ -183,6 +183,11 @@ const MATRIX: Record<string, Case> = {
     inputs: [{ conversationId: 'globex-1', reason: 'their request' }],
     expect: 'NOT_FOUND',
   },
+  'contacts.profile': { inputs: [{ conversationId: 'globex-1' }], expect: 'NOT_FOUND' },
+  'contacts.addNote': {
+    inputs: [{ conversationId: 'globex-1', noteId: 'note-foreign', text: 'hello' }],
+    expect: 'NOT_FOUND',
+  },
   'sync.catchUp': { inputs: [{ cursor: null, limit: 1000 }], expect: 'own-data-only' },
   'sync.live': { inputs: [{ cursor: null }], expect: 'own-data-only' },
   'presence.set': {

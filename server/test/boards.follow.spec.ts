@@ -104,7 +104,8 @@ describe('an open board following its workflow', () => {
     await conversation.ask({ type: 'AddLabel', data: { label: 'billing', at: h.now() } });
     await until(
       () =>
-        readCard(ana, 'live-2')?.assignee === 'ben' && readCard(ana, 'live-2')?.labels.includes('billing'),
+        readCard(ana, 'live-2')?.assignee === 'ben' &&
+        readCard(ana, 'live-2')?.labels.includes('billing') === true,
       'the later assignee and label on the open board',
     );
     await conversation.ask({ type: 'RemoveLabel', data: { label: 'billing', at: h.now() } });

@@ -95,6 +95,35 @@ describe('the corpus, parsed', () => {
   });
 });
 
+describe('a web-chat visitor', () => {
+  const message = (extra: object) =>
+    parseDelivery(
+      'webchat',
+      { type: 'message', id: 'm1', text: 'hi', ...extra },
+      { subject: 'v-abcd1234', receivedAt: 1 },
+    ).items[0];
+
+  it('is named by the e-mail and page the widget gives, and is a "Web visitor" without them', () => {
+    expect(message({ email: 'vi@example.org', page: 'https://shop.example/pricing' })).toMatchObject({
+      contact: {
+        id: 'v-abcd1234',
+        handle: 'vi@example.org',
+        email: 'vi@example.org',
+        page: 'https://shop.example/pricing',
+      },
+    });
+    expect(message({})).toMatchObject({
+      contact: { id: 'v-abcd1234', name: 'Visitor v-ab', handle: 'Web visitor' },
+    });
+  });
+
+  it('keeps no e-mail that is not one and no page that is not a web address', () => {
+    const contact = (message({ email: 'not an e-mail', page: 'javascript:alert(1)' }) as { contact: object })
+      .contact;
+    expect(contact).toEqual({ id: 'v-abcd1234', name: 'Visitor v-ab', handle: 'Web visitor' });
+  });
+});
+
 describe('retry timing', () => {
   it('[OUT3] backoff grows exponentially with jitter, within its cap', () => {
     const options = { baseMs: 100, maxMs: 1_000 };

@@ -228,10 +228,13 @@ export {
 } from './workflow/types';
 export { workflow, canTransition, stageOf } from './workflow/decider';
 export {
+  CONTACT_NOTE_MAX,
   ContactErrorCode,
+  type AddContactNote,
   type ContactCommand,
   type ContactErased,
   type ContactEvent,
+  type ContactNoteAdded,
   type ContactState,
   type EraseContact,
 } from './contact/types';

@@ -59,7 +59,10 @@ export async function eraseContact(
   const streamIds = await keys.streamsOf(tenantId, ref);
   if (streamIds.length === 0)
     throw new ContactNotFoundError('no conversation of that contact holds personal data');
-  const conversations = streamIds.map((s) => s.slice(StreamCategory.conversation.length + 1));
+  // The contact's own stream (their notes) has a key of theirs too; it is no conversation.
+  const conversations = streamIds
+    .filter((s) => s.startsWith(`${StreamCategory.conversation}-`))
+    .map((s) => s.slice(StreamCategory.conversation.length + 1));
   const streamId = `${StreamCategory.contact}-${ref.slice(0, 40)}`;
   // The decider looks only at the command, so the stream's earlier erasures need not be read.
   const events = contact.decide(

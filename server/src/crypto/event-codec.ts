@@ -14,12 +14,16 @@ export interface StoreCodec {
 /** What a field sealed by a destroyed key reads as. */
 export const ERASED = '[erased]';
 
-/** Personal data, by event type, in conversation streams: the fields sealed by the contact key. */
+/**
+ * Personal data, by event type, in conversation streams and contacts' own streams: the fields
+ * sealed by the contact key.
+ */
 export const PERSONAL_FIELDS: Readonly<Record<string, readonly string[]>> = {
   ConversationStarted: ['contact'],
   InboundMessageReceived: ['contact', 'content'],
   ReplyQueued: ['content'],
   NoteAdded: ['text'],
+  ContactNoteAdded: ['text'],
 };
 
 /** The value an erased field takes: the same shape, so every reader keeps working. */
@@ -41,7 +45,7 @@ function isEnvelope(value: unknown): value is Envelope {
   return typeof k === 'string' && typeof iv === 'string' && typeof ct === 'string';
 }
 
-const CONVERSATION_STREAM = /^conversation-/;
+const PERSONAL_STREAM = /^(conversation|contact)-/;
 
 const aad = (tenantId: string, streamId: string, eventId: string, keyId: string, field: string) =>
   `parley:event:${tenantId}:${streamId}:${eventId}:${keyId}:${field}`;
@@ -53,11 +57,11 @@ function contactIdOf(data: JsonValue): string | undefined {
   return typeof contact.id === 'string' ? contact.id : undefined;
 }
 
-/** Seals the personal fields of conversation events with the conversation's contact key. */
+/** Seals the personal fields of conversation and contact events with the contact's key. */
 export function createEventCodec(keys: KeyStore): StoreCodec {
   return {
     async encode(tenantId, streamId, events) {
-      if (!CONVERSATION_STREAM.test(streamId)) return [...events];
+      if (!PERSONAL_STREAM.test(streamId)) return [...events];
       const out: PreparedEvent[] = [];
       for (const event of events) {
         const fields = PERSONAL_FIELDS[event.type];
@@ -92,7 +96,7 @@ export function createEventCodec(keys: KeyStore): StoreCodec {
       let out: RecordedEvent[] | undefined;
       for (const [i, event] of events.entries()) {
         const fields = PERSONAL_FIELDS[event.type];
-        if (!fields || !CONVERSATION_STREAM.test(event.streamId)) continue;
+        if (!fields || !PERSONAL_STREAM.test(event.streamId)) continue;
         const data = event.data;
         if (!fields.some((field) => isEnvelope(data[field]))) continue;
         const clear: JsonObject = { ...data };

@@ -103,15 +103,23 @@ export class KeyStore {
     if (found) return found;
     const id = randomUUID();
     // An event that names no contact (a reply, a note) on a stream whose key was destroyed: a
-    // new key for the same contact, so a later erasure finds it too.
+    // new key for the same contact, so a later erasure finds it too. A contact's own stream
+    // (`contact-<ref prefix>`, its notes) takes the contact of the conversations it is named after.
+    const contactStream = /^contact-([0-9a-f]{40})$/.exec(streamId)?.[1];
     const [previous] =
-      contactId === undefined
-        ? await this.sql.query<{ contact_ref: string }>(
-            `SELECT contact_ref FROM contact_keys WHERE tenant_id = $1 AND stream_id = $2
-              ORDER BY created_at DESC LIMIT 1`,
-            [tenantId, streamId],
-          )
-        : [];
+      contactId !== undefined
+        ? []
+        : contactStream !== undefined
+          ? await this.sql.query<{ contact_ref: string }>(
+              `SELECT contact_ref FROM contact_keys WHERE tenant_id = $1 AND left(contact_ref, 40) = $2
+                ORDER BY created_at DESC LIMIT 1`,
+              [tenantId, contactStream],
+            )
+          : await this.sql.query<{ contact_ref: string }>(
+              `SELECT contact_ref FROM contact_keys WHERE tenant_id = $1 AND stream_id = $2
+                ORDER BY created_at DESC LIMIT 1`,
+              [tenantId, streamId],
+            );
     const ref =
       previous?.contact_ref ??
       (await this.contactRef(tenantId, contactId ?? `\u0000stream\u0000${streamId}`));
@@ -179,7 +187,7 @@ export class KeyStore {
     return row?.contact_ref;
   }
 
-  /** Every conversation stream that ever had a key of this contact. */
+  /** Every stream that ever had a key of this contact (their conversations and their own notes). */
   async streamsOf(tenantId: TenantId, contactRef: string): Promise<string[]> {
     const rows = await this.sql.query<{ stream_id: string }>(
       'SELECT DISTINCT stream_id FROM contact_keys WHERE tenant_id = $1 AND contact_ref = $2 ORDER BY stream_id',

@@ -225,6 +225,10 @@ const OUTSIDE: Record<string, readonly { readonly input: unknown; readonly expec
       expect: 'NOT_FOUND',
     },
   ],
+  'contacts.profile': [{ input: { conversationId: 'vip-1' }, expect: 'NOT_FOUND' }],
+  'contacts.addNote': [
+    { input: { conversationId: 'vip-1', noteId: 'note-outside', text: 'psst' }, expect: 'NOT_FOUND' },
+  ],
   'sync.catchUp': [{ input: { cursor: null, limit: 1000 }, expect: 'own-data-only' }],
   'sync.live': [{ input: { cursor: null }, expect: 'own-data-only' }],
   'presence.set': [

@@ -1,11 +1,14 @@
 import type { ClientCommand, Priority } from '@parley/domain';
-import { useId, useRef, useState } from 'react';
+import { Fragment, useId, useRef, useState } from 'react';
 import type { ConversationRow } from '../lib/db/schema';
 import type { PendingOutcome } from '../lib/decide';
 import { useLiveQuery } from '../lib/hooks';
 import { targetOf } from '../lib/optimistic';
 import type { AgentInfo, Session } from '../lib/session';
 import { DrawerClose, useDrawer } from './Drawer';
+import { contactFacts, contactReach } from '../lib/contact-facts';
+import { CHANNEL_NAME, ChannelIcon } from './ChannelIcon';
+import { ContactHistory } from './ContactHistory';
 import { refusalText } from './refusal-text';
 
 /** How long until `deadline`, in words. */
@@ -171,11 +174,18 @@ export function ContactPanel({
       </div>
       <dl>
         <dt>Name</dt>
-        <dd>{row.contact.name}</dd>
+        <dd dir="auto">{row.contact.name}</dd>
         <dt>Channel</dt>
         <dd>
-          {row.platform} · {row.contact.handle}
+          <ChannelIcon platform={row.platform} /> {CHANNEL_NAME[row.platform]} ·{' '}
+          <bdi>{contactReach(row.platform, row.contact)}</bdi>
         </dd>
+        {contactFacts(row.platform, row.contact).map((fact) => (
+          <Fragment key={fact.label}>
+            <dt>{fact.label}</dt>
+            <dd dir="auto">{fact.href ? <a href={fact.href}>{fact.value}</a> : fact.value}</dd>
+          </Fragment>
+        ))}
         <dt>Reply window</dt>
         <dd>{row.windowClosesAt === null ? 'no window' : countdown(row.windowClosesAt, now)}</dd>
         <dt>Status</dt>
@@ -379,6 +389,7 @@ export function ContactPanel({
           {labelError}
         </p>
       ) : null}
+      <ContactHistory session={session} row={row} now={now} online={online} />
     </aside>
   );
 }

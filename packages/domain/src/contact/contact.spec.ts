@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { spec } from '../testing/spec';
 import { contact } from './decider';
+import { CONTACT_NOTE_MAX } from './types';
 
 describe('a contact', () => {
   it('[CT1] an erasure names its reason; a blank one is refused with ERASURE_REASON_REQUIRED', () => {
@@ -19,6 +21,37 @@ describe('a contact', () => {
     expect(events.reduce((state, event) => contact.evolve(state, event), contact.initialState())).toEqual({
       erasures: 1,
       lastErasedAt: 5,
+      noteIds: [],
     });
+  });
+
+  const note = (noteId: string, text: string) =>
+    ({ type: 'AddContactNote', data: { noteId, agentId: 'ana', text, at: 7 } }) as const;
+
+  it('[CT2] a note keeps its text trimmed; a blank or over-long one is refused and adds nothing', () => {
+    spec(contact)
+      .given([])
+      .when(note('n1', '  Prefers e-mail  '))
+      .then([
+        { type: 'ContactNoteAdded', data: { noteId: 'n1', agentId: 'ana', text: 'Prefers e-mail', at: 7 } },
+      ]);
+    spec(contact).given([]).when(note('n1', ' \n ')).thenThrows('CONTACT_NOTE_EMPTY', 'CT2');
+    spec(contact)
+      .given([])
+      .when(note('n1', 'x'.repeat(CONTACT_NOTE_MAX + 1)))
+      .thenThrows('CONTACT_NOTE_TOO_LONG', 'CT2');
+    spec(contact)
+      .given([])
+      .when(note('n1', '😀'.repeat(CONTACT_NOTE_MAX)))
+      .then([expect.objectContaining({ type: 'ContactNoteAdded' }) as never]);
+  });
+
+  it('[CT3] a note sent again with the same id (a retried request) is added once', () => {
+    const added = contact.decide(note('n1', 'VIP'), contact.initialState());
+    spec(contact).given(added).when(note('n1', 'VIP')).thenNothingHappens();
+    spec(contact)
+      .given(added)
+      .when(note('n2', 'VIP'))
+      .then([{ type: 'ContactNoteAdded', data: { noteId: 'n2', agentId: 'ana', text: 'VIP', at: 7 } }]);
   });
 });

@@ -4,7 +4,12 @@ import type { EpochMs } from '../shared/ids';
 
 export const ContactErrorCode = {
   ERASURE_REASON_REQUIRED: 'ERASURE_REASON_REQUIRED',
+  CONTACT_NOTE_EMPTY: 'CONTACT_NOTE_EMPTY',
+  CONTACT_NOTE_TOO_LONG: 'CONTACT_NOTE_TOO_LONG',
 } as const;
+
+/** The longest contact note, in characters (code points). */
+export const CONTACT_NOTE_MAX = 5000;
 export type ContactErrorCode = (typeof ContactErrorCode)[keyof typeof ContactErrorCode];
 
 /**
@@ -15,14 +20,31 @@ export type EraseContact = DomainCommand<
   'EraseContact',
   { reason: string; erasedBy: string; conversations: readonly string[]; at: EpochMs }
 >;
-export type ContactCommand = EraseContact;
+/** An agent's note on the contact (not on one conversation): every conversation's panel shows it. */
+export type AddContactNote = DomainCommand<
+  'AddContactNote',
+  { noteId: string; agentId: string; text: string; at: EpochMs }
+>;
+export type ContactCommand = EraseContact | AddContactNote;
 
 /** The fact of an erasure; it names no personal data (the stream id is a keyed hash of the contact). */
 export type ContactErased = DomainEvent<
   'ContactErased',
   { reason: string; erasedBy: string; conversations: string[]; at: EpochMs }
 >;
-export type ContactEvent = ContactErased;
+/** A note on the contact; its text is personal data, sealed with the contact's key like a message. */
+export type ContactNoteAdded = DomainEvent<
+  'ContactNoteAdded',
+  { noteId: string; agentId: string; text: string; at: EpochMs }
+>;
+export type ContactEvent = ContactErased | ContactNoteAdded;
 
-/** How often a contact was erased and when last (a contact may write again afterwards). */
-export type ContactState = { readonly erasures: number; readonly lastErasedAt: EpochMs | null };
+/**
+ * How often a contact was erased and when last (a contact may write again afterwards), and the
+ * ids of the notes on them.
+ */
+export type ContactState = {
+  readonly erasures: number;
+  readonly lastErasedAt: EpochMs | null;
+  readonly noteIds: readonly string[];
+};

@@ -10,7 +10,11 @@ import type { DomainCommand } from '../shared/command';
 import type { DomainEvent } from '../shared/envelope';
 import type { EpochMs } from '../shared/ids';
 
-export type Contact = { id: string; name: string; handle: string };
+/**
+ * A customer as their channel names them. `email` and `page` come from a web-chat visitor's page
+ * (the e-mail a site or pre-chat form gave, the page they wrote from); other channels leave them out.
+ */
+export type Contact = { id: string; name: string; handle: string; email?: string; page?: string };
 export type Priority = 'none' | 'low' | 'medium' | 'high' | 'urgent';
 /** Where a conversation stands; `snoozed` carries when it wakes up. */
 export type ConversationStatus =

@@ -1,7 +1,10 @@
 import { z } from 'zod';
+import { CONTACT_NOTE_MAX } from '@parley/domain';
+import { inboxScope, requireConversationInScope } from '../../auth/inbox-scope';
+import { addContactNote, contactNotes, contactStreamOf, otherConversations } from '../../contacts/profile';
 import { ContactNotFoundError, eraseContact } from '../../crypto/erasure';
 import { id } from '../schemas';
-import { adminProcedure, router, TRPCError } from '../trpc';
+import { adminProcedure, authedProcedure, router, TRPCError, type AuthedContext } from '../trpc';
 
 /** Erasing a contact (decision 0022): by their platform id, or by one of their conversations. */
 const eraseInput = z
@@ -15,8 +18,42 @@ const eraseInput = z
     message: 'name the contact by contactId or by conversationId, not both',
   });
 
-/** A contact's personal data: erasure (crypto-shredding) by an admin. */
+/**
+ * The contact behind a conversation the agent may see (decision 0015): their own stream. Another
+ * tenant's conversation, one outside the agent's inboxes and one with no contact are all NOT_FOUND.
+ */
+async function contactOf(ctx: AuthedContext, conversationId: string) {
+  const scope = inboxScope(ctx.services, ctx.tenantId, ctx.agent);
+  await requireConversationInScope(scope, conversationId);
+  const streamId = await contactStreamOf(ctx.services, ctx.tenantId, conversationId);
+  if (streamId === null) throw new TRPCError({ code: 'NOT_FOUND', message: 'there is no such conversation' });
+  return { scope, streamId };
+}
+
+/** A contact: their notes and other conversations (any agent of their inboxes), erasure (admins). */
 export const contactsRouter = router({
+  /** The contact panel's server part: the notes on the contact and their other conversations. */
+  profile: authedProcedure.input(z.object({ conversationId: id }).strict()).query(async ({ ctx, input }) => {
+    const { scope, streamId } = await contactOf(ctx, input.conversationId);
+    return {
+      notes: await contactNotes(ctx.services, ctx.tenantId, streamId),
+      conversations: await otherConversations(ctx.services, ctx.tenantId, input.conversationId, scope),
+    };
+  }),
+
+  /** Adds a note on the conversation's contact (CT2; the same `noteId` again adds nothing, CT3). */
+  addNote: authedProcedure
+    .input(z.object({ conversationId: id, noteId: id, text: z.string().max(CONTACT_NOTE_MAX * 2) }).strict())
+    .mutation(async ({ ctx, input }) => {
+      const { streamId } = await contactOf(ctx, input.conversationId);
+      return addContactNote(ctx.services, ctx.tenantId, streamId, {
+        noteId: input.noteId,
+        agentId: ctx.agent.id,
+        text: input.text,
+        at: ctx.auth.clock(),
+      });
+    }),
+
   /**
    * Destroys the contact's keys and records `ContactErased` with the reason: every conversation of
    * the contact keeps its events (types, ids, times) and shows "[erased]" for the personal data.

@@ -12,8 +12,13 @@ import {
 /** The most message ids one web chat receipt may name (S13); the endpoint answers 400 beyond. */
 export const MAX_RECEIPT_IDS = 100;
 
+/** An address that looks like an e-mail; anything else is not kept. */
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** Only a web page's address (http or https) is kept as the visitor's page. */
+const PAGE = /^https?:\/\/[^\s]+$/i;
+
 /**
- * Reads what our widget posts: `{ type: "message", id, text, name? }` or
+ * Reads what our widget posts: `{ type: "message", id, text, name?, email?, page? }` or
  * `{ type: "receipt", status, messageIds }`. The visitor is the token's, never the body's.
  */
 export function parseWebchat(payload: unknown, context: ParseContext): ParsedDelivery {
@@ -24,13 +29,22 @@ export function parseWebchat(payload: unknown, context: ParseContext): ParsedDel
   if (body.type === 'message') {
     const name = optionalText(body.name).slice(0, 80);
     const message = typeof body.text === 'string' ? body.text : '';
+    // What the widget knows of the visitor: an e-mail the site or a pre-chat form gave, the page.
+    const email = optionalText(body.email).trim().slice(0, 200);
+    const page = optionalText(body.page).trim().slice(0, 500);
     return {
       items: [
         {
           kind: 'message',
           platform: 'webchat',
           channelExternalId: null,
-          contact: { id: visitor, name: name || `Visitor ${visitor.slice(0, 4)}`, handle: '' },
+          contact: {
+            id: visitor,
+            name: name || `Visitor ${visitor.slice(0, 4)}`,
+            handle: EMAIL.test(email) ? email : 'Web visitor',
+            ...(EMAIL.test(email) ? { email } : {}),
+            ...(PAGE.test(page) ? { page } : {}),
+          },
           externalMessageId: `${visitor}:${text(body.id, 'id')}`,
           // The visitor's clock is not trusted: web chat has no window, and order is ours.
           sentAt: context.receivedAt,

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 /**
  * The embeddable web chat widget: `<script src="https://parley.example/webchat/widget.js"
  * data-app="<widget app id>" async></script>`. Plain JavaScript with no build step, so any page
- * can include it. It keeps the visitor's token in localStorage, renews it on load (a secret
+ * can include it (`data-email` names the visitor when the site knows them). It keeps the visitor's token in localStorage, renews it on load (a secret
  * rotation re-signs it), posts messages and polls for replies.
  */
 export const WIDGET_SCRIPT = String.raw`(() => {
@@ -57,7 +57,9 @@ export const WIDGET_SCRIPT = String.raw`(() => {
     if (!text) return;
     input.value = '';
     show('me', text);
-    const body = JSON.stringify({ type: 'message', id: crypto.randomUUID(), text });
+    // The page the visitor writes from (no query: it may hold tokens), and an e-mail the site knows.
+    const page = location.origin + location.pathname;
+    const body = JSON.stringify({ type: 'message', id: crypto.randomUUID(), text, page, email: script.dataset.email || undefined });
     let res = await call('/events', { method: 'POST', body });
     if (res.status === 401) { await session(); res = await call('/events', { method: 'POST', body }); }
     if (!res.ok) show('them', '(not sent: ' + res.status + ')');
