@@ -68,6 +68,9 @@ export default defineConfig({
         // With registerType 'prompt' a new worker waits; on first install, take the open page at once.
         clientsClaim: true,
         cleanupOutdatedCaches: true,
+        // Web Push: show a notification and open its conversation when tapped (apps/web/public/push-sw.js).
+        // generateSW keeps Workbox's whole setup; the push handlers are a small plain script beside it.
+        importScripts: ['/push-sw.js'],
         // No route matches /trpc or /api, so the worker leaves API calls (and the live SSE stream, which a
         // worker would otherwise have to keep alive) to the browser: never cached, never proxied.
         runtimeCaching: [

@@ -15,6 +15,7 @@ import { explainRefusal } from '../lib/decide';
 import { useLiveQuery } from '../lib/hooks';
 import { newId } from '../lib/ids';
 import type { AgentInfo, CannedResponse, Session, TemplateInfo } from '../lib/session';
+import { CollisionWarning, useCollisionGuard } from './Presence';
 import '../styles/media.css';
 import { AttachedFile, AttachmentPicker } from './AttachmentPicker';
 import { CannedMenu, cannedMatches, cannedQuery, insertCanned } from './CannedMenu';
@@ -69,6 +70,7 @@ export function Composer({
   const { db } = session;
   const policy = policyFor(platform);
   const [text, setText] = useState('');
+  const guard = useCollisionGuard(conversationId, text);
   const [mode, setMode] = useState<'reply' | 'note'>('reply');
   const [panel, setPanel] = useState<'none' | 'templates' | 'emoji'>('none');
   const [refusal, setRefusal] = useState<Refusal | null>(null);
@@ -146,7 +148,7 @@ export function Composer({
     return true;
   }
 
-  async function submit() {
+  async function submit(anyway = false) {
     if (mode === 'note') {
       if (!text.trim()) return;
       // Queued like a reply: offline too, decided by the domain first, shown at once as pending.
@@ -173,6 +175,8 @@ export function Composer({
       }
       return;
     }
+    // Another agent typed in this conversation while this reply was written: ask first.
+    if (!anyway && !guard.maySend()) return;
     if (await send({ type: 'text', text })) setText('');
   }
 
@@ -331,6 +335,7 @@ export function Composer({
       {slash ? (
         <CannedMenu id={`${counterId}-canned`} items={cannedItems} active={active} onPick={pickCanned} />
       ) : null}
+      <CollisionWarning guard={guard} onSend={() => void submit(true)} />
       <form
         className="composer-form"
         // With the window closed only a template goes: the box would only push Send off screen.
@@ -363,6 +368,7 @@ export function Composer({
           disabled={mode === 'reply' && windowClosed}
           onChange={(event) => {
             setText(event.target.value);
+            if (mode === 'reply') guard.typed();
             // A refusal about what was typed goes as soon as the text changes.
             setRefusal(null);
             setNotice(null);

@@ -4,6 +4,7 @@ import { useLiveQuery } from '../lib/hooks';
 import { Avatar } from './Avatar';
 import { DeadLetters } from './DeadLetters';
 import { FaultPanel } from './FaultPanel';
+import { NotificationSettings } from './NotificationSettings';
 import { SignOutButton } from './SignOut';
 
 type Inboxes = Awaited<ReturnType<Session['client']['boards']['inboxes']['query']>>;
@@ -47,6 +48,7 @@ export function Settings({
           <SignOutButton session={session} onSignedOut={onSignedOut} />
         </div>
       </section>
+      <NotificationSettings session={session} online={online} />
       {admin ? (
         <AdminSettings session={session} online={online} />
       ) : (

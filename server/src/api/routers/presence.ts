@@ -46,6 +46,13 @@ export const presenceRouter = router({
     const stop = new AbortController();
     const onAbort = () => stop.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
+    // As sync.live: a session that ended (signed out everywhere, expired) stops hearing anything.
+    const recheck = setInterval(() => {
+      ctx.auth.resolve(ctx.request.sessionCookie).then(
+        (session) => session ?? stop.abort(),
+        () => undefined,
+      );
+    }, ctx.auth.policy.touchEveryMs);
     try {
       yield* watchPresence(
         services.presence,
@@ -60,6 +67,7 @@ export const presenceRouter = router({
         stop.signal,
       );
     } finally {
+      clearInterval(recheck);
       signal?.removeEventListener('abort', onAbort);
     }
   }),
