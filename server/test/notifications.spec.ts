@@ -10,7 +10,7 @@ import { TRPCError } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSecretBox } from '../src/crypto/secrets';
 import { startNotifications, type Notifications, type PushMessage } from '../src/notifications';
-import { openApiHarness, type ApiHarness, type Caller } from './api.support';
+import { API_BACKENDS, openApiHarness, type ApiHarness, type Caller } from './api.support';
 
 const demo = tenantId('demo');
 
@@ -162,7 +162,7 @@ async function code(run: () => Promise<unknown>): Promise<string> {
   }
 }
 
-describe('#15 notifications by Web Push (decision 0026)', () => {
+describe.each(API_BACKENDS)('#15 notifications by Web Push on %s (decision 0026)', (kind, enabled) => {
   let h: ApiHarness;
   let ana: Caller;
   let ben: Caller;
@@ -203,9 +203,10 @@ describe('#15 notifications by Web Push (decision 0026)', () => {
     } satisfies ReceiveInboundMessage);
 
   beforeAll(async () => {
+    if (!enabled) return;
     process.env.PARLEY_PUSH_ALLOW_LOOPBACK = '1';
     origin = await push.listen();
-    h = await openApiHarness('pglite');
+    h = await openApiHarness(kind);
     running = h.services.notifications;
     await restart();
     ana = (await h.signIn('ana@demo.parley.test')).caller;
@@ -217,13 +218,14 @@ describe('#15 notifications by Web Push (decision 0026)', () => {
     await ben.notifications.subscribe(benPhone.json);
   });
   afterAll(async () => {
+    if (!enabled) return;
     delete process.env.PARLEY_PUSH_ALLOW_LOOPBACK;
     await running.stop();
     await h.dispose();
     push.server.close();
   });
 
-  it('keeps one VAPID key pair per tenant, its private key sealed at rest', async () => {
+  it.skipIf(!enabled)('keeps one VAPID key pair per tenant, its private key sealed at rest', async () => {
     const rows = await h.services.db.sql.query<{
       tenant_id: string;
       public_key: string;
@@ -236,63 +238,69 @@ describe('#15 notifications by Web Push (decision 0026)', () => {
     expect((await ben.notifications.publicKey()).publicKey).toBe(publicKey);
   });
 
-  it('pushes "assigned to you" to the agent’s device, encrypted for it and signed with the tenant’s VAPID key', async () => {
-    const before = push.received.length;
-    const notices = ben.presence.watch({ device: 'ben-tab-notify' });
-    const iterator = (await notices)[Symbol.asyncIterator]();
-    await iterator.next(); // the snapshot
-    await ana.conversations.assign({ conversationId: 'demo-2', agentId: 'ben' });
-    const request = await push.next(before + 1);
-    expect(request.path).toBe('/push/ben-phone');
-    expect(request.headers['content-encoding']).toBe('aes128gcm');
-    expect(request.headers.ttl).toBe('3600');
-    expect(request.headers.urgency).toBe('high');
-    checkVapid(request.headers, origin, publicKey);
-    expect(request.body.includes(Buffer.from('Tom Baker'))).toBe(false);
-    expect(benPhone.decrypt(request.body)).toEqual({
-      trigger: 'assigned',
-      conversationId: 'demo-2',
-      title: 'Assigned to you',
-      body: 'Tom Baker',
-      url: '/c/demo-2',
-      tag: 'conversation:demo-2',
-    } satisfies PushMessage);
-    // The open app hears it too, as an in-app notice.
-    const notice = await iterator.next();
-    expect(notice.value).toMatchObject({ kind: 'notice', trigger: 'assigned', conversationId: 'demo-2' });
-    void iterator.return?.();
-  });
+  it.skipIf(!enabled)(
+    'pushes "assigned to you" to the agent’s device, encrypted for it and signed with the tenant’s VAPID key',
+    async () => {
+      const before = push.received.length;
+      const notices = ben.presence.watch({ device: 'ben-tab-notify' });
+      const iterator = (await notices)[Symbol.asyncIterator]();
+      await iterator.next(); // the snapshot
+      await ana.conversations.assign({ conversationId: 'demo-2', agentId: 'ben' });
+      const request = await push.next(before + 1);
+      expect(request.path).toBe('/push/ben-phone');
+      expect(request.headers['content-encoding']).toBe('aes128gcm');
+      expect(request.headers.ttl).toBe('3600');
+      expect(request.headers.urgency).toBe('high');
+      checkVapid(request.headers, origin, publicKey);
+      expect(request.body.includes(Buffer.from('Tom Baker'))).toBe(false);
+      expect(benPhone.decrypt(request.body)).toEqual({
+        trigger: 'assigned',
+        conversationId: 'demo-2',
+        title: 'Assigned to you',
+        body: 'Tom Baker',
+        url: '/c/demo-2',
+        tag: 'conversation:demo-2',
+      } satisfies PushMessage);
+      // The open app hears it too, as an in-app notice.
+      const notice = await iterator.next();
+      expect(notice.value).toMatchObject({ kind: 'notice', trigger: 'assigned', conversationId: 'demo-2' });
+      void iterator.return?.();
+    },
+  );
 
-  it('pushes the customer’s answer to the assignee and a mention to the agent mentioned, never self-assignment', async () => {
-    const before = push.received.length;
-    // Ben takes demo-4 himself (NT1: nothing), then Yuki writes on Ben's demo-3 (NT2).
-    await ben.conversations.assign({ conversationId: 'demo-4', agentId: 'ben' });
-    await customerWrites('demo-3', 'Is it shipped yet?');
-    const answered = await push.next(before + 1);
-    expect(benPhone.decrypt(answered.body)).toMatchObject({
-      trigger: 'customer_replied',
-      conversationId: 'demo-3',
-      title: 'Yuki Tanaka',
-      body: 'Is it shipped yet?',
-    });
-    await ana.conversations.note({
-      conversationId: 'demo-1',
-      noteId: 'n-mention',
-      text: '@ben can you call?',
-      mentions: ['ben'],
-    });
-    const mentioned = await push.next(before + 2);
-    expect(benPhone.decrypt(mentioned.body)).toMatchObject({
-      trigger: 'mentioned',
-      conversationId: 'demo-1',
-      title: 'Ana Agent mentioned you (Maria Lopez)',
-      body: '@ben can you call?',
-    });
-    // The self-assignment, between them in the log, sent nothing.
-    expect(push.received.length).toBe(before + 2);
-  });
+  it.skipIf(!enabled)(
+    'pushes the customer’s answer to the assignee and a mention to the agent mentioned, never self-assignment',
+    async () => {
+      const before = push.received.length;
+      // Ben takes demo-4 himself (NT1: nothing), then Yuki writes on Ben's demo-3 (NT2).
+      await ben.conversations.assign({ conversationId: 'demo-4', agentId: 'ben' });
+      await customerWrites('demo-3', 'Is it shipped yet?');
+      const answered = await push.next(before + 1);
+      expect(benPhone.decrypt(answered.body)).toMatchObject({
+        trigger: 'customer_replied',
+        conversationId: 'demo-3',
+        title: 'Yuki Tanaka',
+        body: 'Is it shipped yet?',
+      });
+      await ana.conversations.note({
+        conversationId: 'demo-1',
+        noteId: 'n-mention',
+        text: '@ben can you call?',
+        mentions: ['ben'],
+      });
+      const mentioned = await push.next(before + 2);
+      expect(benPhone.decrypt(mentioned.body)).toMatchObject({
+        trigger: 'mentioned',
+        conversationId: 'demo-1',
+        title: 'Ana Agent mentioned you (Maria Lopez)',
+        body: '@ben can you call?',
+      });
+      // The self-assignment, between them in the log, sent nothing.
+      expect(push.received.length).toBe(before + 2);
+    },
+  );
 
-  it('follows the agent’s choices: a trigger turned off sends nothing', async () => {
+  it.skipIf(!enabled)('follows the agent’s choices: a trigger turned off sends nothing', async () => {
     expect(await ben.notifications.updateSettings({ mentioned: false, sound: false })).toEqual({
       assigned: true,
       customer_replied: true,
@@ -314,7 +322,7 @@ describe('#15 notifications by Web Push (decision 0026)', () => {
     await ben.notifications.updateSettings({ mentioned: true });
   });
 
-  it('sends nothing twice after a restart: it resumes from its checkpoint', async () => {
+  it.skipIf(!enabled)('sends nothing twice after a restart: it resumes from its checkpoint', async () => {
     const before = push.received.length;
     const queued = await h.services.db.sql.query<{ n: string }>(
       'SELECT count(*)::text AS n FROM push_notifications',
@@ -336,7 +344,7 @@ describe('#15 notifications by Web Push (decision 0026)', () => {
     }
   });
 
-  it('forgets a device the push service no longer knows (410 Gone)', async () => {
+  it.skipIf(!enabled)('forgets a device the push service no longer knows (410 Gone)', async () => {
     await ben.notifications.subscribe(browserSubscription(`${origin}/gone/old-laptop`).json);
     const before = push.received.length;
     {
@@ -350,50 +358,56 @@ describe('#15 notifications by Web Push (decision 0026)', () => {
     }
   });
 
-  it('refuses an endpoint that is not a push service’s https address, and stores nothing', async () => {
-    for (const endpoint of [
-      `http://127.0.0.1:${new URL(origin).port}/push`,
-      'https://10.0.0.8/push',
-      'https://[fd00::1]/push',
-      'file:///etc/passwd',
-      'not a url',
-      'https://user:pw@push.example/x',
-    ]) {
-      expect(await code(() => ben.notifications.subscribe({ ...benPhone.json, endpoint }))).toBe(
-        'BAD_REQUEST',
+  it.skipIf(!enabled)(
+    'refuses an endpoint that is not a push service’s https address, and stores nothing',
+    async () => {
+      for (const endpoint of [
+        `http://127.0.0.1:${new URL(origin).port}/push`,
+        'https://10.0.0.8/push',
+        'https://[fd00::1]/push',
+        'file:///etc/passwd',
+        'not a url',
+        'https://user:pw@push.example/x',
+      ]) {
+        expect(await code(() => ben.notifications.subscribe({ ...benPhone.json, endpoint }))).toBe(
+          'BAD_REQUEST',
+        );
+      }
+      expect(
+        await code(() =>
+          ben.notifications.subscribe({
+            endpoint: 'https://push.example/x',
+            keys: { p256dh: 'a b', auth: 'x' },
+          }),
+        ),
+      ).toBe('BAD_REQUEST');
+      const rows = await h.services.db.sql.query(
+        'SELECT 1 FROM push_subscriptions WHERE endpoint NOT LIKE $1',
+        [`${origin}/%`],
       );
-    }
-    expect(
-      await code(() =>
-        ben.notifications.subscribe({
-          endpoint: 'https://push.example/x',
-          keys: { p256dh: 'a b', auth: 'x' },
-        }),
-      ),
-    ).toBe('BAD_REQUEST');
-    const rows = await h.services.db.sql.query(
-      'SELECT 1 FROM push_subscriptions WHERE endpoint NOT LIKE $1',
-      [`${origin}/%`],
-    );
-    expect(rows).toEqual([]);
-  });
+      expect(rows).toEqual([]);
+    },
+  );
 
-  it('keeps each agent’s devices and choices their own: another tenant cannot remove or read them', async () => {
-    expect(await gus.notifications.unsubscribe({ endpoint: benPhone.json.endpoint })).toEqual({
-      removed: false,
-    });
-    expect(await ana.notifications.unsubscribe({ endpoint: benPhone.json.endpoint })).toEqual({
-      removed: false,
-    });
-    const rows = await h.services.db.sql.query<{ agent_id: string }>(
-      'SELECT agent_id FROM push_subscriptions WHERE endpoint = $1',
-      [benPhone.json.endpoint],
-    );
-    expect(rows).toEqual([{ agent_id: 'ben' }]);
-    await gus.notifications.updateSettings({ assigned: false });
-    expect(await ben.notifications.settings()).toMatchObject({ assigned: true });
-    expect(await ben.notifications.unsubscribe({ endpoint: benPhone.json.endpoint })).toEqual({
-      removed: true,
-    });
-  });
+  it.skipIf(!enabled)(
+    'keeps each agent’s devices and choices their own: another tenant cannot remove or read them',
+    async () => {
+      expect(await gus.notifications.unsubscribe({ endpoint: benPhone.json.endpoint })).toEqual({
+        removed: false,
+      });
+      expect(await ana.notifications.unsubscribe({ endpoint: benPhone.json.endpoint })).toEqual({
+        removed: false,
+      });
+      const rows = await h.services.db.sql.query<{ agent_id: string }>(
+        'SELECT agent_id FROM push_subscriptions WHERE endpoint = $1',
+        [benPhone.json.endpoint],
+      );
+      expect(rows).toEqual([{ agent_id: 'ben' }]);
+      await gus.notifications.updateSettings({ assigned: false });
+      expect(await ben.notifications.settings()).toMatchObject({ assigned: true });
+      expect(await ben.notifications.unsubscribe({ endpoint: benPhone.json.endpoint })).toEqual({
+        removed: true,
+      });
+    },
+  );
 });
