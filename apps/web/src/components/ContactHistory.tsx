@@ -28,11 +28,14 @@ export function ContactHistory({
   row,
   now,
   online,
+  open,
 }: {
   session: Session;
   row: ConversationRow;
   now: number;
   online: boolean;
+  /** The panel was opened as a drawer (phones): read the server's part again. */
+  open: boolean;
 }) {
   const { db } = session;
   const me = session.account.agent.id;
@@ -67,7 +70,7 @@ export function ContactHistory({
   useEffect(() => {
     if (!online) return;
     void refresh();
-    // Others' notes arrive when the panel is opened, every half minute, and when the tab returns.
+    // Others' notes arrive when the panel opens, every half minute, and when the tab returns.
     const timer = setInterval(() => void refresh(), 30_000);
     const onFocus = () => void refresh();
     window.addEventListener('focus', onFocus);
@@ -75,7 +78,7 @@ export function ContactHistory({
       clearInterval(timer);
       window.removeEventListener('focus', onFocus);
     };
-  }, [online, refresh]);
+  }, [online, refresh, open]);
 
   const past = conversationCycles(events ?? []).filter((cycle) => cycle.endedAt !== null);
   const others = profile?.conversations ?? [];

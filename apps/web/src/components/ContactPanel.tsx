@@ -389,7 +389,7 @@ export function ContactPanel({
           {labelError}
         </p>
       ) : null}
-      <ContactHistory session={session} row={row} now={now} online={online} />
+      <ContactHistory session={session} row={row} now={now} online={online} open={open} />
     </aside>
   );
 }
