@@ -28,6 +28,7 @@ export function AttachmentPicker({
         id={`${id}-file`}
         className="visually-hidden"
         type="file"
+        aria-label="Attach a file"
         accept={accept}
         disabled={disabled}
         onChange={pick}
@@ -37,8 +38,9 @@ export function AttachmentPicker({
       </label>
       <input
         id={`${id}-camera`}
-        className="visually-hidden"
+        className="visually-hidden camera"
         type="file"
+        aria-label="Take a photo"
         accept="image/*"
         capture="environment"
         disabled={disabled}

@@ -237,7 +237,7 @@ export function Composer({
               ? 'Send an approved template to reopen the conversation.'
               : windowCheck.hint}
           </p>
-          {policy.templates.supported ? (
+          {policy.templates.supported && panel !== 'templates' ? (
             <button type="button" onClick={() => setPanel('templates')}>
               Choose a template
             </button>

@@ -66,6 +66,14 @@ export function TemplatePicker({
             </option>
           ))}
         </select>
+        {template ? (
+          <figure className="template-preview">
+            <figcaption id={`${id}-preview`}>The customer will get</figcaption>
+            <p dir="auto" aria-labelledby={`${id}-preview`} aria-live="polite">
+              {renderTemplate(template.body, params)}
+            </p>
+          </figure>
+        ) : null}
         {params.map((value, index) => (
           <label key={index} className="template-value">
             <span>
@@ -82,14 +90,6 @@ export function TemplatePicker({
             />
           </label>
         ))}
-        {template ? (
-          <figure className="template-preview">
-            <figcaption id={`${id}-preview`}>The customer will get</figcaption>
-            <p dir="auto" aria-labelledby={`${id}-preview`} aria-live="polite">
-              {renderTemplate(template.body, params)}
-            </p>
-          </figure>
-        ) : null}
       </div>
       <div className="row template-actions">
         <button type="submit">Send template</button>
