@@ -112,7 +112,7 @@ async function signIn(page: Page, account: typeof ANA): Promise<void> {
 
 async function signOut(page: Page): Promise<void> {
   await page.getByRole('link', { name: 'Settings' }).click();
-  await page.locator('.settings-pane').getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByRole('button', { name: 'Sign out and erase' }).click();
   await page.getByRole('button', { name: 'Sign in' }).waitFor();
 }
@@ -165,6 +165,7 @@ async function walk(page: Page, variant: string, out: string, findings: Finding[
   await page.locator('[data-card-id]').first().click();
   await page.locator('.board-panel').waitFor();
   await shot('card-panel');
+  await page.keyboard.press('Escape'); // on a phone the sheet lies over the navigation
 
   await page.getByRole('link', { name: 'Settings' }).click();
   await page.getByRole('heading', { name: 'Your profile' }).waitFor();

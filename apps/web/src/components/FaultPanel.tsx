@@ -246,7 +246,7 @@ export function FaultPanel({ client, db, online }: { client: Client; db: ParleyD
         {message}
       </p>
       {/* Wider than a phone: the table scrolls sideways in its own focusable region. */}
-      <div className="table-scroll" role="region" aria-label="Channels" tabIndex={0}>
+      <div className="table-scroll" role="region" aria-label="Breakers and faults" tabIndex={0}>
         <table className="channel-state">
           <caption>Channels: simulator faults and circuit breakers</caption>
           <thead>
