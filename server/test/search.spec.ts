@@ -226,7 +226,7 @@ describe.each(API_BACKENDS)('search and the list on %s', (kind, enabled) => {
       const ids: string[] = [];
       let cursor: string | null = null;
       do {
-        const page: { items: { conversationId: string }[]; nextCursor: string | null } =
+        const page: { items: readonly { conversationId: string }[]; nextCursor: string | null } =
           await ada.conversations.list({ filter: 'all', status: 'open', sort, limit: 2, cursor });
         ids.push(...page.items.map((item) => item.conversationId));
         cursor = page.nextCursor;

@@ -56,28 +56,32 @@ export async function applyToEach(
   return { action, queued, unchanged, refused, offline };
 }
 
-/** The bar shown while conversations are selected: assign, add a label, resolve, clear. */
+/**
+ * The bar shown while conversations are selected: assign, add a label, resolve, clear. The outcome
+ * goes to the list (`onOutcome`), which keeps showing it when the conversations leave the view.
+ */
 export function BulkBar({
   rows,
   session,
   agents,
   onClear,
+  onOutcome,
 }: {
   rows: readonly ConversationRow[];
   session: Session;
   agents: readonly AgentInfo[];
   onClear: () => void;
+  onOutcome: (sentence: string) => void;
 }) {
   const id = useId();
   const [agentId, setAgentId] = useState('');
   const [label, setLabel] = useState('');
   const [busy, setBusy] = useState(false);
-  const [outcome, setOutcome] = useState<string | null>(null);
   const run = async (command: ClientCommand, action: string) => {
     setBusy(true);
     try {
       const offline = typeof navigator !== 'undefined' && navigator.onLine === false;
-      setOutcome(describeOutcome(await applyToEach(session, rows, command, action, offline)));
+      onOutcome(describeOutcome(await applyToEach(session, rows, command, action, offline)));
     } finally {
       setBusy(false);
     }
@@ -143,9 +147,6 @@ export function BulkBar({
       >
         Resolve
       </button>
-      <p className="bulk-outcome" role="status">
-        {outcome}
-      </p>
     </div>
   );
 }

@@ -137,6 +137,7 @@ export function InboxList({
   const [search, setSearch] = useState('');
   const [view, setView] = useState<ListView>(DEFAULT_VIEW);
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  const [outcome, setOutcome] = useState('');
   const { teams, inboxes } = useListCatalogue(db, session);
   const team = teams.find((each) => each.id === view.teamId);
   const searching = search.trim() !== '';
@@ -160,6 +161,15 @@ export function InboxList({
   );
   const loaded = rows !== undefined;
   const chosen = (rows ?? []).filter((row) => selected.has(row.conversationId));
+  useEffect(() => {
+    // The selection is of what the list shows: a conversation that leaves the view leaves it too.
+    if (!rows) return;
+    const visible = new Set(rows.map((row) => row.conversationId));
+    setSelected((before) => {
+      const kept = [...before].filter((id) => visible.has(id));
+      return kept.length === before.size ? before : new Set(kept);
+    });
+  }, [rows]);
   const now = useNow(30_000);
   const agents = useLiveQuery(
     async () => ((await db.meta.get('agents'))?.value as AgentInfo[] | undefined) ?? [],
@@ -250,8 +260,12 @@ export function InboxList({
               session={session}
               agents={agents ?? []}
               onClear={() => setSelected(new Set())}
+              onOutcome={setOutcome}
             />
           ) : null}
+          <p className="bulk-outcome" role="status">
+            {outcome}
+          </p>
           <p className="list-count" aria-live="polite">
             {rows === undefined
               ? 'Loading…'

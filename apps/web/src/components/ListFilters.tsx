@@ -27,8 +27,8 @@ export interface ListView {
 export const DEFAULT_VIEW: ListView = { teamId: '', inboxId: '', sort: 'newest' };
 
 const SORT_LABELS: Record<ListSort, string> = {
-  newest: 'Newest first',
-  oldest: 'Oldest first',
+  newest: 'Newest',
+  oldest: 'Oldest',
   waiting: 'Waiting longest',
   priority: 'Priority',
 };
