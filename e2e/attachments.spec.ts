@@ -145,6 +145,8 @@ test('an image sent online shows in the timeline, is stored once and reaches Wha
   expect(Buffer.from(await download.body()).equals(file.buffer)).toBe(true);
   await page.screenshot({ path: `${SHOTS}/image-sent-desktop.png` });
   await expectNoAxeViolations(page, 'a conversation with an image reply');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await expectNoAxeViolations(page, 'a conversation with an image reply (dark)');
 });
 
 test('an image queued offline waits on the device through a reload, then goes exactly once', async ({
@@ -265,6 +267,11 @@ for (const viewport of [
     await expect(send).toBeInViewport({ ratio: 1 });
     await page.screenshot({ path: `${SHOTS}/template-preview-${viewport.name}.png` });
     await expectNoAxeViolations(page, `the template preview (${viewport.name})`);
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.screenshot({ path: `${SHOTS}/template-preview-${viewport.name}-dark.png` });
+    await expectNoAxeViolations(page, `the template preview (${viewport.name}, dark)`);
+    // The box is not there to push Send off screen: only the template goes.
+    await expect(page.getByRole('textbox', { name: 'Reply' })).toBeHidden();
     await send.click();
     await expect(page.locator('.message.reply').last()).toContainText(
       'Hi Wendy, your order #2048 is on its way.',
