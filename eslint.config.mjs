@@ -50,6 +50,7 @@ export const DOMAIN_EVENT_TYPES = [
   'CardMoved',
   'CardReordered',
   'ContactErased',
+  'ContactNoteAdded',
 ];
 
 const EVENT_TYPE_NAME = `/^(?:${DOMAIN_EVENT_TYPES.join('|')})$/`;

@@ -7,6 +7,7 @@ import { targetOf } from '../lib/optimistic';
 import type { AgentInfo, Session } from '../lib/session';
 import { DrawerClose, useDrawer } from './Drawer';
 import { contactFacts, contactReach } from '../lib/contact-facts';
+import type { StageInfo } from './ActivityLine';
 import { CHANNEL_NAME, ChannelIcon } from './ChannelIcon';
 import { ContactHistory } from './ContactHistory';
 import { refusalText } from './refusal-text';
@@ -115,7 +116,10 @@ export function ContactPanel({
     for (const card of cards.reverse()) {
       const data = card.data as { stageId?: string; toStageId?: string };
       const stageId = data.toStageId ?? data.stageId;
-      if (stageId) return stageId;
+      if (!stageId) continue;
+      // The stage's name as the board shows it (kept on the device with the catalogue).
+      const stages = ((await db.meta.get('stages'))?.value as StageInfo[] | undefined) ?? [];
+      return stages.find((each) => each.id === stageId)?.name ?? stageId;
     }
     return null;
   }, [db, row.conversationId]);
