@@ -185,8 +185,9 @@ test('[#15 item 3] a long or Arabic preview never pushes the time or the badge o
       expect(boxes.overflows, where).toBe(false);
       // The name and the preview take their direction from their own text (item 10).
       expect(boxes.dirs, where).toBeGreaterThanOrEqual(2);
-      // The time is whole, not cut to "10:0".
-      await expect(link.locator('time')).toHaveText(/\d{1,2}:\d{2}/);
+      // The time is whole ("now", "3 min"), not cut, with the exact time in its datetime.
+      await expect(link.locator('time')).toHaveText(/^(now|\d+ min|\d+ h)$/);
+      await expect(link.locator('time')).toHaveAttribute('datetime', /^\d{4}-\d{2}-\d{2}T/);
     }
   }
 });
