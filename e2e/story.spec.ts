@@ -97,6 +97,9 @@ test('[AC1] activity lines appear live in the timeline when another agent acts, 
   await expect(timeline.locator('.activity-line', { hasText: /\bben\b|\bana\b/ })).toHaveCount(0);
   await shot(page, 'activity-desktop');
   await expectNoAxeViolations(page, 'a conversation with activity lines');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await expectNoAxeViolations(page, 'a conversation with activity lines, dark');
+  await shot(page, 'activity-dark');
 });
 
 test('[AC1] activity lines on a phone stay inside the timeline', async ({ browser }) => {
@@ -142,6 +145,10 @@ test('board cards show assignee, labels, channel and preview, and nothing overfl
   expect(await overflowing(page, '.board-card')).toEqual([]);
   await expectNoAxeViolations(page, 'the board');
   await shot(page, 'board-desktop');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await expectNoAxeViolations(page, 'the board, dark');
+  await shot(page, 'board-dark');
+  await page.emulateMedia({ colorScheme: 'light' });
 
   // The card panel opens in view and leaves the Done column visible.
   await card.click();
@@ -203,6 +210,9 @@ test('the contact panel shows past conversations and a note another agent added'
   await panel.scrollIntoViewIfNeeded();
   await shot(page, 'contact-desktop');
   await expectNoAxeViolations(page, 'the conversation with its contact panel');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await expectNoAxeViolations(page, 'the conversation with its contact panel, dark');
+  await shot(page, 'contact-dark');
 });
 
 test('the contact drawer on a phone shows the notes and past conversations', async ({ browser }) => {

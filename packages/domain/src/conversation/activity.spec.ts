@@ -100,6 +100,17 @@ describe('activity lines of a conversation', () => {
     ]);
   });
 
+  it('[AC1] never puts a change before an earlier one of the same log (a platform clock behind ours)', () => {
+    const log = logOf([
+      ['ana', { type: 'SetStatus', data: { status: 'resolved', at: T0 + 5_000 } }],
+      // The customer's platform stamps in whole seconds: their next message reads earlier.
+      [null, inbound('m2', T0 + 4_000)],
+    ]);
+    const entries = conversationActivity(log);
+    expect(entries.map((entry) => entry.activity.kind)).toEqual(['resolved', 'reopened']);
+    expect(entries.map((entry) => entry.at)).toEqual([T0 + 5_000, T0 + 5_000]);
+  });
+
   it('[AC3] an assignment by the inbox policy names the policy, not the engine that carried it', () => {
     const log = logOf([
       [null, { type: 'AssignConversation', data: { agentId: 'ben', at: T0 + 1, policy: 'round-robin' } }],

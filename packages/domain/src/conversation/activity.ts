@@ -1,4 +1,5 @@
 import type { CardEvent } from '../card/types';
+import { EVENT_TYPES } from '../event-types';
 import type { AssignmentPolicy } from '../inbox/assignment';
 import { assertNever } from '../shared/command';
 import type { EpochMs } from '../shared/ids';
@@ -45,6 +46,8 @@ export type Activity =
       readonly hint: string | null;
     };
 
+const CARD_EVENTS: ReadonlySet<string> = new Set(EVENT_TYPES.card);
+
 /** An event of a conversation's log (or of its card's) with the agent the metadata names. */
 export interface LoggedEvent {
   readonly event: ConversationEvent | CardEvent;
@@ -78,8 +81,15 @@ export function conversationActivity(events: readonly LoggedEvent[]): ActivityEn
   const entries: ActivityEntry[] = [];
   let status: ConversationStatus['kind'] = 'open';
   let cycle = 0;
+  // A change is never shown before one that came earlier in the same log: a reopening takes the
+  // platform's time of the customer's message, which may be behind the server's clock (AC1).
+  const latest = { conversation: -Infinity, card: -Infinity };
   events.forEach(({ event, by }, position) => {
-    const add = (activity: Activity, at: EpochMs) => entries.push({ activity, at, position });
+    const log = CARD_EVENTS.has(event.type) ? 'card' : 'conversation';
+    const add = (activity: Activity, at: EpochMs) => {
+      latest[log] = Math.max(latest[log], at);
+      entries.push({ activity, at: latest[log], position });
+    };
     switch (event.type) {
       case 'StatusChanged': {
         const { status: next, reason, at } = event.data;
