@@ -167,6 +167,7 @@ for (const size of sizes) {
       await expect(results.getByRole('link', { name: new RegExp(name) })).toBeVisible();
       await expect(results.locator('mark')).toHaveText([word]);
       await expect(page.getByText(/^1 result$/)).toBeVisible();
+      await page.screenshot({ path: `${SHOTS}/search-word-${size.name}.png` });
 
       // A phone number without spaces or country code finds +34 600 111 222.
       await search.fill('600111222');
