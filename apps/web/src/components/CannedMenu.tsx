@@ -1,3 +1,4 @@
+import { useState, type KeyboardEvent } from 'react';
 import type { CannedResponse } from '../lib/session';
 
 /** The `/shortcut` being typed at the caret: a `/` at the start or after a space, then no space. */
@@ -66,4 +67,71 @@ export function CannedMenu({
       ))}
     </ul>
   );
+}
+
+/**
+ * The composer's `/` menu state: what is typed at the caret, the matching responses, the active
+ * one, and the keys that work it. `boxId` is the textarea's id (the caret goes back there).
+ */
+export function useCannedMenu(
+  text: string,
+  setText: (text: string) => void,
+  canned: readonly CannedResponse[],
+  boxId: string,
+) {
+  const [slash, setSlash] = useState<{ start: number; caret: number; query: string } | null>(null);
+  const [active, setActive] = useState(0);
+  const items = slash ? cannedMatches(canned, slash.query) : [];
+
+  function pick(item: CannedResponse) {
+    if (!slash) return;
+    const next = insertCanned(text, slash, item);
+    setText(next.text);
+    setSlash(null);
+    const box = document.getElementById(boxId) as HTMLTextAreaElement | null;
+    requestAnimationFrame(() => {
+      box?.focus();
+      box?.setSelectionRange(next.caret, next.caret);
+    });
+  }
+
+  return {
+    open: slash !== null,
+    items,
+    active,
+    pick,
+    /** The option the textarea points at (`aria-activedescendant`). */
+    activeId: (menuId: string) => (slash && items.length > 0 ? `${menuId}-${active}` : undefined),
+    close: () => setSlash(null),
+    /** After each change of the text: opens, filters or closes the menu. */
+    typed(value: string, caret: number | null) {
+      const found = caret === null ? null : cannedQuery(value, caret);
+      setSlash(found && caret !== null ? { ...found, caret } : null);
+      setActive(0);
+    },
+    /** The same as typing `/` at the end. */
+    start() {
+      const next = text && !/\s$/.test(text) ? `${text} /` : `${text}/`;
+      setText(next);
+      setSlash({ start: next.length - 1, caret: next.length, query: '' });
+      setActive(0);
+      document.getElementById(boxId)?.focus();
+    },
+    /** Arrows, Enter, Tab and Escape while the menu is open; true when the key was the menu's. */
+    key(event: KeyboardEvent<HTMLTextAreaElement>): boolean {
+      if (!slash || items.length === 0) return false;
+      const count = items.length;
+      if (event.key === 'ArrowDown') setActive((index) => (index + 1) % count);
+      else if (event.key === 'ArrowUp') setActive((index) => (index - 1 + count) % count);
+      else if ((event.key === 'Enter' || event.key === 'Tab') && !event.ctrlKey && !event.metaKey)
+        pick(items[Math.min(active, count - 1)]!);
+      else if (event.key === 'Escape') {
+        // Closes the list only, not the conversation.
+        event.stopPropagation();
+        setSlash(null);
+      } else return false;
+      event.preventDefault();
+      return true;
+    },
+  };
 }

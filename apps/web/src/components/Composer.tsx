@@ -8,7 +8,7 @@ import {
   type PlatformPolicy,
   type ReplyContent,
 } from '@parley/domain';
-import { useEffect, useId, useRef, useState, type KeyboardEvent, type Ref } from 'react';
+import { useEffect, useId, useRef, useState, type Ref } from 'react';
 import { keepFile, readPickedFile, type LocalFile } from '../lib/attachments';
 import type { Refusal } from '../lib/db/schema';
 import { explainRefusal } from '../lib/decide';
@@ -18,7 +18,7 @@ import type { AgentInfo, CannedResponse, Session, TemplateInfo } from '../lib/se
 import { CollisionWarning, useCollisionGuard } from './Presence';
 import '../styles/media.css';
 import { AttachedFile, AttachmentPicker } from './AttachmentPicker';
-import { CannedMenu, cannedMatches, cannedQuery, insertCanned } from './CannedMenu';
+import { CannedMenu, useCannedMenu } from './CannedMenu';
 import { TemplatePicker } from './TemplatePreview';
 
 /** The agents a note mentions: `@id` or `@FirstName` of a known agent, each once. */
@@ -77,9 +77,6 @@ export function Composer({
   const [notice, setNotice] = useState<string | null>(null);
   const [file, setFile] = useState<(LocalFile & { kind: MediaKind; url: string }) | null>(null);
   const [fileError, setFileError] = useState<string | null>(null);
-  // The `/shortcut` being typed, and the canned response the arrows point at.
-  const [slash, setSlash] = useState<{ start: number; caret: number; query: string } | null>(null);
-  const [active, setActive] = useState(0);
   const templates = useLiveQuery(
     async () => ((await db.meta.get('templates'))?.value as TemplateInfo[] | undefined) ?? [],
     [db],
@@ -93,6 +90,7 @@ export function Composer({
     [db],
   );
   const counterId = useId();
+  const menu = useCannedMenu(text, setText, canned ?? [], `${counterId}-text`);
   const loadedFor = useRef<string | null>(null);
 
   // The draft survives reloads and going offline.
@@ -103,7 +101,6 @@ export function Composer({
     setPanel('none');
     setFile(null);
     setFileError(null);
-    setSlash(null);
     void db.drafts.get(conversationId).then((draft) => {
       setText(draft?.text ?? '');
       loadedFor.current = conversationId;
@@ -190,43 +187,6 @@ export function Composer({
     setFile({ ...read.file, kind: read.media.kind, url: read.media.url });
   }
 
-  const cannedItems = slash ? cannedMatches(canned ?? [], slash.query) : [];
-
-  function updateSlash(value: string, caret: number | null) {
-    const found = caret === null ? null : cannedQuery(value, caret);
-    setSlash(found && caret !== null ? { ...found, caret } : null);
-    setActive(0);
-  }
-
-  function pickCanned(item: CannedResponse) {
-    if (!slash) return;
-    const next = insertCanned(text, slash, item);
-    setText(next.text);
-    setSlash(null);
-    const box = document.getElementById(`${counterId}-text`) as HTMLTextAreaElement | null;
-    requestAnimationFrame(() => {
-      box?.focus();
-      box?.setSelectionRange(next.caret, next.caret);
-    });
-  }
-
-  /** Arrows, Enter, Tab and Escape work the `/` menu while it is open; true when the key was its. */
-  function cannedKey(event: KeyboardEvent<HTMLTextAreaElement>): boolean {
-    if (!slash || cannedItems.length === 0) return false;
-    const count = cannedItems.length;
-    if (event.key === 'ArrowDown') setActive((index) => (index + 1) % count);
-    else if (event.key === 'ArrowUp') setActive((index) => (index - 1 + count) % count);
-    else if ((event.key === 'Enter' || event.key === 'Tab') && !event.ctrlKey && !event.metaKey)
-      pickCanned(cannedItems[Math.min(active, count - 1)]!);
-    else if (event.key === 'Escape') {
-      // Closes the list only, not the conversation.
-      event.stopPropagation();
-      setSlash(null);
-    } else return false;
-    event.preventDefault();
-    return true;
-  }
-
   return (
     <section className="composer" aria-label="Reply">
       {windowClosed && mode === 'reply' ? (
@@ -307,14 +267,8 @@ export function Composer({
           type="button"
           className="ghost"
           aria-keyshortcuts="/"
-          onClick={() => {
-            // The same as typing `/`: the list opens at the caret, filtered as the shortcut is typed.
-            const next = text && !/\s$/.test(text) ? `${text} /` : `${text}/`;
-            setText(next);
-            setSlash({ start: next.length - 1, caret: next.length, query: '' });
-            setActive(0);
-            document.getElementById(`${counterId}-text`)?.focus();
-          }}
+          // The same as typing `/`: the list opens at the caret, filtered as the shortcut is typed.
+          onClick={() => menu.start()}
         >
           Canned /
         </button>
@@ -332,8 +286,8 @@ export function Composer({
         </p>
       ) : null}
       {file && mode === 'reply' ? <AttachedFile file={file} onRemove={() => setFile(null)} /> : null}
-      {slash ? (
-        <CannedMenu id={`${counterId}-canned`} items={cannedItems} active={active} onPick={pickCanned} />
+      {menu.open ? (
+        <CannedMenu id={`${counterId}-canned`} items={menu.items} active={menu.active} onPick={menu.pick} />
       ) : null}
       <CollisionWarning guard={guard} onSend={() => void submit(true)} />
       <form
@@ -362,9 +316,7 @@ export function Composer({
           }
           aria-describedby={counterId}
           aria-invalid={over || undefined}
-          aria-activedescendant={
-            slash && cannedItems.length > 0 ? `${counterId}-canned-${active}` : undefined
-          }
+          aria-activedescendant={menu.activeId(`${counterId}-canned`)}
           disabled={mode === 'reply' && windowClosed}
           onChange={(event) => {
             setText(event.target.value);
@@ -372,10 +324,10 @@ export function Composer({
             // A refusal about what was typed goes as soon as the text changes.
             setRefusal(null);
             setNotice(null);
-            updateSlash(event.target.value, event.target.selectionStart);
+            menu.typed(event.target.value, event.target.selectionStart);
           }}
           onKeyDown={(event) => {
-            if (cannedKey(event)) return;
+            if (menu.key(event)) return;
             if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
               event.preventDefault();
               void submit();

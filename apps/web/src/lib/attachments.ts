@@ -23,7 +23,7 @@ export const MAX_FILE_BYTES = 100_000_000;
 const keyOf = (sha256: string) => `file:${sha256}`;
 
 async function sha256Hex(bytes: ArrayBuffer): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new Uint8Array(bytes)));
   return Array.from(digest, (byte) => byte.toString(16).padStart(2, '0')).join('');
 }
 
