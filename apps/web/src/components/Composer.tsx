@@ -15,11 +15,11 @@ import { explainRefusal } from '../lib/decide';
 import { useLiveQuery } from '../lib/hooks';
 import { newId } from '../lib/ids';
 import type { AgentInfo, CannedResponse, Session, TemplateInfo } from '../lib/session';
-import { CollisionWarning, useCollisionGuard } from './Presence';
 import '../styles/media.css';
 import { AttachedFile, AttachmentPicker } from './AttachmentPicker';
 import { CannedMenu, useCannedMenu } from './CannedMenu';
 import { TemplatePicker } from './TemplatePreview';
+import { CollisionWarning, useCollisionGuard } from './Presence';
 
 /** The agents a note mentions: `@id` or `@FirstName` of a known agent, each once. */
 export function mentionsIn(text: string, agents: readonly AgentInfo[]): string[] {
@@ -162,6 +162,8 @@ export function Composer({
       setNotice(online ? 'Note added.' : 'Note saved; it is shared with your team when you are back online.');
       return;
     }
+    // Another agent typed in this conversation while this reply was written: ask first.
+    if (!anyway && !guard.maySend()) return;
     if (file) {
       // The file waits on this device until the outbox uploads it, just before the reply.
       await keepFile(db, file);
@@ -172,8 +174,6 @@ export function Composer({
       }
       return;
     }
-    // Another agent typed in this conversation while this reply was written: ask first.
-    if (!anyway && !guard.maySend()) return;
     if (await send({ type: 'text', text })) setText('');
   }
 
