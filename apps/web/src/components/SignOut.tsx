@@ -19,6 +19,7 @@ export function SignOutPanel({
   const [busy, setBusy] = useState(false);
   const finish = async (erase: boolean) => {
     setBusy(true);
+    await dropPushSubscription(session);
     await session.signOut();
     onSignedOut();
     // After the screens using the database are gone, so nothing reads it while it is deleted.
@@ -60,4 +61,22 @@ export function SignOutButton({ session, onSignedOut }: { session: Session; onSi
       ) : null}
     </>
   );
+}
+
+/**
+ * The next person on a shared phone must not get this one's notifications: the device's push
+ * subscription is dropped (on the server first, while the session still holds) on every sign-out.
+ */
+async function dropPushSubscription(session: Session): Promise<void> {
+  try {
+    const registration = await navigator.serviceWorker?.getRegistration();
+    const subscription = await registration?.pushManager?.getSubscription();
+    if (!subscription) return;
+    await session.client.notifications.unsubscribe
+      .mutate({ endpoint: subscription.endpoint })
+      .catch(() => undefined);
+    await subscription.unsubscribe();
+  } catch {
+    // No service worker or no push on this browser: nothing to drop.
+  }
 }
