@@ -1,3 +1,4 @@
+import { contactReach } from '../lib/contact-facts';
 import type { ConversationRow } from '../lib/db/schema';
 import { goBack } from '../lib/router';
 import { Avatar } from './Avatar';
@@ -46,9 +47,10 @@ export function ConversationHeader({
         </h2>
         <span className="muted conversation-sub">
           <ChannelIcon platform={row.platform} />{' '}
-          {row.contact.handle ? (
+          {row.contact.handle || row.platform === 'webchat' ? (
             <>
-              <bdi dir="auto">{row.contact.handle}</bdi> ·{' '}
+              {/* A web-chat visitor has no handle: their e-mail, or "Web visitor" and the page. */}
+              <bdi dir="auto">{contactReach(row.platform, row.contact)}</bdi> ·{' '}
             </>
           ) : null}
           <RelativeTime at={row.lastActivityAt} now={now} />
