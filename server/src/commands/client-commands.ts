@@ -24,6 +24,7 @@ import { withTenant } from '../auth/tenant-scope';
 import { writeOutboxRows } from '../channels';
 import type { Database } from '../db/database';
 import type { SqlQueryable } from '../db/driver';
+import { inForeground } from '../db/priority';
 import type { Grains } from '../grains';
 import type { Logger } from '../logger';
 import { tenantCursors, type TenantCursors } from '../sync/cursor';
@@ -157,11 +158,22 @@ interface BatchContext {
  *   is answered out-of-order and ends the answers. An error at the first command is thrown; a later
  *   one ends the batch early (the client resends from there) and is passed to `onStop`.
  */
-export async function sendCommandBatch(
+export function sendCommandBatch(
   services: CommandServices,
   client: CommandClient,
   commands: readonly NumberedCommand[],
   onStop: (error: unknown, command: NumberedCommand) => void = () => undefined,
+): Promise<CommandBatchAnswer> {
+  // The device waits for this answer before it sends its next batch: its database steps go before
+  // background work (projections, dispatcher) waiting for PGlite's one connection.
+  return inForeground(() => applyCommandBatch(services, client, commands, onStop));
+}
+
+async function applyCommandBatch(
+  services: CommandServices,
+  client: CommandClient,
+  commands: readonly NumberedCommand[],
+  onStop: (error: unknown, command: NumberedCommand) => void,
 ): Promise<CommandBatchAnswer> {
   const { db } = services;
   const { tenantId } = client;

@@ -7,6 +7,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client';
 import { lockDirectory } from './dir-lock';
 import { pgDriver, pgliteDriver, type SqlDriver } from './driver';
+import { withPriorities } from './priority';
 
 /** An open database: Prisma Client for the models, the raw driver for what Prisma cannot say. */
 export interface Database {
@@ -96,7 +97,8 @@ async function openPglite(dataDir: string): Promise<Database> {
   const releaseLock = inMemory ? () => undefined : lockDirectory(dataDir);
   try {
     if (!inMemory) mkdirSync(dir, { recursive: true });
-    const db = await PGlite.create(dir);
+    // A request an agent waits for goes before background work waiting for the one connection.
+    const db = withPriorities(await PGlite.create(dir));
     const sql = pgliteDriver(db);
     const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) });
     return {
