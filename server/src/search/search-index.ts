@@ -174,24 +174,57 @@ async function writeBatch(
   if (rows.length === 0 && checkpoint === null) return;
   await db.sql.transaction(async (tx) => {
     const erasedBefore = await lockKeys(tx, rows);
+    // One statement per table for the whole batch (PERFORMANCE.md: per-row inserts crowded PGlite).
+    const conversations = { tenant: [] as string[], conversation: [] as string[], inbox: [] as string[] };
+    const messages = {
+      tenant: [] as string[],
+      conversation: [] as string[],
+      version: [] as number[],
+      kind: [] as string[],
+      at: [] as number[],
+      words: [] as string[],
+    };
     for (const row of rows) {
       const { tenantId, streamId, version, recordedAt } = row.event;
       const conversationId = streamEntityId(streamId);
       if (row.table === 'conversation') {
-        await tx.query(
-          `INSERT INTO search_conversations (tenant_id, conversation_id, inbox_id) VALUES ($1, $2, $3)
-           ON CONFLICT DO NOTHING`,
-          [tenantId, conversationId, row.inboxId],
-        );
+        conversations.tenant.push(tenantId);
+        conversations.conversation.push(conversationId);
+        conversations.inbox.push(row.inboxId);
         continue;
       }
       const erased = erasedBefore.get(`${tenantId}/${streamId}`);
       if (erased !== undefined && recordedAt <= erased) continue;
+      messages.tenant.push(tenantId);
+      messages.conversation.push(conversationId);
+      messages.version.push(version);
+      messages.kind.push(row.kind);
+      messages.at.push(recordedAt);
+      messages.words.push(row.words);
+    }
+    if (conversations.tenant.length > 0) {
+      await tx.query(
+        `INSERT INTO search_conversations (tenant_id, conversation_id, inbox_id)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
+         ON CONFLICT DO NOTHING`,
+        [conversations.tenant, conversations.conversation, conversations.inbox],
+      );
+    }
+    if (messages.tenant.length > 0) {
       await tx.query(
         `INSERT INTO search_messages (tenant_id, conversation_id, version, kind, at, words)
-         VALUES ($1, $2, $3, $4, to_timestamp($5::double precision / 1000), to_tsvector('simple', $6))
+         SELECT t, c, v, k, to_timestamp(a / 1000), to_tsvector('simple', w)
+           FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::double precision[], $6::text[])
+             AS m(t, c, v, k, a, w)
          ON CONFLICT DO NOTHING`,
-        [tenantId, conversationId, version, row.kind, recordedAt, row.words],
+        [
+          messages.tenant,
+          messages.conversation,
+          messages.version,
+          messages.kind,
+          messages.at,
+          messages.words,
+        ],
       );
     }
     if (checkpoint !== null) {
