@@ -320,7 +320,7 @@ async function applyBatch(
   const changed = [...entries.values()].filter((entry) => entry.version !== (entry.loaded ?? 0));
   if (changed.length === 0 && deltas.size === 0 && checkpoint === null) return;
   await context.db.sql.transaction(async (tx) => {
-    for (const entry of changed) await writeEntry(tx, entry);
+    await writeEntries(tx, changed);
     await writeDeltas(tx, deltas);
     if (checkpoint !== null) {
       await tx.query(
@@ -545,35 +545,96 @@ const RESPONSE_COLUMNS = `tenant_id, conversation_id, cycle, seq, kind, inbox_id
 
 const placeholders = (n: number, from = 1) => Array.from({ length: n }, (_, i) => `$${i + from}`).join(', ');
 
-async function writeEntry(tx: SqlQueryable, entry: Entry): Promise<void> {
-  const { schedule: _schedule, ...metrics } = entry.stored.metrics;
-  const state = JSON.stringify({ ...entry.stored, metrics: { ...metrics, schedule: null } });
-  const outbound = JSON.stringify(entry.outbound);
-  if (entry.loaded === null) {
+/** Rows per multi-row VALUES statement: well below PostgreSQL's 65,535 parameters. */
+const CHUNK = 1000;
+
+/** Inserts rows with multi-row VALUES lists, in chunks; returns what the chunks returned. */
+async function insertRows<T extends object>(
+  tx: SqlQueryable,
+  rows: readonly unknown[][],
+  sql: (values: string) => string,
+): Promise<T[]> {
+  const returned: T[] = [];
+  for (let from = 0; from < rows.length; from += CHUNK) {
+    const chunk = rows.slice(from, from + CHUNK);
+    let next = 1;
+    const values = chunk
+      .map((row) => {
+        const list = placeholders(row.length, next);
+        next += row.length;
+        return `(${list})`;
+      })
+      .join(', ');
+    returned.push(...(await tx.query<T>(sql(values), chunk.flat())));
+  }
+  return returned;
+}
+
+/**
+ * Writes the changed conversations of a batch in a few statements (PERFORMANCE.md): each row
+ * guarded by the version it was read at (a `Conflict` retries the batch), then the cycles that
+ * changed and their responses.
+ */
+async function writeEntries(tx: SqlQueryable, entries: readonly Entry[]): Promise<void> {
+  const encoded = entries.map((entry) => {
+    const { schedule: _schedule, ...metrics } = entry.stored.metrics;
+    const state = JSON.stringify({ ...entry.stored, metrics: { ...metrics, schedule: null } });
+    return { entry, state, outbound: JSON.stringify(entry.outbound) };
+  });
+  const fresh = encoded.filter(({ entry }) => entry.loaded === null);
+  if (fresh.length > 0) {
     const inserted = await tx.query(
       `INSERT INTO analytics_conversations (tenant_id, conversation_id, version, state, outbound)
-       VALUES ($1, $2, $3, $4::jsonb, $5::jsonb) ON CONFLICT DO NOTHING RETURNING 1 AS ok`,
-      [entry.tenantId, entry.conversationId, entry.version, state, outbound],
+       SELECT t, c, v, s::jsonb, o::jsonb
+         FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[]) AS u(t, c, v, s, o)
+       ON CONFLICT DO NOTHING RETURNING 1 AS ok`,
+      [
+        fresh.map(({ entry }) => entry.tenantId),
+        fresh.map(({ entry }) => entry.conversationId),
+        fresh.map(({ entry }) => entry.version),
+        fresh.map(({ state }) => state),
+        fresh.map(({ outbound }) => outbound),
+      ],
     );
-    if (inserted.length === 0) throw new Conflict('analytics row written meanwhile');
-  } else {
-    const updated = await tx.query(
-      `UPDATE analytics_conversations SET version = $3, state = $4::jsonb, outbound = $5::jsonb
-        WHERE tenant_id = $1 AND conversation_id = $2 AND version = $6 RETURNING 1 AS ok`,
-      [entry.tenantId, entry.conversationId, entry.version, state, outbound, entry.loaded],
-    );
-    if (updated.length === 0) throw new Conflict('analytics row changed meanwhile');
+    if (inserted.length !== fresh.length) throw new Conflict('analytics row written meanwhile');
   }
-  for (const facts of entry.stored.metrics.cycles) {
-    const rows = cycleRows(entry, facts);
-    if (entry.before.get(facts.cycle) === JSON.stringify(rows)) continue;
-    const key = [entry.tenantId, entry.conversationId, facts.cycle];
-    await tx.query(
-      'DELETE FROM analytics_responses WHERE tenant_id = $1 AND conversation_id = $2 AND cycle = $3',
-      key,
+  const known = encoded.filter(({ entry }) => entry.loaded !== null);
+  if (known.length > 0) {
+    const updated = await tx.query(
+      `UPDATE analytics_conversations a SET version = u.v, state = u.s::jsonb, outbound = u.o::jsonb
+         FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::int[]) AS u(t, c, v, s, o, l)
+        WHERE a.tenant_id = u.t AND a.conversation_id = u.c AND a.version = u.l RETURNING 1 AS ok`,
+      [
+        known.map(({ entry }) => entry.tenantId),
+        known.map(({ entry }) => entry.conversationId),
+        known.map(({ entry }) => entry.version),
+        known.map(({ state }) => state),
+        known.map(({ outbound }) => outbound),
+        known.map(({ entry }) => entry.loaded),
+      ],
     );
-    await tx.query(
-      `INSERT INTO analytics_cycles (${CYCLE_COLUMNS}) VALUES (${placeholders(rows.cycle.length)})
+    if (updated.length !== known.length) throw new Conflict('analytics row changed meanwhile');
+  }
+  const cycles: unknown[][] = [];
+  const responses: unknown[][] = [];
+  for (const entry of entries) {
+    for (const facts of entry.stored.metrics.cycles) {
+      const rows = cycleRows(entry, facts);
+      if (entry.before.get(facts.cycle) === JSON.stringify(rows)) continue;
+      cycles.push(rows.cycle);
+      responses.push(...rows.responses);
+    }
+  }
+  if (cycles.length === 0) return;
+  await tx.query(
+    `DELETE FROM analytics_responses WHERE (tenant_id, conversation_id, cycle) IN
+       (SELECT * FROM unnest($1::text[], $2::text[], $3::int[]))`,
+    [cycles.map((row) => row[0]), cycles.map((row) => row[1]), cycles.map((row) => row[2])],
+  );
+  await insertRows(
+    tx,
+    cycles,
+    (values) => `INSERT INTO analytics_cycles (${CYCLE_COLUMNS}) VALUES ${values}
        ON CONFLICT (tenant_id, conversation_id, cycle) DO UPDATE SET
          inbox_id = EXCLUDED.inbox_id, platform = EXCLUDED.platform, assignee_id = EXCLUDED.assignee_id,
          labels = EXCLUDED.labels, started_at = EXCLUDED.started_at, reopened = EXCLUDED.reopened,
@@ -585,52 +646,67 @@ async function writeEntry(tx: SqlQueryable, entry: Entry): Promise<void> {
          first_response_business_ms = EXCLUDED.first_response_business_ms,
          messages_in = EXCLUDED.messages_in, messages_out = EXCLUDED.messages_out,
          sla_breached = EXCLUDED.sla_breached`,
-      rows.cycle,
-    );
-    for (const response of rows.responses) {
-      await tx.query(
-        `INSERT INTO analytics_responses (${RESPONSE_COLUMNS}) VALUES (${placeholders(response.length)})`,
-        response,
-      );
-    }
-  }
+  );
+  await insertRows(
+    tx,
+    responses,
+    (values) => `INSERT INTO analytics_responses (${RESPONSE_COLUMNS}) VALUES ${values}`,
+  );
 }
 
+/** Adds a batch's counter deltas in one upsert, then drops the rows a failed reply brought to zero. */
 async function writeDeltas(tx: SqlQueryable, deltas: Map<string, Record<Counter, number>>): Promise<void> {
+  const rows: unknown[][] = [];
   for (const [id, row] of deltas) {
     const [tenantId, day, dimension, key] = JSON.parse(id) as string[];
     if (Object.values(row).every((n) => n === 0)) continue;
-    const [updated] = await tx.query<{ total: number }>(
-      `INSERT INTO analytics_daily (tenant_id, day, dimension, key, opened, resolved, reopened, messages_in, messages_out)
-       VALUES ($1, $2::date, $3, $4, $5, $6, $7, $8, $9)
+    rows.push([
+      tenantId,
+      day,
+      dimension,
+      key,
+      row.opened,
+      row.resolved,
+      row.reopened,
+      row.messages_in,
+      row.messages_out,
+    ]);
+  }
+  const totals = await insertRows<{
+    tenant_id: string;
+    day: string;
+    dimension: string;
+    key: string;
+    total: number;
+  }>(
+    tx,
+    rows,
+    (values) => `INSERT INTO analytics_daily
+         (tenant_id, day, dimension, key, opened, resolved, reopened, messages_in, messages_out)
+       VALUES ${values}
        ON CONFLICT (tenant_id, day, dimension, key) DO UPDATE SET
          opened = analytics_daily.opened + EXCLUDED.opened,
          resolved = analytics_daily.resolved + EXCLUDED.resolved,
          reopened = analytics_daily.reopened + EXCLUDED.reopened,
          messages_in = analytics_daily.messages_in + EXCLUDED.messages_in,
          messages_out = analytics_daily.messages_out + EXCLUDED.messages_out
-       RETURNING (opened::bigint + resolved + reopened + messages_in + messages_out)::int AS total`,
-      [
-        tenantId,
-        day,
-        dimension,
-        key,
-        row.opened,
-        row.resolved,
-        row.reopened,
-        row.messages_in,
-        row.messages_out,
-      ],
-    );
-    // A reply that failed took back the only count of a row: no row, as a rebuild would leave it.
-    if (updated?.total === 0) {
-      await tx.query(
-        `DELETE FROM analytics_daily WHERE tenant_id = $1 AND day = $2::date AND dimension = $3 AND key = $4
-            AND opened = 0 AND resolved = 0 AND reopened = 0 AND messages_in = 0 AND messages_out = 0`,
-        [tenantId, day, dimension, key],
-      );
-    }
-  }
+       RETURNING tenant_id, day::text AS day, dimension, key,
+         (opened::bigint + resolved + reopened + messages_in + messages_out)::int AS total`,
+  );
+  // A reply that failed took back the only count of a row: no row, as a rebuild would leave it.
+  const empty = totals.filter((row) => row.total === 0);
+  if (empty.length === 0) return;
+  await tx.query(
+    `DELETE FROM analytics_daily d USING unnest($1::text[], $2::date[], $3::text[], $4::text[]) AS u(t, y, m, k)
+      WHERE d.tenant_id = u.t AND d.day = u.y AND d.dimension = u.m AND d.key = u.k
+        AND opened = 0 AND resolved = 0 AND reopened = 0 AND messages_in = 0 AND messages_out = 0`,
+    [
+      empty.map((r) => r.tenant_id),
+      empty.map((r) => r.day),
+      empty.map((r) => r.dimension),
+      empty.map((r) => r.key),
+    ],
+  );
 }
 
 async function loadCheckpoint(db: Database, name: string): Promise<Checkpoint> {
