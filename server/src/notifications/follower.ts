@@ -127,13 +127,19 @@ export async function startNotificationFollower(options: FollowerOptions): Promi
     const rows = await rowsFor(event);
     if (rows.length === 0) return;
     await db.sql.transaction(async (tx) => {
-      for (const row of rows) {
-        await tx.query(
-          `INSERT INTO push_notifications (tenant_id, event_id, agent_id, trigger, payload)
-           VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
-          [event.tenantId, event.eventId, row.agentId, row.trigger, row.payload],
-        );
-      }
+      // One statement for every agent told of the event (PERFORMANCE.md).
+      await tx.query(
+        `INSERT INTO push_notifications (tenant_id, event_id, agent_id, trigger, payload)
+         SELECT $1::text, $2::uuid, a, t, p FROM unnest($3::text[], $4::text[], $5::text[]) AS u(a, t, p)
+         ON CONFLICT DO NOTHING`,
+        [
+          event.tenantId,
+          event.eventId,
+          rows.map((row) => row.agentId),
+          rows.map((row) => row.trigger),
+          rows.map((row) => row.payload),
+        ],
+      );
       await upsertCheckpoint(tx, event.checkpoint);
     });
     options.onQueued();
