@@ -62,6 +62,16 @@ for (const size of sizes) {
 
       // Sort: newest first, then oldest first, by the rows' own times and by the three's order.
       const sort = page.getByRole('combobox', { name: 'Sort' });
+      // On a phone status, team, inbox and sort wait behind one button that counts those changed.
+      const filters = page.getByRole('button', { name: /^Filters/ });
+      if (size.name === 'phone') {
+        await expect(sort).toBeHidden();
+        await expect(filters).toHaveText('Filters');
+        await filters.click();
+        await expect(filters).toHaveAttribute('aria-expanded', 'true');
+      } else {
+        await expect(filters).toBeHidden();
+      }
       await expect.poll(() => order(page, names)).toEqual([names[2], names[1], names[0]]);
       const newest = await rowTimes(page);
       expect(newest).toEqual([...newest].sort((a, b) => b - a));
@@ -82,6 +92,7 @@ for (const size of sizes) {
 
       // Inbox and team filters: the support inbox holds them; the Frontline team only those assigned to it.
       await page.getByRole('combobox', { name: 'Inbox' }).selectOption({ label: 'Support (WhatsApp)' });
+      if (size.name === 'phone') await expect(filters).toHaveText('Filters (1)');
       await expect(list.getByRole('link', { name: new RegExp(names[2]!) })).toBeVisible();
 
       // Select two by pointer and one by keyboard, then assign them all to Ben.
@@ -129,6 +140,7 @@ for (const size of sizes) {
       await expect(page.getByRole('region', { name: 'Selected conversations' })).toHaveCount(0);
       // Select all covers every row the filters show, also those not scrolled into view.
       await page.getByRole('combobox', { name: 'Status' }).selectOption('resolved');
+      if (size.name === 'phone') await expect(filters).toHaveText('Filters (3)');
       for (const name of names)
         await expect(list.getByRole('link', { name: new RegExp(name) })).toBeVisible();
       const all = page.getByRole('checkbox', { name: /^Select all \d+$/ });

@@ -116,6 +116,20 @@ test.describe('on a phone (390 x 844, touch)', () => {
     expect(await sticksOut(page)).toEqual([]);
     expect(await smallTargets(page)).toEqual([]);
     await axeLightAndDark(page, 'the inbox on a phone');
+    // The filters leave the list room: status, team, inbox and sort wait behind one button.
+    const firstRow = page.getByTestId('conversation-list').getByRole('link').first();
+    expect((await firstRow.boundingBox())!.y).toBeLessThanOrEqual(260);
+    const filters = page.getByRole('button', { name: 'Filters' });
+    await expect(page.getByRole('combobox', { name: 'Status' })).toBeHidden();
+    await filters.click();
+    await expect(page.getByRole('combobox', { name: 'Status' })).toBeVisible();
+    await page.getByRole('combobox', { name: 'Sort' }).selectOption('oldest');
+    await expect(filters).toHaveText('Filters (1)');
+    expect(await smallTargets(page)).toEqual([]);
+    await axeLightAndDark(page, 'the inbox on a phone, filters open');
+    await page.getByRole('combobox', { name: 'Sort' }).selectOption('newest');
+    await filters.click();
+    await expect(page.getByRole('combobox', { name: 'Status' })).toBeHidden();
 
     // The conversation has the screen to itself: no list, no bottom navigation, a one-line header.
     await row.click();
@@ -189,6 +203,27 @@ test.describe('on a phone (390 x 844, touch)', () => {
     // The app's back went back in history: forward reaches the conversation again.
     await page.goForward();
     await expect(page.getByRole('heading', { level: 2, name: 'Yuki Tanaka' })).toBeVisible();
+    // The composer's kind and tools sit in one row: the tools as named 44 px icon buttons.
+    for (const name of ['Reply', 'Private note', 'Emoji', 'Canned /'])
+      await expect(page.getByRole('button', { name, exact: true })).toBeVisible();
+    await expect(page.locator('.composer-tools label.button')).toHaveCount(2); // Attach, Camera
+    const tops = await page.locator('.composer-tools').evaluate((tools) =>
+      Array.from(tools.querySelectorAll('button, label.button'))
+        .map((tool) => tool.getBoundingClientRect())
+        .filter((box) => box.width > 0)
+        .map((box) => box.top),
+    );
+    expect(tops.length).toBeGreaterThanOrEqual(6);
+    const widths = await page
+      .locator('.composer')
+      .evaluate((composer) => [composer.scrollWidth, composer.clientWidth]);
+    expect(widths[0], 'the tools fit the composer without scrolling sideways').toBeLessThanOrEqual(
+      widths[1]!,
+    );
+    expect(Math.max(...tops) - Math.min(...tops)).toBeLessThanOrEqual(4);
+    expect(await smallTargets(page)).toEqual([]);
+    expect(await sticksOut(page)).toEqual([]);
+    await axeLightAndDark(page, 'the conversation on a phone');
 
     await page.goBack();
     await page.getByRole('link', { name: 'Boards' }).click();

@@ -1,5 +1,6 @@
 import { useEffect, useId, useState } from 'react';
 import type { LocalFile } from '../lib/attachments';
+import { ToolIcon } from './ComposerIcons';
 import { formatBytes } from './MessageMedia';
 
 /**
@@ -33,8 +34,9 @@ export function AttachmentPicker({
         disabled={disabled}
         onChange={pick}
       />
-      <label htmlFor={`${id}-file`} className={`button ghost${disabled ? ' disabled' : ''}`}>
-        Attach
+      <label htmlFor={`${id}-file`} className={`button ghost tool${disabled ? ' disabled' : ''}`}>
+        <ToolIcon name="attach" />
+        <span className="tool-text">Attach</span>
       </label>
       <input
         id={`${id}-camera`}
@@ -46,8 +48,9 @@ export function AttachmentPicker({
         disabled={disabled}
         onChange={pick}
       />
-      <label htmlFor={`${id}-camera`} className={`button ghost camera${disabled ? ' disabled' : ''}`}>
-        Camera
+      <label htmlFor={`${id}-camera`} className={`button ghost tool camera${disabled ? ' disabled' : ''}`}>
+        <ToolIcon name="camera" />
+        <span className="tool-text">Camera</span>
       </label>
     </span>
   );

@@ -16,8 +16,10 @@ import { useLiveQuery } from '../lib/hooks';
 import { newId } from '../lib/ids';
 import type { AgentInfo, CannedResponse, Session, TemplateInfo } from '../lib/session';
 import '../styles/media.css';
+import '../styles/composer.css';
 import { AttachedFile, AttachmentPicker } from './AttachmentPicker';
 import { CannedMenu, useCannedMenu } from './CannedMenu';
+import { ToolIcon } from './ComposerIcons';
 import { TemplatePicker } from './TemplatePreview';
 import { CollisionWarning, useCollisionGuard } from './Presence';
 
@@ -237,40 +239,52 @@ export function Composer({
         </div>
       ) : null}
       <div className="composer-tools">
-        <div role="group" aria-label="Message kind" className="segmented">
-          <button type="button" aria-pressed={mode === 'reply'} onClick={() => setMode('reply')}>
-            Reply
-          </button>
-          <button type="button" aria-pressed={mode === 'note'} onClick={() => setMode('note')}>
-            Private note
-          </button>
+        <div className="mode-choice">
+          <div role="group" aria-label="Message kind" className="segmented">
+            <button type="button" aria-pressed={mode === 'reply'} onClick={() => setMode('reply')}>
+              Reply
+            </button>
+            <button
+              type="button"
+              aria-pressed={mode === 'note'}
+              aria-label="Private note"
+              onClick={() => setMode('note')}
+            >
+              <span className="wide-only">Private note</span>
+              <span className="phone-only">Note</span>
+            </button>
+          </div>
+          {policy.templates.supported ? (
+            <button
+              type="button"
+              className="ghost"
+              aria-expanded={panel === 'templates'}
+              onClick={() => setPanel(panel === 'templates' ? 'none' : 'templates')}
+            >
+              Templates
+            </button>
+          ) : null}
         </div>
-        {policy.templates.supported ? (
-          <button
-            type="button"
-            className="ghost"
-            aria-expanded={panel === 'templates'}
-            onClick={() => setPanel(panel === 'templates' ? 'none' : 'templates')}
-          >
-            Templates
-          </button>
-        ) : null}
         <button
           type="button"
-          className="ghost"
+          className="ghost tool"
+          aria-label="Emoji"
           aria-expanded={panel === 'emoji'}
           onClick={() => setPanel(panel === 'emoji' ? 'none' : 'emoji')}
         >
-          Emoji
+          <ToolIcon name="emoji" />
+          <span className="tool-text">Emoji</span>
         </button>
         <button
           type="button"
-          className="ghost"
+          className="ghost tool"
+          aria-label="Canned /"
           aria-keyshortcuts="/"
           // The same as typing `/`: the list opens at the caret, filtered as the shortcut is typed.
           onClick={() => menu.start()}
         >
-          Canned /
+          <ToolIcon name="canned" />
+          <span className="tool-text">Canned /</span>
         </button>
         {mode === 'reply' && policy.media.kinds ? (
           <AttachmentPicker

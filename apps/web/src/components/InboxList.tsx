@@ -134,8 +134,15 @@ export function InboxList({
 }) {
   const [whose, setWhose] = useState<Whose>('all');
   const [status, setStatus] = useState<StatusTab>('open');
+  // On a phone status, team, inbox and sort sit behind one button that counts those not at default.
+  const [moreFilters, setMoreFilters] = useState(false);
   const [search, setSearch] = useState('');
   const [view, setView] = useState<ListView>(DEFAULT_VIEW);
+  const changedFilters =
+    (status === 'open' ? 0 : 1) +
+    (view.teamId === DEFAULT_VIEW.teamId ? 0 : 1) +
+    (view.inboxId === DEFAULT_VIEW.inboxId ? 0 : 1) +
+    (view.sort === DEFAULT_VIEW.sort ? 0 : 1);
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   const [outcome, setOutcome] = useState('');
   const { teams, inboxes } = useListCatalogue(db, session);
@@ -223,20 +230,15 @@ export function InboxList({
             </button>
           ))}
         </div>
-        <label className="visually-hidden" htmlFor="status-filter">
-          Status
-        </label>
-        <select
-          id="status-filter"
-          value={status}
-          onChange={(event) => setStatus(event.target.value as StatusTab)}
+        <button
+          type="button"
+          className="filters-toggle"
+          aria-expanded={moreFilters}
+          aria-controls="more-filters"
+          onClick={() => setMoreFilters((open) => !open)}
         >
-          {STATUSES.map(([value, label]) => (
-            <option key={value} value={value}>
-              {label}
-            </option>
-          ))}
-        </select>
+          {changedFilters ? `Filters (${changedFilters})` : 'Filters'}
+        </button>
         <input
           ref={searchRef}
           type="search"
@@ -245,7 +247,23 @@ export function InboxList({
           value={search}
           onChange={(event) => setSearch(event.target.value)}
         />
-        <ListFilters view={view} onChange={setView} teams={teams} inboxes={inboxes} />
+        <div id="more-filters" className="more-filters" data-open={moreFilters || undefined}>
+          <label className="visually-hidden" htmlFor="status-filter">
+            Status
+          </label>
+          <select
+            id="status-filter"
+            value={status}
+            onChange={(event) => setStatus(event.target.value as StatusTab)}
+          >
+            {STATUSES.map(([value, label]) => (
+              <option key={value} value={value}>
+                {label}
+              </option>
+            ))}
+          </select>
+          <ListFilters view={view} onChange={setView} teams={teams} inboxes={inboxes} />
+        </div>
       </div>
       {searching ? (
         <SearchResults db={db} session={session} query={search} online={online} selectedId={selectedId} />
