@@ -208,7 +208,28 @@ for (const size of sizes) {
 
 /** The given names in the order the list shows them (those rendered). */
 async function order(page: Page, names: readonly string[]): Promise<string[]> {
-  const texts = await page.getByTestId('conversation-list').locator('li').allTextContents();
+  // The list draws only the rows on screen: read it all by scrolling, then put the scroll back.
+  const list = page.getByTestId('conversation-list');
+  const start = await list.evaluate((element) => element.scrollTop);
+  const byIndex = new Map<number, string>();
+  await list.evaluate((element) => element.scrollTo(0, 0));
+  for (;;) {
+    const rows = await list
+      .locator('li[data-index]')
+      .evaluateAll((items) =>
+        items.map((item) => [Number(item.getAttribute('data-index')), item.textContent ?? ''] as const),
+      );
+    for (const [index, text] of rows) byIndex.set(index, text);
+    const atEnd = await list.evaluate((element) => {
+      const end = element.scrollTop + element.clientHeight >= element.scrollHeight - 1;
+      element.scrollTop += element.clientHeight * 0.8;
+      return end;
+    });
+    if (atEnd) break;
+    await page.waitForTimeout(50);
+  }
+  await list.evaluate((element, top) => element.scrollTo(0, top), start);
+  const texts = [...byIndex.entries()].sort(([a], [b]) => a - b).map(([, text]) => text);
   return texts.flatMap((text) => names.filter((name) => text.includes(name)));
 }
 

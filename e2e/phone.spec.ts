@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { ADA, ANA, expectNoAxeViolations, openConversation, signIn } from './support/app';
+import { ADA, ANA, expectNoAxeViolations, listRow, openConversation, signIn } from './support/app';
 import { ApiSession, webchatVisitorWrites } from './support/webhooks';
 
 // #15 items 10 and 12: the phone layout an agent would choose (one pane at a time, bottom
@@ -185,7 +185,7 @@ test.describe('on a phone (390 x 844, touch)', () => {
     await expect(drawer).toBeHidden();
     await expect(page.getByRole('heading', { level: 2, name: 'Tom Baker' })).toBeVisible();
     await page.goBack();
-    await expect(page.getByRole('link', { name: /Tom Baker/ })).toBeVisible();
+    await listRow(page, 'Tom Baker');
     expect(new URL(page.url()).pathname).toBe('/');
   });
 
@@ -196,10 +196,10 @@ test.describe('on a phone (390 x 844, touch)', () => {
     await signIn(page, ANA);
     await openConversation(page, 'Yuki Tanaka');
     await page.goBack();
-    await expect(page.getByRole('link', { name: /Yuki Tanaka/ })).toBeVisible();
+    await listRow(page, 'Yuki Tanaka');
     await openConversation(page, 'Yuki Tanaka');
     await page.getByRole('button', { name: 'Back to inbox' }).click();
-    await expect(page.getByRole('link', { name: /Yuki Tanaka/ })).toBeVisible();
+    await listRow(page, 'Yuki Tanaka');
     // The app's back went back in history: forward reaches the conversation again.
     await page.goForward();
     await expect(page.getByRole('heading', { level: 2, name: 'Yuki Tanaka' })).toBeVisible();
@@ -280,7 +280,7 @@ test.describe('on a phone (390 x 844, touch)', () => {
     expect(new URL(page.url()).pathname).toBe('/');
 
     await signIn(page, ANA); // waits for her list
-    await expect(page.getByRole('link', { name: /Yuki Tanaka/ })).toBeVisible();
+    await listRow(page, 'Yuki Tanaka');
     await openConversation(page, 'Maria Lopez');
     await expect(page.getByRole('textbox', { name: 'Reply' })).toHaveValue('');
     await page.getByRole('button', { name: 'Back to inbox' }).click();

@@ -3,6 +3,7 @@ import {
   ADA,
   ANA,
   expectNoAxeViolations,
+  listRow,
   openConversation,
   sendReply,
   signIn,
@@ -66,7 +67,7 @@ test('opens offline after one visit, with the inbox and conversations from this 
     page.getByRole('list', { name: 'Messages' }).getByText('Hi! My order #1042 has not arrived yet.'),
   ).toBeVisible();
   await page.goto('/');
-  await expect(page.getByRole('link', { name: /Li Wei/ })).toBeVisible();
+  await listRow(page, 'Li Wei');
   await expectNoAxeViolations(page, 'inbox offline');
   await context.setOffline(false);
 });
@@ -76,7 +77,7 @@ test('the phone layout shows one pane at a time; search and filters narrow the l
   await page.goto('/');
   await signIn(page, ANA);
   await page.getByRole('searchbox', { name: 'Search conversations' }).fill('yuki');
-  await expect(page.getByRole('link', { name: /Yuki Tanaka/ })).toBeVisible();
+  await listRow(page, 'Yuki Tanaka');
   await expect(page.getByRole('link', { name: /Maria Lopez/ })).toBeHidden();
   await page.getByRole('searchbox', { name: 'Search conversations' }).fill('');
   await page.getByRole('button', { name: 'Unassigned' }).click();

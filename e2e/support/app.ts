@@ -1,5 +1,5 @@
 import AxeBuilder from '@axe-core/playwright';
-import { expect, type APIRequestContext, type Page } from '@playwright/test';
+import { expect, type APIRequestContext, type Locator, type Page } from '@playwright/test';
 
 export const ANA = { tenantId: 'demo', email: 'ana@demo.parley.test', password: 'parley-demo-agent' };
 export const ADA = { tenantId: 'demo', email: 'ada@demo.parley.test', password: 'parley-demo-admin' };
@@ -40,9 +40,28 @@ export async function expectNoAxeViolations(page: Page, screen: string): Promise
   expect(summary, `axe violations on ${screen}`).toEqual([]);
 }
 
+/**
+ * A conversation's row in the list, scrolled into view as an agent would scroll to it: the list
+ * draws only the rows on screen, and the browser suites share one server whose list keeps growing.
+ */
+export async function listRow(page: Page, contact: string): Promise<Locator> {
+  const scroller = page.getByTestId('conversation-list');
+  const link = scroller.getByRole('link', { name: new RegExp(contact) }).first();
+  await expect(async () => {
+    if ((await link.count()) === 0) {
+      await scroller.evaluate((list) => {
+        const atEnd = list.scrollTop + list.clientHeight >= list.scrollHeight - 1;
+        list.scrollTop = atEnd ? 0 : list.scrollTop + list.clientHeight * 0.8;
+      });
+    }
+    await expect(link).toBeVisible({ timeout: 500 });
+  }).toPass({ timeout: 15_000 });
+  return link;
+}
+
 /** Opens a conversation from the list. */
 export async function openConversation(page: Page, contact: string): Promise<void> {
-  await page.getByRole('link', { name: new RegExp(contact) }).click();
+  await (await listRow(page, contact)).click();
   await expect(page.getByRole('heading', { level: 2, name: contact })).toBeVisible();
 }
 
