@@ -334,6 +334,7 @@ export {
   type ListRow,
   type ListSort,
   type MessageKind,
+  type SearchMatch,
   type SnippetPart,
 } from './search';
 export {

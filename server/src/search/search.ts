@@ -10,7 +10,7 @@ import {
   unreadFor,
   type ConversationEvent,
   type MessageKind,
-  type SnippetPart,
+  type SearchMatch,
   type TenantId,
 } from '@parley/domain';
 import { withTenant } from '../auth/tenant-scope';
@@ -20,16 +20,6 @@ import type { ConversationListItem } from '../api/conversation-list';
 import type { InboxListState } from '../projections/inbox-list';
 import type { ConversationSummary } from '../projections/conversation-events';
 import type { EventStore } from '../store/types';
-
-/** What matched in a result: the contact's name or handle, or a message (with its kind and time). */
-export type SearchMatch =
-  | { readonly field: 'name' | 'handle'; readonly parts: readonly SnippetPart[] }
-  | {
-      readonly field: 'message';
-      readonly kind: MessageKind;
-      readonly at: number;
-      readonly parts: readonly SnippetPart[];
-    };
 
 /** One conversation found, as the list shows it, with what matched (SR3). */
 export interface SearchResult {

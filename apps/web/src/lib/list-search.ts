@@ -8,19 +8,9 @@ import {
   snippet,
   type ConversationEvent,
   type MessageKind,
-  type SnippetPart,
+  type SearchMatch,
 } from '@parley/domain';
 import type { ConversationRow, EventRow, ParleyDb } from './db/schema';
-
-/** What matched in a result, the same shape as the server's `conversations.search` gives. */
-export type SearchMatch =
-  | { readonly field: 'name' | 'handle'; readonly parts: readonly SnippetPart[] }
-  | {
-      readonly field: 'message';
-      readonly kind: MessageKind;
-      readonly at: number;
-      readonly parts: readonly SnippetPart[];
-    };
 
 /** One conversation found, with what matched. */
 export interface SearchHit<Row = ConversationRow> {

@@ -6,6 +6,7 @@ export {
   queryTerms,
   searchTerms,
   snippet,
+  type SearchMatch,
   type SnippetPart,
 } from './terms';
 export {

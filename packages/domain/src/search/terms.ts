@@ -1,3 +1,4 @@
+import type { MessageKind } from './message';
 /** A piece of a snippet: text, and whether it is a word the search matched. */
 export interface SnippetPart {
   readonly text: string;
@@ -76,3 +77,13 @@ function edge(text: string, at: number, direction: 1 | -1): number {
 export function highlight(text: string, terms: readonly string[]): SnippetPart[] {
   return snippet(text, terms, Math.max(text.length, 1)) ?? [{ text, match: false }];
 }
+
+/** What matched in a search result, on the server and on the device: the contact's name or handle, or a message (with its kind and time). */
+export type SearchMatch =
+  | { readonly field: 'name' | 'handle'; readonly parts: readonly SnippetPart[] }
+  | {
+      readonly field: 'message';
+      readonly kind: MessageKind;
+      readonly at: number;
+      readonly parts: readonly SnippetPart[];
+    };
