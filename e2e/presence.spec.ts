@@ -1,7 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { ANA, openConversation, signIn, waitForServiceWorkerControl } from './support/app';
+import {
+  ANA,
+  listRow as findRow,
+  openConversation,
+  signIn,
+  waitForServiceWorkerControl,
+} from './support/app';
 
 // Collisions and notifications (#15 items 7 and 8, decision 0026): presence in a conversation, the
 // warning before a colliding reply, the unread total in the tab title and the app badge, and a push
@@ -182,7 +188,7 @@ test('[#15 item 8] a push delivered to the service worker shows a notification; 
   // Parley open again on its inbox. A real tap is the browser's to make; the worker gets the same
   // event here, for the notification it showed.
   await page.goto('/');
-  await expect(page.getByRole('link', { name: /Maria Lopez/ })).toBeVisible();
+  await findRow(page, 'Maria Lopez');
   await worker.evaluate(async () => {
     const scope = self as unknown as WorkerScope;
     const [notification] = await scope.registration.getNotifications();

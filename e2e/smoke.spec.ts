@@ -87,7 +87,7 @@ test('the phone layout shows one pane at a time; search and filters narrow the l
   await expect(page.getByRole('searchbox', { name: 'Search conversations' })).toBeHidden();
   await expectNoAxeViolations(page, 'conversation on a phone');
   await page.getByRole('button', { name: 'Back to inbox' }).click();
-  await expect(page.getByRole('link', { name: /Maria Lopez/ })).toBeVisible();
+  await listRow(page, 'Maria Lopez');
 });
 
 test('admins get settings: inboxes with their policy, workflows, templates', async ({ page }) => {

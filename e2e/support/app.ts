@@ -10,7 +10,8 @@ export async function signIn(page: Page, account = ANA): Promise<void> {
   await page.getByLabel('Email').fill(account.email);
   await page.getByLabel('Password').fill(account.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByRole('link', { name: /Maria Lopez/ })).toBeVisible();
+  await listRow(page, 'Maria Lopez');
+  await page.getByTestId('conversation-list').evaluate((list) => list.scrollTo(0, 0));
 }
 
 /** Waits until a service worker controls the page, reloading once if it activated without claiming it. */
