@@ -1,5 +1,12 @@
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
-import { ADA, expectNoAxeViolations, signIn, signInApi, waitForServiceWorkerControl } from './support/app';
+import {
+  ADA,
+  expectNoAxeViolations,
+  listRow,
+  signIn,
+  signInApi,
+  waitForServiceWorkerControl,
+} from './support/app';
 import { ApiSession, demoWhatsAppSecret, whatsAppCustomerWrites } from './support/webhooks';
 
 // The inbox list's controls and search (#15 items 5 and 6): team, inbox and sort menus, bulk
@@ -235,9 +242,6 @@ async function order(page: Page, names: readonly string[]): Promise<string[]> {
 
 /** A conversation's id, from its row's link. */
 async function idOf(page: Page, name: string): Promise<string> {
-  const href = await page
-    .getByTestId('conversation-list')
-    .getByRole('link', { name: new RegExp(name) })
-    .getAttribute('href');
+  const href = await (await listRow(page, name)).getAttribute('href');
   return href!.split('/').pop()!;
 }
