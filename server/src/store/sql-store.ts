@@ -118,8 +118,6 @@ export class SqlEventStore implements EventStore {
   private readonly busyStreams = new Set<string>();
   private readonly commits = new EventEmitter();
   private commitSeq = 0;
-  /** Subscribers' log reads in flight, by what they ask for (see `sharedRead`). */
-  private readonly sharedReads = new Map<string, Promise<ReadAllResult>>();
   private inFlight = 0;
   private closed = false;
   private stopListening: (() => Promise<void>) | undefined;
@@ -306,7 +304,7 @@ export class SqlEventStore implements EventStore {
     let cursor = options.after;
     while (!signal?.aborted && !this.closed) {
       const seen = this.commitSeq;
-      const page = await this.sharedRead(tenantId, cursor, batchSize, seen);
+      const page = await this.readLog(tenantId, cursor, batchSize);
       for (const event of page.events) {
         if (signal?.aborted) return;
         yield event;
@@ -355,26 +353,6 @@ export class SqlEventStore implements EventStore {
     }
     events = await this.decoded(events);
     return { events, next: events.at(-1)?.checkpoint ?? after };
-  }
-
-  /**
-   * One read for every subscriber asking for the same page before any further commit was announced
-   * (followers caught up to the same point wake together). Joining it is as fresh as reading
-   * alone: a commit the read missed changes `commitSeq`, so the next `nextCommit(seen)` reads again.
-   */
-  private sharedRead(
-    tenantId: TenantId | undefined,
-    after: Checkpoint,
-    limit: number,
-    seen: number,
-  ): Promise<ReadAllResult> {
-    const key = `${seen}\u0000${tenantId ?? ''}\u0000${after}\u0000${limit}`;
-    let read = this.sharedReads.get(key);
-    if (read === undefined) {
-      read = this.readLog(tenantId, after, limit).finally(() => this.sharedReads.delete(key));
-      this.sharedReads.set(key, read);
-    }
-    return read;
   }
 
   private nextCommit(seen: number, signal: AbortSignal | undefined): Promise<void> {
