@@ -97,7 +97,7 @@ test('admins get settings: inboxes with their policy, workflows, templates', asy
   await expect(page.getByRole('heading', { name: 'Settings' })).toBeVisible();
   await expect(page.getByRole('region', { name: 'Settings' }).getByText('Support (WhatsApp)')).toBeVisible();
   await expect(page.getByRole('list', { name: 'Stages of Support' })).toContainText('Working on it');
-  await expect(page.getByText('order_update')).toBeVisible();
+  await expect(page.getByRole('region', { name: 'Settings' }).getByText('order_update')).toBeVisible();
   await expectNoAxeViolations(page, 'settings');
 });
 
