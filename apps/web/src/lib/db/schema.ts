@@ -36,6 +36,11 @@ export interface ConversationRow extends ConversationSummary {
   readonly assigneeKey: string;
   /** False when the list came from a resync: the events must be fetched when it is opened. */
   readonly hydrated: boolean;
+  /**
+   * Set while the row shows this device's acknowledged events ahead of sync: the row as sync last
+   * confirmed it, onto which sync folds the real events (`sync/summary.ts`, `withDeviceEvents`).
+   */
+  readonly confirmed?: ConversationRow;
 }
 
 /** Why the server (or this device, for a request it cannot ever accept) refused a reply for good. */

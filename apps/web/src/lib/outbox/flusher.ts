@@ -2,6 +2,7 @@ import { StreamCategory, streamFor } from '@parley/domain';
 import type { ClientCommand } from '@parley/domain';
 import type { CommandAnswer, CommandBatchAnswer, CommandBatchRequest, CommandRequest } from '../api/wire';
 import type { EventRow, OutboxRow, ParleyDb, Refusal } from '../db/schema';
+import { refoldDeviceEvents } from '../sync/summary';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff';
 import type { Locks } from './locks';
 import { COUNTER_KEY, readCounter, type OutboxCounter } from './queue';
@@ -287,7 +288,7 @@ export class OutboxFlusher {
     options: { claimNext?: boolean } = {},
   ): Promise<Batch | null> {
     const { db } = this.options;
-    const next = await db.transaction('rw', db.outbox, db.events, db.meta, async () => {
+    const next = await db.transaction('rw', [db.outbox, db.events, db.meta, db.conversations], async () => {
       const accepted: Acknowledged[] = [];
       for (const { row, answer } of results) {
         switch (answer.status) {
@@ -359,7 +360,13 @@ export class OutboxFlusher {
       candidates.map((row): [string, number] => [row.streamId, row.version]),
     );
     const provisional = candidates.filter((_, i) => existing[i] === undefined);
-    if (provisional.length > 0) await db.events.bulkPut(provisional);
+    if (provisional.length === 0) return;
+    await db.events.bulkPut(provisional);
+    // The list rows show them too: without this, the waiting command that moved a conversation
+    // between the list's filters is gone and sync has not brought its events, so it flicks back.
+    const ids = [...new Set(provisional.map((row) => row.conversationId))];
+    const rows = (await db.conversations.bulkGet(ids)).filter((row) => row !== undefined);
+    await refoldDeviceEvents(db, rows);
   }
 
   /** A refusal for good (inside `record`'s transaction). */

@@ -1,6 +1,7 @@
 import type { CatchUpAnswer, ConversationPage, ListItem, ResyncAnswer, SyncEvent } from '../api/wire';
 import { conversationIdOf, withKeys, type ConversationRow, type EventRow, type ParleyDb } from '../db/schema';
-import { applyToSummary } from './summary';
+import { dropErased, erasureTables, evictCachedMedia, isErasureNotice } from './erasure';
+import { applyToSummary, confirmedRow, refoldDeviceEvents } from './summary';
 
 export type { CatchUpAnswer, ListItem, ResyncAnswer, SyncEvent } from '../api/wire';
 
@@ -138,14 +139,18 @@ export class SyncEngine {
   /** Writes a page of events, the list rows they change and the new cursor, all or nothing. */
   async applyPage(events: readonly SyncEvent[], cursor: string): Promise<void> {
     const { db } = this.options;
-    await db.transaction('rw', db.events, db.conversations, db.cursors, async () => {
-      const rows = events.map(toRow);
+    const notices = events.filter(isErasureNotice);
+    const synced = notices.length === 0 ? events : events.filter((event) => !isErasureNotice(event));
+    const media: string[] = [];
+    await db.transaction('rw', [...erasureTables(db), db.cursors], async () => {
+      const rows = synced.map(toRow);
       if (rows.length > 0) await db.events.bulkPut(rows);
       const touched = [...new Set(rows.map((row) => row.conversationId).filter((id) => id !== ''))];
       if (touched.length > 0) {
         const current = await db.conversations.bulkGet(touched);
+        // Sync folds onto what it confirmed before, never onto this device's provisional events.
         const summaries = new Map<string, ConversationRow | undefined>(
-          touched.map((id, index) => [id, current[index]]),
+          touched.map((id, index) => [id, current[index] && confirmedRow(current[index])]),
         );
         for (const row of rows) {
           if (row.conversationId === '') continue;
@@ -153,9 +158,20 @@ export class SyncEngine {
         }
         const changed = [...summaries.values()].filter((row): row is ConversationRow => row !== undefined);
         await db.conversations.bulkPut(changed);
+        // Provisional events sync has not reached yet are shown again on top.
+        const ahead = new Set(current.filter((row) => row?.confirmed).map((row) => row!.conversationId));
+        if (ahead.size > 0)
+          await refoldDeviceEvents(
+            db,
+            changed.filter((row) => ahead.has(row.conversationId)),
+          );
       }
+      // An erased contact's conversations leave the device with the page that says so (decision
+      // 0029), after its events, so nothing the page brought of them stays.
+      for (const notice of notices) media.push(...(await dropErased(db, notice)).media);
       await db.cursors.put({ name: 'events', cursor, updatedAt: this.clock() });
     });
+    await evictCachedMedia(media);
   }
 
   /**
