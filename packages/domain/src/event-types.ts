@@ -46,7 +46,11 @@ const workflowEvents: EveryType<WorkflowEvent> = { WorkflowCreated: true, Workfl
 
 const cardEvents: EveryType<CardEvent> = { CardEnteredWorkflow: true, CardMoved: true, CardReordered: true };
 
-const contactEvents: EveryType<ContactEvent> = { ContactErased: true, ContactNoteAdded: true };
+const contactEvents: EveryType<ContactEvent> = {
+  ContactErased: true,
+  ContactNoteAdded: true,
+  ContactExported: true,
+};
 
 /** The event types of each aggregate, as the domain declares them. */
 export const EVENT_TYPES = {

@@ -234,9 +234,11 @@ export {
   type ContactCommand,
   type ContactErased,
   type ContactEvent,
+  type ContactExported,
   type ContactNoteAdded,
   type ContactState,
   type EraseContact,
+  type ExportContact,
 } from './contact/types';
 export { contact } from './contact/decider';
 export {

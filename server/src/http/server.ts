@@ -7,6 +7,7 @@ import { appRouter } from '../api/router';
 import type { BoardServerHandle, BoardServerOptions } from '../boards';
 import type { Services } from '../services';
 import { mountBoards } from './boards';
+import { contactExportRoute } from './contact-export';
 import { cutOffRefusedBody, DEFAULT_API_LIMITS, refuseOversized, type ApiLimits } from './limits';
 import { drainHttpServer, type DrainReport } from '../ops/drain';
 import { createOperations, type Operations } from './operations';
@@ -60,6 +61,12 @@ export function createHttpServer(
     publicUrl,
     logger: services.logger,
   });
+  const contactExport = contactExportRoute({
+    services,
+    auth: api.auth,
+    publicUrl,
+    logger: services.logger,
+  });
   const server = createServer((req, res) => {
     const url = req.url ?? '/';
     if (operations.tracker.track(req, res)) return; // a live stream asked for while draining
@@ -69,6 +76,8 @@ export function createHttpServer(
     if (services.channels.handle(req, res)) return;
     // Uploads and downloads of files: server/src/attachments.
     if (attachments(req, res)) return;
+    // A contact's data as a ZIP, for admins: server/src/contacts/export.ts.
+    if (contactExport(req, res)) return;
     if (url === '/trpc' || url.startsWith('/trpc/')) {
       if (!originAllowed(req, publicUrl())) {
         // 0018: a mutation posted by another site's page (SameSite alone misses multipart forms).

@@ -54,4 +54,28 @@ describe('a contact', () => {
       .when(note('n2', 'VIP'))
       .then([{ type: 'ContactNoteAdded', data: { noteId: 'n2', agentId: 'ana', text: 'VIP', at: 7 } }]);
   });
+
+  it('[CT4] an export is recorded with who made it, the conversations and when; a blank exporter is refused', () => {
+    const exportContact = (exportedBy: string) =>
+      ({ type: 'ExportContact', data: { exportedBy, conversations: ['c1', 'c2'], at: 9 } }) as const;
+    spec(contact)
+      .given([])
+      .when(exportContact(' agent-1 '))
+      .then([
+        { type: 'ContactExported', data: { exportedBy: 'agent-1', conversations: ['c1', 'c2'], at: 9 } },
+      ]);
+    spec(contact).given([]).when(exportContact('  ')).thenThrows('EXPORTER_REQUIRED', 'CT4');
+    // An export changes nothing the contact decides on: the same note after it is still added once.
+    const noted = contact.decide(note('n1', 'VIP'), contact.initialState());
+    const exported = contact.decide(exportContact('agent-1'), contact.initialState());
+    spec(contact)
+      .given([...noted, ...exported])
+      .when(note('n1', 'VIP'))
+      .thenNothingHappens();
+    const state = [...noted, ...exported].reduce(
+      (s, event) => contact.evolve(s, event),
+      contact.initialState(),
+    );
+    expect(state).toEqual({ erasures: 0, lastErasedAt: null, noteIds: ['n1'] });
+  });
 });

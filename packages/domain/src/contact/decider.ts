@@ -36,6 +36,13 @@ export function decide(command: ContactCommand, state: ContactState): ContactEve
       }
       return [{ type: 'ContactNoteAdded', data: { noteId, agentId, text, at } }];
     }
+    case 'ExportContact': {
+      // CT4: an export is only ever recorded with who made it; nothing else can refuse it.
+      const exportedBy = command.data.exportedBy.trim();
+      if (exportedBy === '') refuse(ContactErrorCode.EXPORTER_REQUIRED, 'an export names who made it', 'CT4');
+      const { conversations, at } = command.data;
+      return [{ type: 'ContactExported', data: { exportedBy, conversations: [...conversations], at } }];
+    }
     default:
       return assertNever(command);
   }
@@ -47,10 +54,12 @@ export function evolve(state: ContactState, event: ContactEvent): ContactState {
       return { ...state, erasures: state.erasures + 1, lastErasedAt: event.data.at };
     case 'ContactNoteAdded':
       return { ...state, noteIds: [...state.noteIds, event.data.noteId] };
+    case 'ContactExported':
+      return state; // an export changes nothing the contact decides on
     default:
       return assertNever(event);
   }
 }
 
-/** The contact aggregate (stream category `contact`): a contact's notes and erasures. */
+/** The contact aggregate (stream category `contact`): a contact's notes, erasures and exports. */
 export const contact: Decider<ContactCommand, ContactState, ContactEvent> = { decide, evolve, initialState };

@@ -6,6 +6,7 @@ export const ContactErrorCode = {
   ERASURE_REASON_REQUIRED: 'ERASURE_REASON_REQUIRED',
   CONTACT_NOTE_EMPTY: 'CONTACT_NOTE_EMPTY',
   CONTACT_NOTE_TOO_LONG: 'CONTACT_NOTE_TOO_LONG',
+  EXPORTER_REQUIRED: 'EXPORTER_REQUIRED',
 } as const;
 
 /** The longest contact note, in characters (code points). */
@@ -25,7 +26,15 @@ export type AddContactNote = DomainCommand<
   'AddContactNote',
   { noteId: string; agentId: string; text: string; at: EpochMs }
 >;
-export type ContactCommand = EraseContact | AddContactNote;
+/**
+ * Records that an admin (agent id) or the CLI (`cli:<user>`) exported everything Parley holds about
+ * the contact (decision 0030): the audit trail of a copy of personal data leaving Parley.
+ */
+export type ExportContact = DomainCommand<
+  'ExportContact',
+  { exportedBy: string; conversations: readonly string[]; at: EpochMs }
+>;
+export type ContactCommand = EraseContact | AddContactNote | ExportContact;
 
 /** The fact of an erasure; it names no personal data (the stream id is a keyed hash of the contact). */
 export type ContactErased = DomainEvent<
@@ -37,7 +46,12 @@ export type ContactNoteAdded = DomainEvent<
   'ContactNoteAdded',
   { noteId: string; agentId: string; text: string; at: EpochMs }
 >;
-export type ContactEvent = ContactErased | ContactNoteAdded;
+/** The fact of an export: who, which conversations, when; it names no personal data either. */
+export type ContactExported = DomainEvent<
+  'ContactExported',
+  { exportedBy: string; conversations: string[]; at: EpochMs }
+>;
+export type ContactEvent = ContactErased | ContactNoteAdded | ContactExported;
 
 /**
  * How often a contact was erased and when last (a contact may write again afterwards), and the
