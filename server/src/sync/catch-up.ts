@@ -2,7 +2,8 @@ import type { TenantId } from '@parley/domain';
 import { changesMembershipOf, type InboxScope } from '../auth/inbox-scope';
 import type { Database } from '../db/database';
 import type { EventStore } from '../store/types';
-import { isSynced, toSyncEvent, type SyncEvent } from './events';
+import { erasureNotice } from './erasure-notice';
+import { isErasure, isSynced, toSyncEvent, type SyncEvent } from './events';
 import { resolveStart, resync, type ResyncAnswer } from './start';
 
 /** What catch-up reads from. */
@@ -49,6 +50,12 @@ export async function catchUp(
   const events: SyncEvent[] = [];
   for (const event of page.events) {
     if (!isSynced(event)) continue;
+    if (isErasure(event)) {
+      // Decision 0029: the device drops the conversations this notice names.
+      const notice = await erasureNotice(event, viewer);
+      if (notice) events.push(toSyncEvent(start.cursors, notice));
+      continue;
+    }
     if (viewer && !viewer.scope.all) {
       // Joining or leaving an inbox changes what the client should hold, before this cursor too.
       if (cursor !== null && changesMembershipOf(event, viewer.agentId)) {

@@ -21,9 +21,19 @@ export interface SyncEvent {
  */
 const SYNCED: ReadonlySet<string> = new Set<string>(Object.values(StreamCategory));
 
-/** True for events the client receives. */
+/**
+ * True for events the client receives. Of a contact's stream only an erasure, and only as a notice
+ * (`erasureNotice`): its notes reach the panel through `contacts.profile`, never the device's log.
+ */
 export function isSynced(event: RecordedEvent): boolean {
-  return SYNCED.has(streamCategory(event.streamId));
+  const category = streamCategory(event.streamId);
+  if (category === StreamCategory.contact) return isErasure(event);
+  return SYNCED.has(category);
+}
+
+/** A contact's erasure (decision 0022), which devices receive as a notice (decision 0029). */
+export function isErasure(event: RecordedEvent): boolean {
+  return streamCategory(event.streamId) === StreamCategory.contact && event.type === 'ContactErased';
 }
 
 /** The wire form of a recorded event, its cursor sealed for its tenant. */

@@ -1,7 +1,8 @@
 import { streamEntityId, type TenantId } from '@parley/domain';
 import { changesMembershipOf } from '../auth/inbox-scope';
 import type { SyncSources, SyncViewer } from './catch-up';
-import { isSynced, toSyncEvent, type SyncEvent } from './events';
+import { erasureNotice } from './erasure-notice';
+import { isErasure, isSynced, toSyncEvent, type SyncEvent } from './events';
 import { resolveStart, resync, type ResyncAnswer } from './start';
 
 /** One message of the live stream. */
@@ -27,6 +28,12 @@ export async function* followEvents(
   }
   for await (const event of sources.store.subscribe({ tenantId, after: start.after, signal })) {
     if (!isSynced(event)) continue;
+    if (isErasure(event)) {
+      // Decision 0029: the device drops the conversations this notice names.
+      const notice = await erasureNotice(event, viewer);
+      if (notice) yield { kind: 'event', event: toSyncEvent(start.cursors, notice) };
+      continue;
+    }
     if (viewer && !viewer.scope.all) {
       // The agent joined or left an inbox: the client reloads what it may now see (decision 0015).
       if (changesMembershipOf(event, viewer.agentId)) {

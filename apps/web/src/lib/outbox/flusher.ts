@@ -330,8 +330,12 @@ export class OutboxFlusher {
   private async acknowledge(accepted: readonly Acknowledged[]): Promise<void> {
     if (accepted.length === 0) return;
     const { db } = this.options;
-    await db.outbox.bulkDelete(accepted.map(({ row }) => row.clientMessageId));
-    const candidates = accepted.flatMap(({ row, answer }): EventRow[] => {
+    // A row that left the outbox while its request was out was dropped by an erasure notice
+    // (decision 0029): its conversation is gone from this device, so it shows nothing.
+    const still = await db.outbox.bulkGet(accepted.map(({ row }) => row.clientMessageId));
+    const kept = accepted.filter((_, index) => still[index] !== undefined);
+    await db.outbox.bulkDelete(kept.map(({ row }) => row.clientMessageId));
+    const candidates = kept.flatMap(({ row, answer }): EventRow[] => {
       const decided = row.decided ?? [];
       const recorded = answer.events;
       if (recorded.length !== decided.length) return [];
