@@ -5,6 +5,7 @@ import { isTenantId, type TenantId } from '@parley/domain';
 import { createAgent, createTenant } from './auth/accounts';
 import { runWebhooksCommand, WEBHOOKS_USAGE } from './channels/cli';
 import { loadConfig } from './config';
+import { CONTACTS_EXPORT_USAGE, runContactsExportCommand, withAbsoluteOut } from './contacts/cli';
 import { CRYPTO_USAGE, runContactsCommand, runKeysCommand, secretBox } from './crypto/cli';
 import { openDatabase, type Database } from './db/database';
 import { liveHolder } from './db/dir-lock';
@@ -28,6 +29,7 @@ Commands:
                             and printed when --password is left out; PARLEY_PASSWORD works too)
 ${WEBHOOKS_USAGE}
 ${CRYPTO_USAGE}
+${CONTACTS_EXPORT_USAGE}
 ${PROJECTIONS_USAGE}
 
 The database is DATABASE_URL's PostgreSQL server, or the embedded one under DATA_DIR (./data).
@@ -68,6 +70,7 @@ export async function runCli(
       contact: { type: 'string' },
       conversation: { type: 'string' },
       reason: { type: 'string' },
+      out: { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -85,7 +88,8 @@ export async function runCli(
     // The embedded database is held by a running Parley: it runs the command for us.
     const holder = config.databaseUrl ? undefined : liveHolder(config.dataDir);
     if (holder !== undefined) {
-      return sendAdminCommand(config.dataDir, holder, { argv, env }, print).catch((error: unknown) => {
+      const request = { argv: withAbsoluteOut(argv), env };
+      return sendAdminCommand(config.dataDir, holder, request, print).catch((error: unknown) => {
         throw (error as { usage?: boolean }).usage ? new UsageError((error as Error).message) : error;
       });
     }
@@ -190,6 +194,10 @@ export async function runCli(
       await runKeysCommand(host, rest, print, (m) => new UsageError(m));
       return;
     case 'contacts':
+      if (rest[0] === 'export') {
+        await runContactsExportCommand(host, values, print, progress, (m) => new UsageError(m));
+        return;
+      }
       await runContactsCommand(host, rest, values, print, (m) => new UsageError(m));
       return;
     case 'projections':

@@ -1,9 +1,14 @@
 import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { tenantId, type StreamId } from '@parley/domain';
 import { unzipSync, strFromU8 } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SESSION_COOKIE } from '../src/auth/cookies';
+import { runCli } from '../src/cli';
+import { withAbsoluteOut } from '../src/contacts/cli';
 import { contactStreamOf } from '../src/contacts/profile';
 import { exportContact, EXPORT_FORMAT } from '../src/contacts/export';
 import { ERASED } from '../src/crypto/event-codec';
@@ -294,4 +299,76 @@ describe.each(API_BACKENDS)('exporting a contact on %s', (kind, enabled) => {
       expect(profile.erasures.map((erasure) => erasure.reason)).toEqual(['GDPR art. 17 request']);
     },
   );
+
+  it.skipIf(!enabled)(
+    '[18-EX6] the CLI writes the same ZIP to --out, prints progress and records the export as cli:<user>',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'parley-export-'));
+      try {
+        const out = join(dir, 'ingrid.zip');
+        const lines: string[] = [];
+        const host = { dataDir: h.services.config.dataDir, env: {} };
+        await runCli(
+          ['contacts', 'export', '--tenant', 'demo', '--conversation', conversationId, '--out', out],
+          (line) => lines.push(line),
+          { ...host, withDb: (fn) => fn(h.services.db) },
+        );
+        expect(lines.join('\n')).toMatch(/1\/4 conversations\/export-me\.json/);
+        expect(lines.at(-1)).toMatch(
+          /^exported 1 conversation\(s\) to .*ingrid\.zip \(\d+ bytes\); recorded on contact-/,
+        );
+        const files = unzipSync(readFileSync(out));
+        const manifest = JSON.parse(strFromU8(files['manifest.json']!)) as Manifest;
+        expect(manifest.exportedBy).toMatch(/^cli:/);
+        expect(manifest.files).toHaveLength(3);
+        expect(existsSync(`${out}.part`)).toBe(false);
+        // Read from the table: the CLI's own store appended it, this process's hot tier has not seen it.
+        const [last] = await h.services.db.sql.query<{ type: string; data: unknown }>(
+          `SELECT type, data FROM events WHERE tenant_id = 'demo' AND stream_id = $1 ORDER BY version DESC LIMIT 1`,
+          [contactStream],
+        );
+        expect(last).toMatchObject({ type: 'ContactExported' });
+        const data = typeof last!.data === 'string' ? (JSON.parse(last!.data) as object) : last!.data;
+        expect(data).toMatchObject({ exportedBy: manifest.exportedBy, conversations: [conversationId] });
+        // Another tenant's conversation: refused, and no file is left behind.
+        await expect(
+          runCli(
+            [
+              'contacts',
+              'export',
+              '--tenant',
+              'globex',
+              '--conversation',
+              conversationId,
+              '--out',
+              join(dir, 'x.zip'),
+            ],
+            () => undefined,
+            { ...host, withDb: (fn) => fn(h.services.db) },
+          ),
+        ).rejects.toThrow(/no such contact/);
+        expect(existsSync(join(dir, 'x.zip'))).toBe(false);
+        await expect(
+          runCli(['contacts', 'export', '--tenant', 'demo', '--out', out], () => undefined, {
+            ...host,
+            withDb: (fn) => fn(h.services.db),
+          }),
+        ).rejects.toThrow(/usage: contacts export/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it('a command sent to the running server names its --out file by an absolute path', () => {
+    expect(withAbsoluteOut(['contacts', 'export', '--out', 'a.zip', '--tenant', 'demo'])).toEqual([
+      'contacts',
+      'export',
+      '--out',
+      resolve('a.zip'),
+      '--tenant',
+      'demo',
+    ]);
+    expect(withAbsoluteOut(['--out=b.zip'])).toEqual([`--out=${resolve('b.zip')}`]);
+  });
 });
