@@ -17,9 +17,10 @@ import {
 import type { Database } from '../db/database';
 import type { SqlQueryable } from '../db/driver';
 import type { Logger } from '../logger';
-import { compareCheckpoints, START } from '../store/checkpoint';
+import { START } from '../store/checkpoint';
 import type { EventStore } from '../store/types';
 import { isConversationEvent } from './conversation-events';
+import { startFollower } from './follower';
 
 /**
  * The analytics projection (#16, decision 0020): reporting tables fed from the global log.
@@ -112,106 +113,16 @@ class Conflict extends Error {}
 export async function startAnalyticsProjection(options: AnalyticsOptions): Promise<AnalyticsProjection> {
   const { store, db, logger } = options;
   const name = options.name ?? ANALYTICS_CHECKPOINT;
-  const batchSize = options.batchSize ?? 500;
   const context: Context = { store, db, scheduleFor: options.scheduleFor ?? NO_SCHEDULE };
-  const controller = new AbortController();
-  let position = await loadCheckpoint(db, name);
-  const waiters: { target: Checkpoint; resolve: () => void }[] = [];
-
-  function release(): void {
-    for (const waiter of [...waiters]) {
-      if (compareCheckpoints(position, waiter.target) >= 0 || controller.signal.aborted) {
-        waiters.splice(waiters.indexOf(waiter), 1);
-        waiter.resolve();
-      }
-    }
-  }
-
-  /** One subscription from `position`: a reader fills a buffer, the writer applies what is in it. */
-  async function follow(): Promise<void> {
-    const feed = new AbortController();
-    const stop = () => feed.abort();
-    controller.signal.addEventListener('abort', stop, { once: true });
-    const buffer: RecordedEvent[] = [];
-    let wake: (() => void) | undefined;
-    let ended = false;
-    let failure: unknown;
-    const reader = (async () => {
-      try {
-        for await (const event of store.subscribe({ after: position, signal: feed.signal, batchSize })) {
-          buffer.push(event);
-          wake?.();
-          while (buffer.length >= batchSize * 4 && !feed.signal.aborted)
-            await new Promise((resolve) => setTimeout(resolve, 5));
-        }
-      } catch (error) {
-        failure = error;
-      } finally {
-        ended = true;
-        wake?.();
-      }
-    })();
-    try {
-      for (;;) {
-        if (buffer.length === 0) {
-          if (ended) break;
-          await new Promise<void>((resolve) => (wake = resolve));
-          wake = undefined;
-          continue;
-        }
-        const events = buffer.splice(0, batchSize);
-        const last = events.at(-1)!.checkpoint;
-        await applyWithRetry(context, events, { name, checkpoint: last });
-        position = last;
-        release();
-      }
-      if (failure !== undefined && !controller.signal.aborted) {
-        throw failure instanceof Error
-          ? failure
-          : new Error(`store subscription failed: ${JSON.stringify(failure)}`);
-      }
-    } finally {
-      feed.abort();
-      controller.signal.removeEventListener('abort', stop);
-      await reader;
-    }
-  }
-
-  async function run(): Promise<void> {
-    let failures = 0;
-    while (!controller.signal.aborted) {
-      try {
-        await follow();
-        failures = 0;
-      } catch (error) {
-        // The batch is applied again from the stored checkpoint after a pause.
-        failures++;
-        logger?.error({ err: error, checkpoint: position }, 'analytics projection step failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 100 * 2 ** failures)));
-      }
-    }
-  }
-
-  async function settled(): Promise<void> {
-    for (;;) {
-      const { next } = await store.readAllTenants(position, 10_000);
-      if (compareCheckpoints(position, next) >= 0 || controller.signal.aborted) return;
-      await new Promise<void>((resolve) => waiters.push({ target: next, resolve }));
-    }
-  }
-
-  const running = run();
-  return {
-    get checkpoint() {
-      return position;
-    },
-    settled,
-    async stop() {
-      controller.abort();
-      await running;
-      release();
-    },
-  };
+  return startFollower({
+    store,
+    db,
+    ...(logger && { logger }),
+    name,
+    label: 'analytics projection',
+    batchSize: options.batchSize ?? 500,
+    apply: (events, checkpoint) => applyWithRetry(context, events, { name, checkpoint }),
+  });
 }
 
 /** How far a rebuild got. */
@@ -707,12 +618,4 @@ async function writeDeltas(tx: SqlQueryable, deltas: Map<string, Record<Counter,
       empty.map((r) => r.key),
     ],
   );
-}
-
-async function loadCheckpoint(db: Database, name: string): Promise<Checkpoint> {
-  const rows = await db.sql.query<{ checkpoint: string }>(
-    'SELECT checkpoint FROM subscription_checkpoints WHERE name = $1',
-    [name],
-  );
-  return (rows[0]?.checkpoint as Checkpoint | undefined) ?? START;
 }
