@@ -2,7 +2,7 @@ import { createECDH, createHmac, createDecipheriv, createPublicKey, randomBytes,
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
-import { Agent, createServer, type Server } from 'node:https';
+import { createServer, type Server } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tenantId, type ReceiveInboundMessage } from '@parley/domain';
@@ -10,6 +10,7 @@ import { TRPCError } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSecretBox } from '../src/crypto/secrets';
 import { startNotifications, type Notifications, type PushMessage } from '../src/notifications';
+import { pushAgent } from '../src/notifications/public-address';
 import { API_BACKENDS, openApiHarness, type ApiHarness, type Caller } from './api.support';
 
 const demo = tenantId('demo');
@@ -169,8 +170,11 @@ describe.each(API_BACKENDS)('#15 notifications by Web Push on %s (decision 0026)
   let gus: Caller;
   const tls = certificate();
   const push = pushService(tls);
-  /** Trusts the stand-in's certificate, as the real server trusts the public push services'. */
-  const agent = new Agent({ ca: tls.cert });
+  /**
+   * The server's own push agent (public addresses only; loopback admitted for the stand-in), also
+   * trusting the stand-in's certificate as the real server trusts the public push services'.
+   */
+  const agent = pushAgent({ allowLoopback: true, ca: tls.cert });
   let origin: string;
   let running: Notifications;
   const restart = async () => {

@@ -7,6 +7,7 @@ import type { Database } from '../db/database';
 import type { Logger } from '../logger';
 import { payloadPurpose, type NotificationPayload } from './follower';
 import { vapidKeysFor } from './keys';
+import { pushAgent } from './public-address';
 import { subscriptionsOf } from './settings';
 
 /** Where pushes come from, and what the push service may be. */
@@ -15,7 +16,10 @@ export interface PushConfig {
   readonly subject: string;
   /** Accept endpoints on this machine (`PARLEY_PUSH_ALLOW_LOOPBACK=1`): a stand-in push service in tests. */
   readonly allowLoopback: boolean;
-  /** The HTTPS agent for push requests (tests give one trusting their stand-in's certificate). */
+  /**
+   * The HTTPS agent for push requests: by default `pushAgent`, which connects only to public
+   * addresses (tests give one that also trusts their stand-in's certificate).
+   */
   readonly agent?: Agent;
 }
 
@@ -32,7 +36,8 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 /**
  * Whether the server may post to this endpoint. Browsers' push services are https hosts on the
  * internet; an address on this machine or a private network would let an agent make the server
- * call it (SSRF). Names that resolve to private addresses are not caught here (decision 0026).
+ * call it (SSRF). This checks the address as written; a name that resolves to a private address is
+ * refused when the push connects (`pushAgent`, decision 0026).
  */
 export function pushEndpointAllowed(endpoint: string, config: Pick<PushConfig, 'allowLoopback'>): boolean {
   let url: URL;
@@ -85,6 +90,7 @@ export function startNotificationSender(options: {
   readonly pollMs?: number;
 }): NotificationSender {
   const { db, secrets, signals, logger, config } = options;
+  const agent = config.agent ?? pushAgent({ allowLoopback: config.allowLoopback });
   let stopped = false;
   let running: Promise<void> = Promise.resolve();
   let again = false;
@@ -111,7 +117,7 @@ export function startNotificationSender(options: {
           TTL: 60 * 60,
           urgency: 'high',
           timeout: 10_000,
-          ...(config.agent ? { agent: config.agent } : {}),
+          agent,
         });
       } catch (error) {
         const status = error instanceof webpush.WebPushError ? error.statusCode : undefined;
