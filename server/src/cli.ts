@@ -6,7 +6,13 @@ import { createAgent, createTenant } from './auth/accounts';
 import { runWebhooksCommand, WEBHOOKS_USAGE } from './channels/cli';
 import { loadConfig } from './config';
 import { CONTACTS_EXPORT_USAGE, runContactsExportCommand, withAbsoluteOut } from './contacts/cli';
-import { CRYPTO_USAGE, runContactsCommand, runKeysCommand, secretBox } from './crypto/cli';
+import {
+  CRYPTO_USAGE,
+  runContactsCommand,
+  runKeysCommand,
+  runRetentionCommand,
+  secretBox,
+} from './crypto/cli';
 import { openDatabase, type Database } from './db/database';
 import { liveHolder } from './db/dir-lock';
 import { migrate, migrationState } from './db/migrator';
@@ -199,6 +205,9 @@ export async function runCli(
         return;
       }
       await runContactsCommand(host, rest, values, print, (m) => new UsageError(m));
+      return;
+    case 'retention':
+      await runRetentionCommand(host, rest, values.tenant, print, (m) => new UsageError(m));
       return;
     case 'projections':
       await runProjectionsCommand(host, rest, values.tenant, print, progress, (m) => new UsageError(m));

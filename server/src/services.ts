@@ -6,6 +6,7 @@ import { createLocalBroadcast, type LocalBroadcast } from './broadcast/local';
 import type { Config } from './config';
 import { createEventCodec } from './crypto/event-codec';
 import { KeyStore } from './crypto/keys';
+import { startRetentionSweeper, type RetentionSweeper } from './crypto/retention';
 import { createSecretBox } from './crypto/secrets';
 import { loadMasterKeyring } from './crypto/master-key';
 import { openDatabase, type Database } from './db/database';
@@ -52,6 +53,8 @@ export interface Services {
   readonly search: SearchIndex;
   /** Wakes snoozed conversations at their time (rule LS3). */
   readonly snoozeSweeper: SnoozeSweeper;
+  /** Destroys the keys of message content past each tenant's retention, hourly (decision 0031). */
+  readonly retentionSweeper: RetentionSweeper;
   /** The process manager that assigns conversations and runs workflow entry actions. */
   readonly workflowEngine: WorkflowEngine;
   /** Webhook ingest, the reply outbox and its dispatcher, and (embedded default) the platform simulators. */
@@ -121,6 +124,8 @@ export async function openServices(config: Config, logger: Logger): Promise<Serv
     const grains = createGrains(runtime);
     const snoozeSweeper = startSnoozeSweeper({ grains, inboxList: projections.inboxList, logger });
     closers.push(() => snoozeSweeper.stop());
+    const retentionSweeper = startRetentionSweeper({ db, store, keys, runtime, projections, logger });
+    closers.push(() => retentionSweeper.stop());
     const workflowEngine = await startWorkflowEngine({ store, grains, db, logger });
     closers.push(() => workflowEngine.stop());
     // ---- channels (server/src/channels): closed before the runtime, which its loops still use ----
@@ -170,6 +175,7 @@ export async function openServices(config: Config, logger: Logger): Promise<Serv
       analytics,
       search,
       snoozeSweeper,
+      retentionSweeper,
       workflowEngine,
       channels,
       attachments,

@@ -349,3 +349,22 @@ export {
   notificationsDue,
   wantsNotification,
 } from './conversation/notifications';
+export {
+  RETENTION_MAX_DAYS,
+  RETENTION_MIN_DAYS,
+  RETENTION_PERIOD_DAYS,
+  SettingsErrorCode,
+  isPeriodPastRetention,
+  isRetentionDays,
+  isRetentionPeriod,
+  lastPeriodPastRetention,
+  periodEnd,
+  periodStart,
+  retentionPeriodOf,
+  tenantSettings,
+  type RetentionSet,
+  type SetRetention,
+  type TenantSettingsCommand,
+  type TenantSettingsEvent,
+  type TenantSettingsState,
+} from './retention';

@@ -6,6 +6,7 @@ import type {
   ConversationErrorCode,
   InboxErrorCode,
   ReplyRefusalCode,
+  SettingsErrorCode,
   WorkflowErrorCode,
 } from '@parley/domain';
 import { InvalidIdError, isDomainError } from '@parley/domain';
@@ -22,6 +23,7 @@ type KnownCode =
   | WorkflowErrorCode
   | CardErrorCode
   | ContactErrorCode
+  | SettingsErrorCode
   | BoardPermissionErrorCode
   | ReplyRefusalCode
   | AccountErrorCode
@@ -77,6 +79,7 @@ const TRPC_CODE: Readonly<Record<KnownCode, TRPC_ERROR_CODE_KEY>> = {
   CONTACT_NOTE_EMPTY: 'BAD_REQUEST',
   CONTACT_NOTE_TOO_LONG: 'BAD_REQUEST',
   EXPORTER_REQUIRED: 'BAD_REQUEST',
+  RETENTION_INVALID: 'BAD_REQUEST',
   // Well-formed, but the current state says no.
   PLATFORM_MISMATCH: 'PRECONDITION_FAILED',
   SNOOZE_NOT_IN_FUTURE: 'PRECONDITION_FAILED',

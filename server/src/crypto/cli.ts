@@ -4,6 +4,7 @@ import type { Database } from '../db/database';
 import { SqlEventStore } from '../store/sql-store';
 import { keyFingerprint, newKey } from './aead';
 import { eraseContact } from './erasure';
+import { sweepRetention } from './retention';
 import { createEventCodec } from './event-codec';
 import { KeyStore } from './keys';
 import { loadMasterKeyring, writeKeyFile } from './master-key';
@@ -13,7 +14,10 @@ export const CRYPTO_USAGE = `  keys rotate-master        seal every tenant key w
                             key file (DATA_DIR/master.key) a new key is made and the old one retired;
                             with PARLEY_MASTER_KEY="<new>,<old>" the tenant keys move to <new>
   contacts erase --tenant <id> (--contact <platform id> | --conversation <id>) --reason <why>
-                            crypto-shred a contact: destroy their keys, record ContactErased`;
+                            crypto-shred a contact: destroy their keys, record ContactErased
+  retention sweep --tenant <id>
+                            make the tenant's message content older than its retention unreadable
+                            now (the server does it hourly): destroy the keys of the weeks past it`;
 
 interface Host {
   readonly dataDir: string;
@@ -95,6 +99,36 @@ export async function runContactsCommand(
       );
       print(
         `erased: ${result.keysDestroyed} key(s) destroyed, conversations ${result.conversations.join(', ')}; recorded on ${result.streamId}`,
+      );
+    } finally {
+      await store.close();
+    }
+  });
+}
+
+/** `retention sweep` (docs/decisions/0031). */
+export async function runRetentionCommand(
+  host: Host,
+  rest: readonly string[],
+  tenant: string | undefined,
+  print: (line: string) => void,
+  usage: (message: string) => Error,
+): Promise<void> {
+  if (rest[0] !== 'sweep' || rest.length > 1 || !tenant || !isTenantId(tenant))
+    throw usage('usage: retention sweep --tenant <id>');
+  await host.withDb(async (db) => {
+    const keys = new KeyStore(db.sql, loadMasterKeyring(process.env, host.dataDir));
+    const store = await SqlEventStore.open({
+      db,
+      archiveDir: join(host.dataDir, 'archive'),
+      codec: createEventCodec(keys),
+    });
+    try {
+      const result = await sweepRetention({ db, store, keys }, tenant, Date.now());
+      print(
+        result.days === null
+          ? `${tenant} keeps message content for ever: nothing to sweep`
+          : `${tenant} keeps message content ${result.days} day(s): ${result.keysDestroyed} key(s) of the weeks through ${result.through} destroyed in ${result.conversations} conversation(s)`,
       );
     } finally {
       await store.close();

@@ -1,4 +1,10 @@
-import type { JsonObject, JsonValue, RecordedEvent, TenantId } from '@parley/domain';
+import {
+  retentionPeriodOf,
+  type JsonObject,
+  type JsonValue,
+  type RecordedEvent,
+  type TenantId,
+} from '@parley/domain';
 import type { PreparedEvent } from '../store/validation';
 import { open, seal } from './aead';
 import type { KeyStore } from './keys';
@@ -25,6 +31,20 @@ export const PERSONAL_FIELDS: Readonly<Record<string, readonly string[]>> = {
   NoteAdded: ['text'],
   ContactNoteAdded: ['text'],
 };
+
+/**
+ * Message content, by event type, in conversation streams: sealed by the conversation's key of the
+ * retention period the event is sealed in (decision 0031), so the retention sweep can make it
+ * unreadable on schedule. The other personal fields (who the contact is, notes on the contact)
+ * keep the conversation's long-lived key and go only with an erasure.
+ */
+export const CONTENT_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  InboundMessageReceived: ['content'],
+  ReplyQueued: ['content'],
+  NoteAdded: ['text'],
+};
+
+const CONVERSATION_STREAM = /^conversation-/;
 
 /** The value an erased field takes: the same shape, so every reader keeps working. */
 const ERASED_VALUE: Readonly<Record<string, JsonValue>> = {
@@ -57,11 +77,24 @@ function contactIdOf(data: JsonValue): string | undefined {
   return typeof contact.id === 'string' ? contact.id : undefined;
 }
 
-/** Seals the personal fields of conversation and contact events with the contact's key. */
-export function createEventCodec(keys: KeyStore): StoreCodec {
+export interface EventCodecOptions {
+  /** The clock that picks the retention period content is sealed in; `Date.now` by default. */
+  readonly clock?: () => number;
+}
+
+/**
+ * Seals the personal fields of conversation and contact events with the contact's keys: message
+ * content with the key of the current retention period (the time of sealing, not a time the event
+ * names, so nothing is ever sealed under a period the sweep may have destroyed), the rest with the
+ * conversation's long-lived key.
+ */
+export function createEventCodec(keys: KeyStore, options: EventCodecOptions = {}): StoreCodec {
+  const clock = options.clock ?? Date.now;
   return {
     async encode(tenantId, streamId, events) {
       if (!PERSONAL_STREAM.test(streamId)) return [...events];
+      const period = retentionPeriodOf(clock());
+      const byPeriod = CONVERSATION_STREAM.test(streamId);
       const out: PreparedEvent[] = [];
       for (const event of events) {
         const fields = PERSONAL_FIELDS[event.type];
@@ -75,11 +108,14 @@ export function createEventCodec(keys: KeyStore): StoreCodec {
           out.push(event);
           continue;
         }
-        const key =
-          keys.cachedKeyForStream(tenantId, streamId) ??
-          (await keys.keyForStream(tenantId, streamId, contactIdOf(data)));
+        const contactId = contactIdOf(data);
+        const content = byPeriod ? (CONTENT_FIELDS[event.type] ?? []) : [];
         const sealed: JsonObject = { ...data };
         for (const field of present) {
+          const fieldPeriod = content.includes(field) ? period : undefined;
+          const key =
+            keys.cachedKeyForStream(tenantId, streamId, fieldPeriod) ??
+            (await keys.keyForStream(tenantId, streamId, contactId, fieldPeriod));
           const { iv, ct } = seal(
             key.key,
             Buffer.from(JSON.stringify(data[field]), 'utf8'),

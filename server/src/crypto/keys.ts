@@ -22,8 +22,13 @@ export class KeyStore {
   private readonly tenantKeys = new Map<string, Promise<Key>>();
   /** `${tenant}/${keyId}` -> the key, or null once destroyed or never known. */
   private readonly contactKeys = new Map<string, Key | null>();
-  /** `${tenant}/${stream}` -> the stream's live contact key. */
+  /** `${tenant}/${stream}` -> the stream's live long-lived contact key (who the contact is). */
   private readonly streamKeys = new Map<string, ContactKey>();
+  /**
+   * `${tenant}/${stream}` -> the stream's live key of the latest period it sealed content in
+   * (decision 0031); one per stream, so a long-running process keeps no old periods' entries.
+   */
+  private readonly periodKeys = new Map<string, ContactKey & { readonly period: string }>();
 
   constructor(
     private readonly sql: SqlDriver,
@@ -81,25 +86,31 @@ export class KeyStore {
     return createHmac('sha256', key).update(`contact-ref\u0000${contactId}`).digest('hex');
   }
 
-  /** The stream's live contact key if this process holds it already (no await on the hot path). */
-  cachedKeyForStream(tenantId: TenantId, streamId: string): ContactKey | undefined {
-    return this.streamKeys.get(`${tenantId}/${streamId}`);
+  /**
+   * The stream's live contact key (of `period`, or its long-lived one) if this process holds it
+   * already (no await on the hot path).
+   */
+  cachedKeyForStream(tenantId: TenantId, streamId: string, period?: string): ContactKey | undefined {
+    if (period === undefined) return this.streamKeys.get(`${tenantId}/${streamId}`);
+    const cached = this.periodKeys.get(`${tenantId}/${streamId}`);
+    return cached?.period === period ? cached : undefined;
   }
 
   /**
-   * The live contact key of a conversation stream; when it has none, one is created for
+   * The live contact key of a conversation stream, its long-lived one or, given a `period`
+   * (decision 0031), the one of that retention period; when it has none, one is created for
    * `contactId` (the contact the event names) or for the contact of the stream's earlier keys.
    */
   async keyForStream(
     tenantId: TenantId,
     streamId: string,
     contactId: string | undefined,
+    period?: string,
   ): Promise<ContactKey> {
-    const cacheKey = `${tenantId}/${streamId}`;
-    const cached = this.streamKeys.get(cacheKey);
+    const cached = this.cachedKeyForStream(tenantId, streamId, period);
     if (cached) return cached;
     const tenantKey = await this.tenantKey(tenantId);
-    const found = await this.liveKey(tenantId, streamId, tenantKey);
+    const found = await this.liveKey(tenantId, streamId, tenantKey, period);
     if (found) return found;
     const id = randomUUID();
     // An event that names no contact (a reply, a note) on a stream whose key was destroyed: a
@@ -126,35 +137,45 @@ export class KeyStore {
     const key = newKey();
     const sealed = seal(tenantKey, key, contactAad(tenantId, id));
     const inserted = await this.sql.query(
-      `INSERT INTO contact_keys (tenant_id, key_id, contact_ref, stream_id, iv, ct)
-       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING key_id`,
-      [tenantId, id, ref, streamId, sealed.iv, sealed.ct],
+      `INSERT INTO contact_keys (tenant_id, key_id, contact_ref, stream_id, iv, ct, period)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::date) ON CONFLICT DO NOTHING RETURNING key_id`,
+      [tenantId, id, ref, streamId, sealed.iv, sealed.ct, period ?? null],
     );
-    if (inserted.length > 0) {
-      const created = { id, key };
-      this.streamKeys.set(cacheKey, created);
-      this.contactKeys.set(`${tenantId}/${id}`, key);
-      return created;
-    }
+    if (inserted.length > 0) return this.remember(tenantId, streamId, { id, key }, period);
     // Another process made the stream's key first: the database's one wins.
-    const theirs = await this.liveKey(tenantId, streamId, tenantKey);
+    const theirs = await this.liveKey(tenantId, streamId, tenantKey, period);
     if (!theirs) throw new Error(`the contact key of ${streamId} was destroyed while it was made`);
     return theirs;
   }
 
+  /** The stream's live key of `period`, or its long-lived key without one, read from the database. */
   private async liveKey(
     tenantId: TenantId,
     streamId: string,
     tenantKey: Key,
+    period?: string,
   ): Promise<ContactKey | undefined> {
     const [row] = await this.sql.query<{ key_id: string; iv: string; ct: string }>(
-      `SELECT key_id::text AS key_id, iv, ct FROM contact_keys
-        WHERE tenant_id = $1 AND stream_id = $2 AND destroyed_at IS NULL`,
-      [tenantId, streamId],
+      period === undefined
+        ? `SELECT key_id::text AS key_id, iv, ct FROM contact_keys
+            WHERE tenant_id = $1 AND stream_id = $2 AND destroyed_at IS NULL AND period IS NULL`
+        : `SELECT key_id::text AS key_id, iv, ct FROM contact_keys
+            WHERE tenant_id = $1 AND stream_id = $2 AND destroyed_at IS NULL AND period = $3::date`,
+      period === undefined ? [tenantId, streamId] : [tenantId, streamId, period],
     );
     if (!row) return undefined;
-    const found = { id: row.key_id, key: open(tenantKey, row, contactAad(tenantId, row.key_id)) };
-    this.streamKeys.set(`${tenantId}/${streamId}`, found);
+    const key = open(tenantKey, row, contactAad(tenantId, row.key_id));
+    return this.remember(tenantId, streamId, { id: row.key_id, key }, period);
+  }
+
+  private remember(
+    tenantId: TenantId,
+    streamId: string,
+    found: ContactKey,
+    period: string | undefined,
+  ): ContactKey {
+    if (period === undefined) this.streamKeys.set(`${tenantId}/${streamId}`, found);
+    else this.periodKeys.set(`${tenantId}/${streamId}`, { ...found, period });
     this.contactKeys.set(`${tenantId}/${found.id}`, found.key);
     return found;
   }
@@ -211,14 +232,44 @@ export class KeyStore {
     return rows.length;
   }
 
+  /**
+   * Destroys the tenant's keys of every retention period up to and including `lastPeriod`
+   * (decision 0031): their sealed bytes become NULL, here and in this process's memory. The
+   * long-lived keys (who the contacts are) are not touched. Returns the keys destroyed.
+   */
+  async destroyPeriodsThrough(
+    tenantId: TenantId,
+    lastPeriod: string,
+  ): Promise<{ keyId: string; streamId: string; period: string }[]> {
+    const rows = await this.sql.query<{ key_id: string; stream_id: string; period: string }>(
+      `UPDATE contact_keys SET iv = NULL, ct = NULL, destroyed_at = now()
+        WHERE tenant_id = $1 AND period IS NOT NULL AND period <= $2::date AND destroyed_at IS NULL
+        RETURNING key_id::text AS key_id, stream_id, to_char(period, 'YYYY-MM-DD') AS period`,
+      [tenantId, lastPeriod],
+    );
+    for (const row of rows) this.forgetKey(tenantId, row.key_id);
+    return rows.map((row) => ({ keyId: row.key_id, streamId: row.stream_id, period: row.period }));
+  }
+
+  /** The tenants that have live period keys: the ones a retention sweep may have work in. */
+  async tenantsWithPeriodKeys(): Promise<TenantId[]> {
+    const rows = await this.sql.query<{ tenant_id: TenantId }>(
+      `SELECT DISTINCT tenant_id FROM contact_keys
+        WHERE destroyed_at IS NULL AND period IS NOT NULL ORDER BY tenant_id`,
+    );
+    return rows.map((row) => row.tenant_id);
+  }
+
   /** Drops a key from memory (told by the process that destroyed it, or by this one). */
   forgetKey(tenantId: TenantId, keyId: string, streamId?: string): void {
     this.contactKeys.set(`${tenantId}/${keyId}`, null);
-    if (streamId !== undefined) this.streamKeys.delete(`${tenantId}/${streamId}`);
-    else {
-      for (const [cacheKey, value] of this.streamKeys)
-        if (value.id === keyId) this.streamKeys.delete(cacheKey);
+    if (streamId !== undefined) {
+      this.streamKeys.delete(`${tenantId}/${streamId}`);
+      this.periodKeys.delete(`${tenantId}/${streamId}`);
+      return;
     }
+    for (const cache of [this.streamKeys, this.periodKeys])
+      for (const [cacheKey, value] of cache) if (value.id === keyId) cache.delete(cacheKey);
   }
 
   /**

@@ -251,13 +251,14 @@ async function lockKeys(tx: SqlQueryable, rows: readonly Row[]): Promise<Map<str
   }
   const erased = new Map<string, number>();
   for (const [tenantId, streams] of byTenant) {
-    const keys = await tx.query<{ stream_id: string; destroyed_at: Date | string | null }>(
-      `SELECT stream_id, destroyed_at FROM contact_keys
+    const keys = await tx.query<{ stream_id: string; destroyed_at: Date | string | null; period: unknown }>(
+      `SELECT stream_id, destroyed_at, period FROM contact_keys
         WHERE tenant_id = $1 AND stream_id = ANY($2::text[]) FOR SHARE`,
       [tenantId, [...streams]],
     );
     for (const key of keys) {
-      if (key.destroyed_at === null) continue;
+      // A retention period's key (0031) erases only its own period's content, which its sweep unindexes.
+      if (key.destroyed_at === null || key.period !== null) continue;
       const at = new Date(key.destroyed_at).getTime();
       const stream = `${tenantId}/${key.stream_id}`;
       erased.set(stream, Math.max(erased.get(stream) ?? 0, at));

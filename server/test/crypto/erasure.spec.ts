@@ -3,14 +3,13 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { streamId, tenantId, type JsonObject } from '@parley/domain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/database';
 import { eraseContact } from '../../src/crypto/erasure';
 import { ERASED } from '../../src/crypto/event-codec';
 import { archiveBefore } from '../../src/store/archive';
 import { START } from '../../src/store/checkpoint';
 import { API_BACKENDS, openApiHarness, type ApiHarness } from '../api.support';
 import { queueReply } from '../support/queue-reply';
-import { BACKENDS, encryptedStore } from './support';
+import { BACKENDS, dumpAllTables, encryptedStore } from './support';
 
 const demo = tenantId('demo');
 const PHONE = '+4917612345987';
@@ -19,20 +18,6 @@ const TEXT = 'please call me back about invoice 99-4711';
 const REPLY = 'we will call you at 17:30 sharp';
 const NOTE = 'customer sounds upset about 99-4711';
 const SECRETS = [PHONE, PHONE.slice(1), NAME, TEXT, REPLY, NOTE];
-
-/** Every row of every table (day partitions included), as text: a pg_dump of the data, in effect. */
-async function dumpAllTables(db: Database): Promise<string> {
-  const tables = await db.sql.query<{ table_name: string }>(
-    `SELECT table_name FROM information_schema.tables
-      WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`,
-  );
-  const parts: string[] = [];
-  for (const { table_name } of tables) {
-    const rows = await db.sql.query(`SELECT * FROM "${table_name}"`);
-    parts.push(`${table_name}: ${JSON.stringify(rows)}`);
-  }
-  return parts.join('\n');
-}
 
 const found = (text: string) => SECRETS.filter((secret) => text.includes(secret));
 
@@ -123,7 +108,8 @@ describe.each(API_BACKENDS)('erasing a contact on %s', (kind, enabled) => {
       // Read once more so the grain, the hot tier and the projections all hold clear values.
       expect(JSON.stringify(await admin.caller.conversations.get({ conversationId }))).toContain(NAME);
       const result = await admin.caller.contacts.erase({ conversationId, reason: 'GDPR art. 17 request' });
-      expect(result).toEqual({ conversations: [conversationId], keysDestroyed: 1 });
+      // Its long-lived key and its key of this week's content (decision 0031).
+      expect(result).toEqual({ conversations: [conversationId], keysDestroyed: 2 });
       await h.settle();
 
       expect(found(await dumpAllTables(h.services.db))).toEqual([]);

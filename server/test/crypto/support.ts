@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createEventCodec } from '../../src/crypto/event-codec';
 import { KeyStore } from '../../src/crypto/keys';
 import { loadMasterKeyring } from '../../src/crypto/master-key';
+import type { Database } from '../../src/db/database';
 import { SqlEventStore } from '../../src/store/sql-store';
 import { freshPglite, freshPostgres, POSTGRES_URL, type TestDatabase } from '../support/databases';
 
@@ -22,7 +23,7 @@ export async function encryptedStore(create: () => Promise<TestDatabase>, clock?
   const store = await SqlEventStore.open({
     db: test.db,
     archiveDir: join(test.dataDir, 'archive'),
-    codec: createEventCodec(keys),
+    codec: createEventCodec(keys, clock ? { clock } : {}),
     clock,
   });
   return {
@@ -36,4 +37,18 @@ export async function encryptedStore(create: () => Promise<TestDatabase>, clock?
       rmSync(keyDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Every row of every table (day partitions included), as text: a pg_dump of the data, in effect. */
+export async function dumpAllTables(db: Database): Promise<string> {
+  const tables = await db.sql.query<{ table_name: string }>(
+    `SELECT table_name FROM information_schema.tables
+      WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`,
+  );
+  const parts: string[] = [];
+  for (const { table_name } of tables) {
+    const rows = await db.sql.query(`SELECT * FROM "${table_name}"`);
+    parts.push(`${table_name}: ${JSON.stringify(rows)}`);
+  }
+  return parts.join('\n');
 }

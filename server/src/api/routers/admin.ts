@@ -15,6 +15,7 @@ import {
 import { adminProcedure, router, type AuthedContext } from '../trpc';
 import { actorMetadata, agentView, commandResult } from '../views';
 import { channelsAdminRouter } from './channels';
+import { settingsAdminRouter } from './settings';
 
 function askInbox(ctx: AuthedContext, inboxId: string, command: InboxCommand) {
   return ctx.services.grains
@@ -177,4 +178,5 @@ export const adminRouter = router({
   inboxes: inboxesRouter,
   workflows: workflowsRouter,
   people: peopleRouter,
+  settings: settingsAdminRouter,
 });
