@@ -18,6 +18,7 @@ import { liveHolder } from './db/dir-lock';
 import { migrate, migrationState } from './db/migrator';
 import { listPartitions } from './db/partitions';
 import { FORWARDED_ENV, sendAdminCommand, type AdminRequest } from './ops/admin-socket';
+import { INSPECT_USAGE, runInspectCommand } from './history/cli';
 import { PROJECTIONS_USAGE, runProjectionsCommand } from './projections/cli';
 import { archiveBefore, listSegments, restoreDay, type ArchiveProgress } from './store/archive';
 
@@ -37,6 +38,7 @@ ${WEBHOOKS_USAGE}
 ${CRYPTO_USAGE}
 ${CONTACTS_EXPORT_USAGE}
 ${PROJECTIONS_USAGE}
+${INSPECT_USAGE}
 
 The database is DATABASE_URL's PostgreSQL server, or the embedded one under DATA_DIR (./data).
 The embedded database belongs to one process: while Parley runs on it, these commands are sent to
@@ -77,6 +79,7 @@ export async function runCli(
       conversation: { type: 'string' },
       reason: { type: 'string' },
       out: { type: 'string' },
+      at: { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -211,6 +214,9 @@ export async function runCli(
       return;
     case 'projections':
       await runProjectionsCommand(host, rest, values.tenant, print, progress, (m) => new UsageError(m));
+      return;
+    case 'inspect':
+      await runInspectCommand(host, rest, values, print, (m) => new UsageError(m));
       return;
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`);

@@ -1,13 +1,13 @@
 import { join } from 'node:path';
 import { createGrainRuntime, type GrainRuntime } from './actors/runtime';
 import { openAttachments, type Attachments } from './attachments';
-import { createSqlSnapshotStore } from './actors/sql-snapshots';
 import { createLocalBroadcast, type LocalBroadcast } from './broadcast/local';
 import type { Config } from './config';
 import { createEventCodec } from './crypto/event-codec';
 import { KeyStore } from './crypto/keys';
 import { startRetentionSweeper, type RetentionSweeper } from './crypto/retention';
 import { createSecretBox } from './crypto/secrets';
+import { createSealedSnapshotStore } from './crypto/sealed-snapshots';
 import { loadMasterKeyring } from './crypto/master-key';
 import { openDatabase, type Database } from './db/database';
 import { startNotifications, type Notifications } from './notifications';
@@ -102,7 +102,7 @@ export async function openServices(config: Config, logger: Logger): Promise<Serv
     closers.push(() => Promise.resolve(presence.close()));
     const runtime = createGrainRuntime({
       store,
-      snapshots: createSqlSnapshotStore(db),
+      snapshots: createSealedSnapshotStore(db, keys), // sealed at rest (docs/decisions/0032)
       broadcast,
       onError: (error, context) => logger.warn({ err: error, ...context }, 'grain background step failed'),
     });

@@ -97,6 +97,18 @@ export class KeyStore {
   }
 
   /**
+   * The stream's live contact key, from memory or the database, or undefined when it has none.
+   * Unlike `keyForStream` it never makes one: what was sealed before an erasure must not be
+   * sealed again under the contact's next key (snapshots, docs/decisions/0032).
+   */
+  async liveKeyForStream(tenantId: TenantId, streamId: string): Promise<ContactKey | undefined> {
+    return (
+      this.cachedKeyForStream(tenantId, streamId) ??
+      this.liveKey(tenantId, streamId, await this.tenantKey(tenantId))
+    );
+  }
+
+  /**
    * The live contact key of a conversation stream, its long-lived one or, given a `period`
    * (decision 0031), the one of that retention period; when it has none, one is created for
    * `contactId` (the contact the event names) or for the contact of the stream's earlier keys.

@@ -24,6 +24,9 @@ import {
 } from '../../commands/client-commands';
 import { tenantCursors } from '../../sync/cursor';
 import { searchConversations } from '../../search/search';
+import { createSealedSnapshotStore } from '../../crypto/sealed-snapshots';
+import { conversationGrain } from '../../grains';
+import { stateAt } from '../../history/time-travel';
 import { listConversations } from '../conversation-list';
 import {
   agentText,
@@ -175,6 +178,46 @@ export const conversationsRouter = router({
     const events = await services.store.readStream(tenantId, streamId, { limit: view.version });
     return timelineView(view.state, view.version, events);
   }),
+
+  /**
+   * The conversation as it was at a time (ISO 8601) or a version (issue #16, decision 0032): its
+   * state folded with the domain's `evolve` from its events up to then (from its snapshot when that
+   * lies at or below), archived days included, each of those events' type, version, time and
+   * actor, and its timeline then (rule CV14). `conversation` is null at a point before it started;
+   * an erased contact's fields and messages read "[erased]" at every point.
+   */
+  at: authedProcedure
+    .input(
+      z.object({
+        conversationId: id,
+        at: z.union([
+          z.iso.datetime({ offset: true }),
+          z.object({ version: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) }),
+        ]),
+      }),
+    )
+    .query(async ({ ctx, input }) => {
+      const { services, tenantId } = ctx;
+      const view = await services.grains.conversation(tenantId, input.conversationId).read();
+      if (view.state === null) {
+        throw new DomainError(ConversationErrorCode.CONVERSATION_NOT_FOUND, 'there is no such conversation');
+      }
+      await requireConversationInScope(scopeOf(ctx), input.conversationId);
+      const past = await stateAt(
+        { store: services.store, snapshots: createSealedSnapshotStore(services.db, services.keys) },
+        conversationGrain,
+        tenantId,
+        streamFor(StreamCategory.conversation, input.conversationId),
+        typeof input.at === 'string' ? { time: Date.parse(input.at) } : input.at,
+      );
+      return {
+        conversation: past.state === null ? null : conversationView(past.state, past.version),
+        version: past.version,
+        fromSnapshot: past.fromSnapshot,
+        events: past.events,
+        timeline: past.state === null ? [] : timelineView(past.state, past.version, past.recorded).items,
+      };
+    }),
 
   /**
    * Queues a reply from the PWA's outbox. `clientId` and `sequence` number the client's replies:
