@@ -10,7 +10,7 @@ import { BoardScreen } from './Board';
 import { ConversationView } from './ConversationView';
 import { InboxList } from './InboxList';
 import { usePresenceSession } from './Presence';
-import { ConnectionBanner, UpdatePrompt } from './Notices';
+import { ConnectionBanner, ErasureNotices, UpdatePrompt } from './Notices';
 import { Settings } from './Settings';
 import { SignIn } from './SignIn';
 import { SignOutButton } from './SignOut';
@@ -190,6 +190,7 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
   return (
     <main id="main" className="app" data-screen={route.screen}>
       <ConnectionBanner session={session} online={online} />
+      <ErasureNotices session={session} openConversationId={selectedId} />
       {signedOut ? (
         <div className="reauth">
           <SignIn

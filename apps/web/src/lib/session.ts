@@ -140,6 +140,8 @@ export class Session {
       newClientId: newId,
       // A reply's file goes up (by hash, idempotent) before the reply itself (decision 0027).
       beforeSend: (rows, signal) => uploadFilesOf(this.db, rows, signal),
+      // Catch-up first: an erasure it brings drops the contact's queued commands (decision 0029).
+      holdWhile: () => this.engine.phase === 'catching-up',
     });
     this.engine = new SyncEngine({
       db: this.db,
@@ -162,17 +164,17 @@ export class Session {
     };
     const visible = () => {
       if (document.visibilityState !== 'visible') return;
-      void this.flusher.flush({ resetBackoff: true });
       if (this.engine.phase === 'offline') void this.engine.start();
+      void this.flusher.flush({ resetBackoff: true });
     };
     window.addEventListener('online', online);
     document.addEventListener('visibilitychange', visible);
     this.cleanups.push(() => window.removeEventListener('online', online));
     this.cleanups.push(() => document.removeEventListener('visibilitychange', visible));
-    void this.flusher.flush();
     void this.engine.start().then(() => {
       if (this.engine.phase === 'offline') void this.checkSession();
     });
+    void this.flusher.flush();
   }
 
   stop(): void {

@@ -64,7 +64,16 @@ export interface FlusherOptions {
   readonly newClientId: () => string;
   /** Runs before a batch is sent (uploads its replies' files); throwing fails the batch like a failed send. */
   readonly beforeSend?: (rows: readonly OutboxRow[], signal: AbortSignal) => Promise<void>;
+  /**
+   * True while sync catches up after a (re)connection: nothing is sent meanwhile, so an erasure
+   * notice the catch-up brings drops the erased contact's commands before they leave (decision
+   * 0029). The end of catch-up flushes (`onCaughtUp`); a look a moment later covers one that fails.
+   */
+  readonly holdWhile?: () => boolean;
 }
+
+/** How soon a flush held by `holdWhile` looks again. */
+const HOLD_RECHECK_MS = 1_000;
 
 /** Consecutive "out of order" answers tolerated before the flusher backs off instead of renumbering. */
 const MAX_RENUMBERS = 3;
@@ -120,6 +129,13 @@ export class OutboxFlusher {
   flush(options: { resetBackoff?: boolean } = {}): Promise<void> {
     if (this.state.phase === 'stopped') return Promise.resolve();
     if (options.resetBackoff) this.failures = 0;
+    if (this.options.holdWhile?.()) {
+      this.timer ??= setTimeout(() => {
+        this.timer = undefined;
+        void this.flush();
+      }, HOLD_RECHECK_MS);
+      return this.running ?? Promise.resolve();
+    }
     if (this.running) {
       this.again = true;
       return this.running;
