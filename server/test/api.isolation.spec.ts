@@ -58,6 +58,13 @@ const MATRIX: Record<string, Case> = {
   'conversations.search': { inputs: [{ query: 'licences', inboxId: 'sales' }], expect: 'NOT_FOUND' },
   'conversations.get': { inputs: [{ conversationId: 'globex-1' }], expect: 'NOT_FOUND' },
   'conversations.timeline': { inputs: [{ conversationId: 'globex-1' }], expect: 'NOT_FOUND' },
+  'conversations.at': {
+    inputs: [
+      { conversationId: 'globex-1', at: { version: 3 } },
+      { conversationId: 'globex-1', at: '2026-12-07T12:00:00Z' },
+    ],
+    expect: 'NOT_FOUND',
+  },
   'conversations.reply': {
     inputs: [
       { conversationId: 'globex-1', clientId: 'spy', sequence: 1, clientMessageId: 'spy-1', content: text },

@@ -166,6 +166,7 @@ const OUTSIDE: Record<string, readonly { readonly input: unknown; readonly expec
   ],
   'conversations.get': [{ input: { conversationId: 'vip-1' }, expect: 'NOT_FOUND' }],
   'conversations.timeline': [{ input: { conversationId: 'vip-1' }, expect: 'NOT_FOUND' }],
+  'conversations.at': [{ input: { conversationId: 'vip-1', at: { version: 3 } }, expect: 'NOT_FOUND' }],
   'conversations.reply': [
     {
       input: {
