@@ -2,9 +2,19 @@ import { attachmentUrl, type JsonObject } from '@parley/domain';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ParleyDb } from '../db/schema';
 import { keepFile } from '../attachments';
+import { OutboxFlusher, type CommandTransport } from '../outbox/flusher';
+import { memoryLocks } from '../outbox/locks';
 import { queueReply } from '../outbox/queue';
+import { FakeReplyServer } from '../../test/fake-server';
 import { SyncEngine, type CatchUpAnswer, type SyncApi, type SyncEvent } from './engine';
-import { dismissErasureNotice, ERASURE_KEY_PREFIX, openErasureNotices, type ErasureRecord } from './erasure';
+import {
+  dismissErasureNotice,
+  dropErased,
+  ERASURE_KEY_PREFIX,
+  erasureTables,
+  openErasureNotices,
+  type ErasureRecord,
+} from './erasure';
 
 const T0 = 1_800_000_000_000;
 const ERASED_NAME = 'Erika Erasable';
@@ -226,5 +236,49 @@ describe('an erasure notice on the device (decision 0029)', () => {
     await expect(engine.applyPage([notice(['c1']), broken], 'ep.999')).rejects.toThrow();
     expect(await rowsOf('c1')).toEqual(before);
     expect(await openErasureNotices(db)).toEqual([]);
+  });
+});
+
+describe('the outbox and an erasure notice (decision 0029)', () => {
+  function flusherFor(send: CommandTransport, holdWhile?: () => boolean) {
+    return new OutboxFlusher({
+      db,
+      send,
+      classify: () => ({ kind: 'retry', message: 'offline' }),
+      locks: memoryLocks(),
+      lockName: `flush:${db.name}`,
+      clock: () => T0,
+      newClientId: () => 'client-1',
+      ...(holdWhile ? { holdWhile } : {}),
+    });
+  }
+
+  it('[29-DV5] sends nothing while sync catches up, so the notice it brings drops the reply first', async () => {
+    await deviceWithTwoConversations();
+    const server = new FakeReplyServer();
+    let catchingUp = true;
+    const flusher = flusherFor(server.send, () => catchingUp);
+    await flusher.flush({ resetBackoff: true });
+    expect(server.applied).toEqual([]);
+    await db.transaction('rw', erasureTables(db), () => dropErased(db, notice(['c1'])));
+    catchingUp = false;
+    await flusher.flush({ resetBackoff: true });
+    expect(server.applied.map((reply) => reply.text)).toEqual(['we have your size']);
+    flusher.stop();
+  });
+
+  it('[29-DV6] an answer for a reply the notice dropped while its request was out writes no provisional event', async () => {
+    await deviceWithTwoConversations();
+    const server = new FakeReplyServer();
+    const flusher = flusherFor(async (batch, signal) => {
+      await db.transaction('rw', erasureTables(db), () => dropErased(db, notice(['c1'])));
+      return server.send(batch, signal);
+    });
+    await flusher.flush();
+    expect(await rowsOf('c1')).toMatchObject({ events: 0, outbox: 0 });
+    expect(await dump()).not.toContain(ERASED_REPLY);
+    // The other conversation's reply is acknowledged as usual.
+    expect(await db.events.where('terms').equals('size').count()).toBeGreaterThan(0);
+    flusher.stop();
   });
 });
