@@ -9,6 +9,7 @@ import { DrawerClose, useDrawer } from './Drawer';
 import { contactFacts, contactReach } from '../lib/contact-facts';
 import type { StageInfo } from './ActivityLine';
 import { CHANNEL_NAME, ChannelIcon } from './ChannelIcon';
+import { ContactAdmin } from './ContactAdmin';
 import { ContactHistory } from './ContactHistory';
 import { refusalText } from './refusal-text';
 
@@ -394,6 +395,9 @@ export function ContactPanel({
         </p>
       ) : null}
       <ContactHistory session={session} row={row} now={now} online={online} open={open} />
+      {session.account.agent.role === 'admin' ? (
+        <ContactAdmin session={session} row={row} online={online} />
+      ) : null}
     </aside>
   );
 }

@@ -3,9 +3,9 @@ import { historyDepth } from '../lib/router';
 
 /**
  * What a drawer over the screen (the contact panel on a phone or tablet) needs to close as people
- * expect: Esc closes the drawer only, never the screen beneath; the back button or gesture closes
- * it (a history entry of its own while open); focus goes to its close button and comes back to
- * what opened it. Tapping beside it is the `DrawerBackdrop`.
+ * expect: Esc closes the drawer only (or first a dialog opened from it), never the screen beneath;
+ * the back button or gesture closes it (a history entry of its own while open); focus goes to its
+ * close button and comes back to what opened it. Tapping beside it is the `DrawerBackdrop`.
  */
 export function useDrawer(
   open: boolean,
@@ -20,6 +20,8 @@ export function useDrawer(
     window.history.pushState({ depth: historyDepth() + 1, drawer: true }, '', window.location.href);
     const onKey = (event: KeyboardEvent) => {
       if (event.key !== 'Escape') return;
+      // A modal dialog opened from the drawer (erasing a contact) closes first, the drawer stays.
+      if (event.target instanceof Element && event.target.closest('dialog[open]')) return;
       event.preventDefault();
       event.stopPropagation();
       close.current();
