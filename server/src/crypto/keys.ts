@@ -259,8 +259,27 @@ export class KeyStore {
         RETURNING key_id::text AS key_id, stream_id, to_char(period, 'YYYY-MM-DD') AS period`,
       [tenantId, lastPeriod],
     );
-    for (const row of rows) this.forgetKey(tenantId, row.key_id);
+    for (const row of rows) this.forgetPeriodKey(tenantId, row.key_id, row.stream_id);
     return rows.map((row) => ({ keyId: row.key_id, streamId: row.stream_id, period: row.period }));
+  }
+
+  /**
+   * Forgets the keys of periods up to `lastPeriod` that another process destroyed in the last day
+   * while this one still holds them (a second server, the CLI): returns those it forgot.
+   */
+  async forgetPeriodsDestroyedElsewhere(
+    tenantId: TenantId,
+    lastPeriod: string,
+  ): Promise<{ keyId: string; streamId: string }[]> {
+    const rows = await this.sql.query<{ key_id: string; stream_id: string }>(
+      `SELECT key_id::text AS key_id, stream_id FROM contact_keys
+        WHERE tenant_id = $1 AND period IS NOT NULL AND period <= $2::date
+          AND destroyed_at > now() - interval '1 day'`,
+      [tenantId, lastPeriod],
+    );
+    const held = rows.filter((row) => this.contactKeys.get(`${tenantId}/${row.key_id}`));
+    for (const row of held) this.forgetPeriodKey(tenantId, row.key_id, row.stream_id);
+    return held.map((row) => ({ keyId: row.key_id, streamId: row.stream_id }));
   }
 
   /** The tenants that have live period keys: the ones a retention sweep may have work in. */
@@ -270,6 +289,13 @@ export class KeyStore {
         WHERE destroyed_at IS NULL AND period IS NOT NULL ORDER BY tenant_id`,
     );
     return rows.map((row) => row.tenant_id);
+  }
+
+  /** Drops a period's key from memory; the stream's other keys stay cached. */
+  private forgetPeriodKey(tenantId: TenantId, keyId: string, streamId: string): void {
+    this.contactKeys.set(`${tenantId}/${keyId}`, null);
+    const cacheKey = `${tenantId}/${streamId}`;
+    if (this.periodKeys.get(cacheKey)?.id === keyId) this.periodKeys.delete(cacheKey);
   }
 
   /** Drops a key from memory (told by the process that destroyed it, or by this one). */

@@ -71,6 +71,7 @@ export interface SweepResult {
   /** The newest period past the limit, when there is a limit. */
   readonly through: string | null;
   readonly keysDestroyed: number;
+  /** Conversations whose clear copies this process dropped (keys destroyed here or elsewhere). */
   readonly conversations: number;
 }
 
@@ -92,7 +93,9 @@ export async function sweepRetention(
   if (days === null) return { tenantId, days, through: null, keysDestroyed: 0, conversations: 0 };
   const through = lastPeriodPastRetention(days, now);
   const destroyed = await keys.destroyPeriodsThrough(tenantId, through);
-  const streamIds = [...new Set(destroyed.map((key) => key.streamId))];
+  // Keys another process destroyed lately that this one still held: its clear copies go too.
+  const elsewhere = await keys.forgetPeriodsDestroyedElsewhere(tenantId, through);
+  const streamIds = [...new Set([...destroyed, ...elsewhere].map((key) => key.streamId))];
   const forget = () => {
     for (const stream of streamIds) {
       store.hot.invalidate(`${tenantId}/${stream}`);
@@ -113,7 +116,7 @@ export async function sweepRetention(
     ]);
   });
   forget();
-  if (destroyed.length > 0)
+  if (streamIds.length > 0)
     for (const projection of Object.values(services.projections ?? {})) await projection.rebuild();
   return { tenantId, days, through, keysDestroyed: destroyed.length, conversations: streamIds.length };
 }

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import {
   conversation,
   fold,
@@ -13,9 +14,12 @@ import {
 } from '@parley/domain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli';
-import { ERASED } from '../../src/crypto/event-codec';
+import { createEventCodec, ERASED } from '../../src/crypto/event-codec';
+import { KeyStore } from '../../src/crypto/keys';
+import { loadMasterKeyring } from '../../src/crypto/master-key';
 import { SETTINGS_STREAM, setRetention, sweepRetention, tenantSettingsOf } from '../../src/crypto/retention';
 import { dumpAnalytics, rebuildAnalytics } from '../../src/projections/analytics';
+import { SqlEventStore } from '../../src/store/sql-store';
 import { BACKENDS, dumpAllTables, encryptedStore } from './support';
 
 const DAY = 86_400_000;
@@ -152,6 +156,27 @@ describe.each(BACKENDS)('retention by period keys on %s', (_name, create, enable
       expect(reportsBefore.analytics_daily.length).toBeGreaterThan(TIMES.length);
       expect(JSON.stringify(reportsBefore.analytics_conversations)).toContain('"messagesIn":12');
 
+      // A second process reading the same database caches the old weeks' keys.
+      const otherKeys = new KeyStore(h.test.db.sql, loadMasterKeyring({}, h.keyDir));
+      const other = await SqlEventStore.open({
+        db: h.test.db,
+        archiveDir: join(h.test.dataDir, 'archive'),
+        codec: createEventCodec(otherKeys, { clock: () => now }),
+      });
+      expect(JSON.stringify(await other.readStream(demo, stream))).toContain(said(0));
+
+      // Clear copies outside the log: a grain snapshot, and indexed words of an old and a recent message.
+      await h.test.db.sql.query(
+        `INSERT INTO snapshots (tenant_id, stream_id, version, state) VALUES ('demo', $1, 3, '{}'), ('globex', $1, 3, '{}')`,
+        [stream],
+      );
+      await h.test.db.sql.query(
+        `INSERT INTO search_messages (tenant_id, conversation_id, version, kind, at, words)
+         VALUES ('demo', $1, 3, 'customer', $2, to_tsvector('simple', 'old')),
+                ('demo', $1, 90, 'customer', $3, to_tsvector('simple', 'recent'))`,
+        [conversationId, new Date(TIMES[0]!), new Date(END - DAY)],
+      );
+
       const through = lastPeriodPastRetention(90, END);
       const result = await sweepRetention({ db: h.test.db, store: h.store, keys: h.keys }, demo, END);
       const expiredWeeks = new Set(TIMES.filter(expired).map(retentionPeriodOf));
@@ -201,6 +226,21 @@ describe.each(BACKENDS)('retention by period keys on %s', (_name, create, enable
       }
       const dump = await dumpAllTables(h.test.db);
       expect([NAME, PHONE, ...oldTexts].filter((secret) => dump.includes(secret))).toEqual([]);
+      // The snapshot folded old content: gone (the next load folds the log); another tenant's stays.
+      expect(await h.test.db.sql.query('SELECT tenant_id FROM snapshots')).toEqual([{ tenant_id: 'globex' }]);
+      expect(await h.test.db.sql.query('SELECT version FROM search_messages')).toEqual([{ version: 90 }]);
+
+      // The second process's own sweep drops the keys the first destroyed, and what it held in clear.
+      try {
+        expect(
+          await sweepRetention({ db: h.test.db, store: other, keys: otherKeys }, demo, END),
+        ).toMatchObject({ keysDestroyed: 0, conversations: 1 });
+        const theirs = JSON.stringify(await other.readStream(demo, stream));
+        expect(oldTexts.filter((text) => theirs.includes(text))).toEqual([]);
+        expect(theirs).toContain(said(TIMES.length - 1));
+      } finally {
+        await other.close();
+      }
     },
   );
 
@@ -232,6 +272,24 @@ describe.each(BACKENDS)('retention by period keys on %s', (_name, create, enable
           withDb: (fn) => fn(h.test.db),
         }),
       ).rejects.toThrow(/usage: retention sweep --tenant/);
+      // A late message whose platform time is long past the limit is sealed in this week: readable.
+      now = END;
+      await run(demo, {
+        type: 'ReceiveInboundMessage',
+        data: {
+          conversationId,
+          inboxId: 'support',
+          platform: 'whatsapp',
+          externalMessageId: 'wamid.late',
+          contact,
+          content: { type: 'text', text: 'a late one' },
+          sentAt: TIMES[0]!,
+        },
+      });
+      const [late] = await h.store.readStream(demo, stream, {
+        fromVersion: await h.store.streamVersion(demo, stream),
+      });
+      expect(late!.data.content).toEqual({ type: 'text', text: 'a late one' });
       // The change is in the audit trail, with who made it.
       const [set] = await h.store.readStream(demo, SETTINGS_STREAM);
       expect(set).toMatchObject({
