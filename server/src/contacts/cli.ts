@@ -41,7 +41,7 @@ export async function runContactsExportCommand(
       'usage: contacts export --tenant <id> (--contact <platform id> | --conversation <id>) --out <file.zip>',
     );
   }
-  const target = resolve(out);
+  const target = resolve(callerDir(), out);
   const partial = `${target}.part`;
   await host.withDb(async (db) => {
     const ring = loadMasterKeyring(process.env, host.dataDir);
@@ -95,7 +95,12 @@ export async function runContactsExportCommand(
  */
 export function withAbsoluteOut(argv: readonly string[]): string[] {
   return argv.map((arg, i) => {
-    if (arg.startsWith('--out=')) return `--out=${resolve(arg.slice('--out='.length))}`;
-    return argv[i - 1] === '--out' ? resolve(arg) : arg;
+    if (arg.startsWith('--out=')) return `--out=${resolve(callerDir(), arg.slice('--out='.length))}`;
+    return argv[i - 1] === '--out' ? resolve(callerDir(), arg) : arg;
   });
+}
+
+/** Where the person ran the command: `npm run` starts scripts in the package's folder, not theirs. */
+function callerDir(): string {
+  return process.env.INIT_CWD || process.cwd();
 }
