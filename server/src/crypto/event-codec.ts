@@ -90,10 +90,19 @@ export interface EventCodecOptions {
  */
 export function createEventCodec(keys: KeyStore, options: EventCodecOptions = {}): StoreCodec {
   const clock = options.clock ?? Date.now;
+  // The period changes once a week: name it once per UTC day rather than once per append.
+  let day = Number.NaN;
+  let dayPeriod = '';
+  const periodNow = () => {
+    const now = clock();
+    const today = Math.floor(now / 86_400_000);
+    if (today !== day) [day, dayPeriod] = [today, retentionPeriodOf(now)];
+    return dayPeriod;
+  };
   return {
     async encode(tenantId, streamId, events) {
       if (!PERSONAL_STREAM.test(streamId)) return [...events];
-      const period = retentionPeriodOf(clock());
+      const period = periodNow();
       const byPeriod = CONVERSATION_STREAM.test(streamId);
       const out: PreparedEvent[] = [];
       for (const event of events) {
