@@ -135,6 +135,10 @@ test('on a phone the admin part is in the contact drawer; Esc closes the dialog,
   await expect(dialog.getByRole('button', { name: 'Cancel' })).toBeInViewport();
   await shot(page, 'contact-admin-erase-dialog-phone');
   await expectNoAxeViolations(page, 'the erase dialog on a phone');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await shot(page, 'contact-admin-erase-dialog-phone-dark');
+  await expectNoAxeViolations(page, 'the erase dialog on a phone, dark');
+  await page.emulateMedia({ colorScheme: 'light' });
   await page.keyboard.press('Escape');
   await expect(dialog).toBeHidden();
   await expect(drawer).toBeVisible();
