@@ -1,6 +1,14 @@
 import type { CatchUpAnswer, ConversationPage, ListItem, ResyncAnswer, SyncEvent } from '../api/wire';
 import { conversationIdOf, withKeys, type ConversationRow, type EventRow, type ParleyDb } from '../db/schema';
-import { dropErased, erasureTables, evictCachedMedia, isErasureNotice } from './erasure';
+import {
+  dropErased,
+  erasureTables,
+  evictCachedMedia,
+  isErasedItem,
+  isErasureNotice,
+  noticeOf,
+  resyncNotice,
+} from './erasure';
 import { applyToSummary, confirmedRow, refoldDeviceEvents } from './summary';
 
 export type { CatchUpAnswer, ListItem, ResyncAnswer, SyncEvent } from '../api/wire';
@@ -168,7 +176,7 @@ export class SyncEngine {
       }
       // An erased contact's conversations leave the device with the page that says so (decision
       // 0029), after its events, so nothing the page brought of them stays.
-      for (const notice of notices) media.push(...(await dropErased(db, notice)).media);
+      for (const notice of notices) media.push(...(await dropErased(db, noticeOf(notice))).media);
       await db.cursors.put({ name: 'events', cursor, updatedAt: this.clock() });
     });
     await evictCachedMedia(media);
@@ -176,7 +184,8 @@ export class SyncEngine {
 
   /**
    * The server cannot continue from our cursor: clear the synced copy (never the outbox or the
-   * drafts), reload the list from the queries, and continue from the cursor the answer names.
+   * drafts, but those of an erased contact's conversations), reload the list from the queries, and
+   * continue from the cursor the answer names.
    * Conversations' events are fetched again when each is opened (`hydrate`).
    */
   async resync(answer: ResyncAnswer): Promise<void> {
@@ -188,12 +197,29 @@ export class SyncEngine {
       items.push(...result.items);
       page = result.nextCursor;
     } while (page !== null);
-    await db.transaction('rw', db.events, db.conversations, db.cursors, async () => {
+    // A resync crosses any erasure notice between the old cursor and this one (decision 0029):
+    // the list reads an erased contact's conversations as "[erased]", and they are not kept, nor
+    // what the agent had queued or drafted there.
+    const erased = items.filter(isErasedItem).map((item) => item.conversationId);
+    let media: readonly string[] = [];
+    await db.transaction('rw', [...erasureTables(db), db.cursors], async () => {
       await db.events.clear();
       await db.conversations.clear();
-      await db.conversations.bulkPut(items.map((item) => withKeys({ ...item, hydrated: false })));
+      const gone = new Set(erased);
+      const kept = items.filter((item) => !gone.has(item.conversationId));
+      await db.conversations.bulkPut(kept.map((item) => withKeys({ ...item, hydrated: false })));
+      const [outbox, drafts] = await Promise.all([
+        db.outbox.where('conversationId').anyOf(erased).primaryKeys(),
+        db.drafts.where('conversationId').anyOf(erased).primaryKeys(),
+      ]);
+      await db.meta.bulkDelete(erased.map((id) => `contact-profile:${id}`));
+      if (outbox.length + drafts.length > 0) {
+        const notice = resyncNotice(answer.cursor, erased, this.clock());
+        media = (await dropErased(db, notice)).media;
+      }
       await db.cursors.put({ name: 'events', cursor: answer.cursor, updatedAt: this.clock() });
     });
+    await evictCachedMedia(media);
   }
 
   /** Fetches the events of a conversation the list knows only from a resync. */

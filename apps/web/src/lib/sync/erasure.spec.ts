@@ -6,12 +6,13 @@ import { OutboxFlusher, type CommandTransport } from '../outbox/flusher';
 import { memoryLocks } from '../outbox/locks';
 import { queueReply } from '../outbox/queue';
 import { FakeReplyServer } from '../../test/fake-server';
-import { SyncEngine, type CatchUpAnswer, type SyncApi, type SyncEvent } from './engine';
+import { SyncEngine, type CatchUpAnswer, type ListItem, type SyncApi, type SyncEvent } from './engine';
 import {
   dismissErasureNotice,
   dropErased,
   ERASURE_KEY_PREFIX,
   erasureTables,
+  noticeOf,
   openErasureNotices,
   type ErasureRecord,
 } from './erasure';
@@ -86,6 +87,26 @@ function conversationLog(id: string, contact: { id: string; name: string; handle
 
 const notice = (conversations: string[]) => event('contact-0123abcd', 1, 'ContactErased', { conversations });
 
+/** A list item as `conversations.list` gives it on a resync. */
+const listItem = (conversationId: string, contact: ListItem['contact']): ListItem => ({
+  conversationId,
+  inboxId: 'support',
+  platform: 'whatsapp',
+  contact,
+  status: 'open',
+  snoozedUntil: null,
+  assigneeId: null,
+  labels: [],
+  priority: 'none',
+  cycle: 1,
+  unreadCount: 1,
+  lastMessage: null,
+  lastCustomerMessageAt: T0,
+  windowClosesAt: T0 + 86_400_000,
+  lastActivityAt: T0,
+  version: 3,
+});
+
 /** A server log in memory, paged like `sync.catchUp`; live is never opened here. */
 class FakeSyncApi implements SyncApi {
   log: SyncEvent[] = [];
@@ -99,7 +120,8 @@ class FakeSyncApi implements SyncApi {
       hasMore: start + limit < this.log.length,
     });
   }
-  list = () => Promise.resolve({ items: [], nextCursor: null });
+  items: ListItem[] = [];
+  list = () => Promise.resolve({ items: this.items, nextCursor: null });
   conversationEvents = () => Promise.resolve([]);
   live = vi.fn(() => ({ unsubscribe: vi.fn() }));
 }
@@ -239,6 +261,34 @@ describe('an erasure notice on the device (decision 0029)', () => {
   });
 });
 
+describe('a resync across an erasure (decision 0029)', () => {
+  it('[29-DV7] keeps no conversation the server reads as erased, nor the reply and draft queued there, and tells the agent', async () => {
+    const { api, engine } = await deviceWithTwoConversations();
+    await db.meta.put({ key: 'contact-profile:c3', value: { notes: [{ text: 'c3 profile' }] } });
+    api.items = [
+      listItem('c1', { id: '[erased]', name: '[erased]', handle: '[erased]' }),
+      listItem('c2', { id: 'k2', name: 'Tom Baker', handle: '+44 7700' }),
+      // Erased too, with nothing queued or drafted: its cached profile goes all the same.
+      listItem('c3', { id: '[erased]', name: '[erased]', handle: '[erased]' }),
+    ];
+    await engine.resync({ kind: 'resync', reason: 'cursor-archived', cursor: 'ep.900' });
+    expect(await rowsOf('c1')).toEqual({
+      events: 0,
+      card: 0,
+      conversation: false,
+      outbox: 0,
+      draft: false,
+      profile: false,
+    });
+    expect(await rowsOf('c2')).toMatchObject({ conversation: true, outbox: 1, draft: true, profile: true });
+    expect(await dump()).not.toContain(ERASED_REPLY);
+    expect(await dump()).not.toContain(ERASED_DRAFT);
+    expect(await rowsOf('c3')).toMatchObject({ conversation: false, profile: false });
+    expect((await openErasureNotices(db)).map((record) => record.discarded)).toEqual([['c1']]);
+    expect((await db.cursors.get('events'))?.cursor).toBe('ep.900');
+  });
+});
+
 describe('the outbox and an erasure notice (decision 0029)', () => {
   function flusherFor(send: CommandTransport, holdWhile?: () => boolean) {
     return new OutboxFlusher({
@@ -260,7 +310,7 @@ describe('the outbox and an erasure notice (decision 0029)', () => {
     const flusher = flusherFor(server.send, () => catchingUp);
     await flusher.flush({ resetBackoff: true });
     expect(server.applied).toEqual([]);
-    await db.transaction('rw', erasureTables(db), () => dropErased(db, notice(['c1'])));
+    await db.transaction('rw', erasureTables(db), () => dropErased(db, noticeOf(notice(['c1']))));
     catchingUp = false;
     await flusher.flush({ resetBackoff: true });
     expect(server.applied.map((reply) => reply.text)).toEqual(['we have your size']);
@@ -270,9 +320,9 @@ describe('the outbox and an erasure notice (decision 0029)', () => {
   it('[29-DV6] an answer for a reply the notice dropped while its request was out writes no provisional event', async () => {
     await deviceWithTwoConversations();
     const server = new FakeReplyServer();
-    const flusher = flusherFor(async (batch, signal) => {
-      await db.transaction('rw', erasureTables(db), () => dropErased(db, notice(['c1'])));
-      return server.send(batch, signal);
+    const flusher = flusherFor(async (batch) => {
+      await db.transaction('rw', erasureTables(db), () => dropErased(db, noticeOf(notice(['c1']))));
+      return server.send(batch);
     });
     await flusher.flush();
     expect(await rowsOf('c1')).toMatchObject({ events: 0, outbox: 0 });

@@ -1,6 +1,6 @@
 import { attachmentHash } from '@parley/domain';
 import type { MetaRow, ParleyDb } from '../db/schema';
-import type { SyncEvent } from '../api/wire';
+import type { ListItem, SyncEvent } from '../api/wire';
 import { fileUrl } from '../attachments';
 
 /**
@@ -21,15 +21,44 @@ export interface ErasureRecord {
 
 export const ERASURE_KEY_PREFIX = 'erasure:';
 
+/** What the server reads for a field whose key was destroyed (decision 0022). */
+const ERASED = '[erased]';
+
 /** An erasure notice of the sync feed: `ContactErased` on a contact's stream, naming conversation ids. */
 export function isErasureNotice(event: Pick<SyncEvent, 'streamId' | 'type'>): boolean {
   return event.streamId.startsWith('contact-') && event.type === 'ContactErased';
 }
 
-/** The conversation ids a notice names (anything else in it is ignored). */
-function conversationsOf(notice: Pick<SyncEvent, 'data'>): string[] {
-  const named = notice.data.conversations;
-  return Array.isArray(named) ? named.filter((id): id is string => typeof id === 'string' && id !== '') : [];
+/**
+ * A list item whose contact the server reads as erased: a destroyed key opens every field of the
+ * contact as "[erased]" (decision 0022). A contact who wrote again since shows their new details.
+ */
+export function isErasedItem(item: Pick<ListItem, 'contact'>): boolean {
+  return item.contact.id === ERASED && item.contact.name === ERASED;
+}
+
+/** What a device needs of an erasure: which conversations, and an id to apply it once by. */
+export interface ErasureNotice {
+  readonly id: string;
+  readonly conversations: readonly string[];
+  readonly erasedAt: number;
+}
+
+/** The notice a sync event carries (conversation ids only; anything else in it is ignored). */
+export function noticeOf(event: SyncEvent): ErasureNotice {
+  const named = event.data.conversations;
+  const conversations = Array.isArray(named)
+    ? named.filter((id): id is string => typeof id === 'string' && id !== '')
+    : [];
+  return { id: event.id, conversations, erasedAt: event.recordedAt };
+}
+
+/**
+ * The notice for the erased conversations a resync met (no notice event is applied then), so
+ * their queued commands and drafts go the same way and the agent is told.
+ */
+export function resyncNotice(cursor: string, conversations: readonly string[], at: number): ErasureNotice {
+  return { id: `resync:${cursor}`, conversations, erasedAt: at };
 }
 
 /** Every `media.url` in an event's or command's data (messages, replies, captions' files). */
@@ -64,10 +93,10 @@ export function erasureTables(db: ParleyDb) {
  * files they wait to upload, the drafts, the contact panel's cached profile. A notice already
  * recorded does nothing. Returns the record, or null when it was applied before.
  */
-export async function dropErased(db: ParleyDb, notice: SyncEvent): Promise<Dropped> {
+export async function dropErased(db: ParleyDb, notice: ErasureNotice): Promise<Dropped> {
   const key = `${ERASURE_KEY_PREFIX}${notice.id}`;
   if (await db.meta.get(key)) return { record: null, media: [] };
-  const conversations = conversationsOf(notice);
+  const { conversations } = notice;
   const media = new Set<string>();
   const discarded: string[] = [];
   for (const conversationId of conversations) {
@@ -101,7 +130,7 @@ export async function dropErased(db: ParleyDb, notice: SyncEvent): Promise<Dropp
     id: notice.id,
     conversations,
     discarded,
-    erasedAt: notice.recordedAt,
+    erasedAt: notice.erasedAt,
     dismissed: false,
   };
   await db.meta.put({ key, value: record } satisfies MetaRow);
