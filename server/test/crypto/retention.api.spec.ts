@@ -1,5 +1,6 @@
 import { tenantId } from '@parley/domain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ERASED } from '../../src/crypto/event-codec';
 import { SETTINGS_STREAM } from '../../src/crypto/retention';
 import { START } from '../../src/store/checkpoint';
 import { isSynced } from '../../src/sync/events';
@@ -84,6 +85,57 @@ describe.each(API_BACKENDS)('admin.settings.setRetention on %s', (kind, enabled)
       // The running server's sweeper: the seeded conversations are recent, so nothing is past 90 days.
       const swept = await h.services.retentionSweeper.sweep();
       expect(swept.find((s) => s.tenantId === demo)).toMatchObject({ days: 90, keysDestroyed: 0 });
+    },
+  );
+
+  it.skipIf(!enabled)(
+    "[18-RT6] after the server's sweep the API shows the old weeks' messages erased (conversation, list, search) and the contact still named",
+    async () => {
+      const conversationId = 'retained-api';
+      const text = 'zanzibar invoice 77-1234 please';
+      const stream = `conversation-${conversationId}`;
+      const now = h.now();
+      await h.services.grains.conversation(demo, conversationId).ask({
+        type: 'ReceiveInboundMessage',
+        data: {
+          conversationId,
+          inboxId: 'support',
+          platform: 'whatsapp',
+          externalMessageId: 'wamid.retained-api',
+          contact: { id: '4917600001111', name: 'Olga Oldmessage', handle: '+4917600001111' },
+          content: { type: 'text', text },
+          sentAt: now,
+        },
+      });
+      await h.settle();
+      const admin = await h.signIn('ada@demo.parley.test');
+      expect(JSON.stringify(await admin.caller.conversations.get({ conversationId }))).toContain(text);
+      expect(JSON.stringify(await admin.caller.conversations.search({ query: 'zanzibar' }))).toContain(
+        conversationId,
+      );
+      // The week this content was sealed in is made 20 weeks old, as if time had passed.
+      await h.services.db.sql.query(
+        `UPDATE contact_keys SET period = period - 140 WHERE tenant_id = 'demo' AND stream_id = $1 AND period IS NOT NULL`,
+        [stream],
+      );
+      await h.services.db.sql.query(
+        `UPDATE search_messages SET at = at - interval '140 days' WHERE tenant_id = 'demo' AND conversation_id = $1`,
+        [conversationId],
+      );
+      await admin.caller.admin.settings.setRetention({ days: 90 });
+      const swept = await h.services.retentionSweeper.sweep();
+      expect(swept.find((s) => s.tenantId === demo)).toMatchObject({ keysDestroyed: 1, conversations: 1 });
+
+      const shown = JSON.stringify([
+        await admin.caller.conversations.get({ conversationId }),
+        await admin.caller.conversations.list({ inboxId: 'support' }),
+      ]);
+      expect(shown).not.toContain(text);
+      expect(shown).toContain(ERASED);
+      expect(shown).toContain('Olga Oldmessage');
+      expect(JSON.stringify(await admin.caller.conversations.search({ query: 'zanzibar' }))).not.toContain(
+        conversationId,
+      );
       expect(await admin.caller.admin.settings.setRetention({ days: null })).toEqual({
         retentionDays: null,
         changed: true,
