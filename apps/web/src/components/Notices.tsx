@@ -57,9 +57,10 @@ export function ConnectionBanner({ session, online }: { session: Session; online
 }
 
 /** What the agent is told of an erasure notice this device applied (decision 0029). */
-export function erasureNoticeText(record: Pick<ErasureRecord, 'discarded'>): string {
+export function erasureNoticeText(record: Pick<ErasureRecord, 'discarded' | 'discardedWriting'>): string {
   const base = 'The contact was erased by an admin: their conversation was removed from this device';
-  return record.discarded.length > 0 ? `${base} and your unsent reply was discarded.` : `${base}.`;
+  if (record.discardedWriting) return `${base} and your unsent reply was discarded.`;
+  return record.discarded.length > 0 ? `${base} and your unsent changes were discarded.` : `${base}.`;
 }
 
 /**

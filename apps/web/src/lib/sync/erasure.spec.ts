@@ -1,5 +1,6 @@
 import { attachmentUrl, type JsonObject } from '@parley/domain';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { erasureNoticeText } from '../../components/Notices';
 import { ParleyDb } from '../db/schema';
 import { keepFile } from '../attachments';
 import { OutboxFlusher, type CommandTransport } from '../outbox/flusher';
@@ -231,6 +232,7 @@ describe('an erasure notice on the device (decision 0029)', () => {
     expect(record).toMatchObject({
       conversations: ['c1', 'c2', 'not-on-this-device'],
       discarded: ['c1'],
+      discardedWriting: true,
       dismissed: false,
     } satisfies Partial<ErasureRecord>);
     expect(await db.conversations.count()).toBe(0);
@@ -258,6 +260,55 @@ describe('an erasure notice on the device (decision 0029)', () => {
     await expect(engine.applyPage([notice(['c1']), broken], 'ep.999')).rejects.toThrow();
     expect(await rowsOf('c1')).toEqual(before);
     expect(await openErasureNotices(db)).toEqual([]);
+  });
+});
+
+describe('what the agent is told (decision 0029)', () => {
+  it('[29-DV8] names a discarded reply, or only changes (a read mark, a label) when nothing written went', async () => {
+    const { api, engine } = await deviceWithTwoConversations();
+    await db.drafts.delete('c2');
+    await db.outbox.where('conversationId').equals('c2').delete();
+    await db.outbox.add({
+      clientMessageId: 'read-c2',
+      conversationId: 'c2',
+      sequence: 99,
+      command: { type: 'MarkConversationRead', upTo: T0 },
+      agentId: 'ana',
+      createdAt: T0,
+      attempts: 0,
+      lastError: null,
+      refusal: null,
+    });
+    api.log.push(notice(['c2']));
+    await engine.catchUp();
+    const [changes] = await openErasureNotices(db);
+    expect(erasureNoticeText(changes!)).toBe(
+      'The contact was erased by an admin: their conversation was removed from this device and your unsent changes were discarded.',
+    );
+    // c1's photo is sent in c3 too: dropping c1 leaves the file that c3's reply still carries.
+    const shared = await queueReply(
+      db,
+      { conversationId: 'c3', platform: 'whatsapp', lastCustomerMessageAt: T0 },
+      {
+        content: {
+          type: 'media',
+          media: { kind: 'image', url: attachmentUrl(HASH), mime: 'image/png', size: 1 },
+          caption: null,
+        },
+        tag: null,
+        agentId: 'ana',
+      },
+      { now: T0 + 12, templates: [] },
+    );
+    expect(shared.ok).toBe(true);
+    api.log.push(notice(['c1']));
+    await engine.catchUp();
+    const [reply] = await openErasureNotices(db);
+    expect(erasureNoticeText(reply!)).toMatch(/erased by an admin.*your unsent reply was discarded\.$/);
+    expect(await db.meta.get(`file:${HASH}`)).toBeDefined();
+    expect(erasureNoticeText({ discarded: [] })).toBe(
+      'The contact was erased by an admin: their conversation was removed from this device.',
+    );
   });
 });
 

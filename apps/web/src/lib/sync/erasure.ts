@@ -14,6 +14,8 @@ export interface ErasureRecord {
   readonly conversations: readonly string[];
   /** Of those, the ones where this agent's draft or queued commands were discarded. */
   readonly discarded: readonly string[];
+  /** Something the agent wrote went (a reply or note queued, a draft), not only changes. */
+  readonly discardedWriting?: boolean;
   readonly erasedAt: number;
   /** The agent closed the notice. */
   readonly dismissed: boolean;
@@ -99,6 +101,8 @@ export async function dropErased(db: ParleyDb, notice: ErasureNotice): Promise<D
   const { conversations } = notice;
   const media = new Set<string>();
   const discarded: string[] = [];
+  let discardedWriting = false;
+  const files = new Set<string>();
   for (const conversationId of conversations) {
     const events = db.events
       .where('[conversationId+version]')
@@ -113,23 +117,28 @@ export async function dropErased(db: ParleyDb, notice: ErasureNotice): Promise<D
 
     const outbox = await db.outbox.where('conversationId').equals(conversationId).toArray();
     const draft = await db.drafts.get(conversationId);
-    if (outbox.length > 0 || (draft !== undefined && draft.text.trim() !== ''))
-      discarded.push(conversationId);
-    const files = new Set<string>();
+    const drafted = draft !== undefined && draft.text.trim() !== '';
+    if (outbox.length > 0 || drafted) discarded.push(conversationId);
+    if (drafted || outbox.some((row) => row.command.type === 'QueueReply' || row.command.type === 'AddNote'))
+      discardedWriting = true;
     for (const row of outbox) mediaUrlsIn(row.command, files);
-    for (const url of files) {
-      media.add(url);
-      const hash = attachmentHash(url);
-      if (hash !== null) await db.meta.delete(`file:${hash}`);
-    }
     await db.outbox.bulkDelete(outbox.map((row) => row.clientMessageId));
     await db.drafts.delete(conversationId);
     await db.meta.delete(`contact-profile:${conversationId}`);
+  }
+  // A file waiting to be uploaded goes unless another conversation's reply still carries it.
+  const stillCarried = new Set<string>();
+  for (const row of await db.outbox.toArray()) mediaUrlsIn(row.command, stillCarried);
+  for (const url of files) {
+    media.add(url);
+    const hash = attachmentHash(url);
+    if (hash !== null && !stillCarried.has(url)) await db.meta.delete(`file:${hash}`);
   }
   const record: ErasureRecord = {
     id: notice.id,
     conversations,
     discarded,
+    discardedWriting,
     erasedAt: notice.erasedAt,
     dismissed: false,
   };
