@@ -96,6 +96,8 @@ export async function sweepRetention(
   // Keys another process destroyed lately that this one still held: its clear copies go too.
   const elsewhere = await keys.forgetPeriodsDestroyedElsewhere(tenantId, through);
   const streamIds = [...new Set([...destroyed, ...elsewhere].map((key) => key.streamId))];
+  // Nothing newly past the limit: an earlier sweep dropped the copies already.
+  if (streamIds.length === 0) return { tenantId, days, through, keysDestroyed: 0, conversations: 0 };
   const forget = () => {
     for (const stream of streamIds) {
       store.hot.invalidate(`${tenantId}/${stream}`);
@@ -116,8 +118,7 @@ export async function sweepRetention(
     ]);
   });
   forget();
-  if (streamIds.length > 0)
-    for (const projection of Object.values(services.projections ?? {})) await projection.rebuild();
+  for (const projection of Object.values(services.projections ?? {})) await projection.rebuild();
   return { tenantId, days, through, keysDestroyed: destroyed.length, conversations: streamIds.length };
 }
 
