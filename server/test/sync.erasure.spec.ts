@@ -52,7 +52,7 @@ describe.each(API_BACKENDS)('the erasure notice in the sync feed on %s (decision
   const live: Record<string, AsyncIterable<unknown>> = {};
 
   /** The contact writes on two channels: one conversation in ana's inbox, one in an inbox she is not in. */
-  async function receive(conversationId: string, inboxId: string) {
+  async function receive(conversationId: string, inboxId: string, phone = PHONE) {
     await h.services.grains.conversation(demo, conversationId).ask({
       type: 'ReceiveInboundMessage',
       data: {
@@ -60,7 +60,7 @@ describe.each(API_BACKENDS)('the erasure notice in the sync feed on %s (decision
         inboxId,
         platform: 'whatsapp',
         externalMessageId: `wamid.${conversationId}`,
-        contact: { id: PHONE, name: NAME, handle: `+${PHONE}` },
+        contact: { id: phone, name: NAME, handle: `+${phone}` },
         content: { type: 'text', text: TEXT },
         sentAt: h.now() - 1000,
       },
@@ -138,6 +138,22 @@ describe.each(API_BACKENDS)('the erasure notice in the sync feed on %s (decision
         const seen = await readLiveUntil(live[name]!, isMarker);
         expect(notices(seen)).toEqual([]);
       }
+    },
+  );
+
+  it.skipIf(!enabled)(
+    '[29-SY5] an agent who sees none of the erased conversations gets no notice; an admin does',
+    async () => {
+      await receive('notice-elsewhere', 'nobody-works-here', '4917600029292');
+      const from = { ana: (await catchUpAll(ana, null)).cursor, ada: (await catchUpAll(ada, null)).cursor };
+      await ada.contacts.erase({ conversationId: 'notice-elsewhere', reason: 'asked to be forgotten' });
+      const forAna = await catchUpAll(ana, from.ana);
+      expect(notices(forAna.events)).toEqual([]);
+      expect(JSON.stringify(forAna.events)).not.toContain('notice-elsewhere');
+      const forAda = await catchUpAll(ada, from.ada);
+      expect(notices(forAda.events).map((event) => event.data)).toEqual([
+        { conversations: ['notice-elsewhere'] },
+      ]);
     },
   );
 
