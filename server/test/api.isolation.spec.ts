@@ -172,6 +172,9 @@ const MATRIX: Record<string, Case> = {
     expect: 'NOT_FOUND',
   },
   'admin.inboxes.setPolicy': { inputs: [{ inboxId: 'sales', policy: 'weighted' }], expect: 'NOT_FOUND' },
+  // A tenant's own settings: no ids to cross with; keeping content for ever is the default, so this records nothing.
+  'admin.settings.get': { inputs: [undefined], expect: 'own-data-only' },
+  'admin.settings.setRetention': { inputs: [{ days: null }], expect: 'own-data-only' },
   'admin.workflows.create': { inputs: [{ definition: definition('mine') }], expect: 'own-data-only' },
   'admin.workflows.revise': { inputs: [{ definition: definition('sales') }], expect: 'NOT_FOUND' },
   'admin.people.createAgent': {
