@@ -11,7 +11,8 @@ import type { SqlQueryable } from '../db/driver';
 import type { Logger } from '../logger';
 import { ERASED } from '../crypto/event-codec';
 import { isConversationEvent } from '../projections/conversation-events';
-import { compareCheckpoints, START } from '../store/checkpoint';
+import { startFollower } from '../projections/follower';
+import { START } from '../store/checkpoint';
 import type { EventStore } from '../store/types';
 
 /** The checkpoint's name in `subscription_checkpoints`. */
@@ -57,97 +58,15 @@ type Row =
 export async function startSearchIndex(options: SearchIndexOptions): Promise<SearchIndex> {
   const { store, db, logger } = options;
   const name = options.name ?? SEARCH_CHECKPOINT;
-  const batchSize = options.batchSize ?? 500;
-  const controller = new AbortController();
-  let position = await loadCheckpoint(db, name);
-  const waiters: { target: Checkpoint; resolve: () => void }[] = [];
-
-  function release(): void {
-    for (const waiter of [...waiters]) {
-      if (compareCheckpoints(position, waiter.target) >= 0 || controller.signal.aborted) {
-        waiters.splice(waiters.indexOf(waiter), 1);
-        waiter.resolve();
-      }
-    }
-  }
-
-  /** A reader fills a buffer from the subscription; the writer applies it a batch at a time. */
-  async function follow(): Promise<void> {
-    const feed = new AbortController();
-    const stop = () => feed.abort();
-    controller.signal.addEventListener('abort', stop, { once: true });
-    const buffer: RecordedEvent[] = [];
-    let wake: (() => void) | undefined;
-    let ended = false;
-    let failure: unknown;
-    const reader = (async () => {
-      try {
-        for await (const event of store.subscribe({ after: position, signal: feed.signal, batchSize })) {
-          buffer.push(event);
-          wake?.();
-          while (buffer.length >= batchSize * 4 && !feed.signal.aborted)
-            await new Promise((resolve) => setTimeout(resolve, 5));
-        }
-      } catch (error) {
-        failure = error;
-      } finally {
-        ended = true;
-        wake?.();
-      }
-    })();
-    try {
-      for (;;) {
-        if (buffer.length === 0) {
-          if (ended) break;
-          await new Promise<void>((resolve) => (wake = resolve));
-          wake = undefined;
-          continue;
-        }
-        const events = buffer.splice(0, batchSize);
-        const last = events.at(-1)!.checkpoint;
-        await writeBatch(db, events, { name, checkpoint: last });
-        position = last;
-        release();
-      }
-      if (failure !== undefined && !controller.signal.aborted) {
-        throw failure instanceof Error ? failure : new Error('the store subscription failed');
-      }
-    } finally {
-      feed.abort();
-      controller.signal.removeEventListener('abort', stop);
-      await reader;
-    }
-  }
-
-  async function run(): Promise<void> {
-    let failures = 0;
-    while (!controller.signal.aborted) {
-      try {
-        await follow();
-        failures = 0;
-      } catch (error) {
-        failures++;
-        logger?.error({ err: error, checkpoint: position }, 'search index step failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 100 * 2 ** failures)));
-      }
-    }
-  }
-
-  const running = run();
-  return {
-    async settled() {
-      for (;;) {
-        const { next } = await store.readAllTenants(position, 10_000);
-        if (compareCheckpoints(position, next) >= 0 || controller.signal.aborted) return;
-        await new Promise<void>((resolve) => waiters.push({ target: next, resolve }));
-      }
-    },
-    async stop() {
-      controller.abort();
-      await running;
-      release();
-    },
-  };
+  return startFollower({
+    store,
+    db,
+    ...(logger && { logger }),
+    name,
+    label: 'search index',
+    batchSize: options.batchSize ?? 500,
+    apply: (events, checkpoint) => writeBatch(db, events, { name, checkpoint }),
+  });
 }
 
 /** The rows a conversation event adds to the index, if any. */
@@ -294,12 +213,4 @@ export async function rebuildSearchIndex(options: {
     position = page.next;
     if (page.events.length < batchSize) return { events };
   }
-}
-
-async function loadCheckpoint(db: Database, name: string): Promise<Checkpoint> {
-  const rows = await db.sql.query<{ checkpoint: string }>(
-    'SELECT checkpoint FROM subscription_checkpoints WHERE name = $1',
-    [name],
-  );
-  return (rows[0]?.checkpoint as Checkpoint | undefined) ?? START;
 }
