@@ -1,7 +1,11 @@
 import { withTenant } from '../../auth/tenant-scope';
+import { tenantSettingsOf } from '../../crypto/retention';
 import { authedProcedure, router } from '../trpc';
 
-/** What an agent picks from while replying: platform templates and canned responses. */
+/**
+ * What an agent's device fetches at start and keeps for offline use: platform templates, canned
+ * responses, and how long the tenant keeps message content.
+ */
 export const catalogRouter = router({
   /** The tenant's message templates (WhatsApp): only approved ones can be sent (rule WA3). */
   templates: authedProcedure.query(({ ctx }) =>
@@ -31,4 +35,14 @@ export const catalogRouter = router({
       ),
     ),
   ),
+
+  /**
+   * The tenant's retention of message content in days, or null (kept for ever): devices redact the
+   * content they synced once the server's sweep has made it unreadable (decision 0031). Every agent
+   * reads it; only admins change it (`admin.settings.setRetention`).
+   */
+  retention: authedProcedure.query(async ({ ctx }) => {
+    const { state } = await tenantSettingsOf(ctx.services.store, ctx.tenantId);
+    return { retentionDays: state.retentionDays };
+  }),
 });
