@@ -22,6 +22,7 @@ import {
   type ReplyTarget,
 } from './outbox/queue';
 import { SyncEngine } from './sync/engine';
+import { redactPastRetention, RETENTION_PASS_MS, storedRetention, storeRetention } from './retention/device';
 
 /** Who is signed in on this device, kept so the app opens offline. */
 export interface Account {
@@ -175,6 +176,19 @@ export class Session {
       if (this.engine.phase === 'offline') void this.checkSession();
     });
     void this.flusher.flush();
+    // The tenant's retention, as last heard, is honoured at start (offline too) and then daily.
+    void this.honourRetention();
+    const daily = setInterval(() => void this.honourRetention(), RETENTION_PASS_MS);
+    this.cleanups.push(() => clearInterval(daily));
+  }
+
+  /** Redacts the synced content the tenant's retention has made unreadable (decision 0031). */
+  private async honourRetention(): Promise<void> {
+    try {
+      await redactPastRetention(this.db, await storedRetention(this.db), Date.now());
+    } catch {
+      // The database closed (signed out) or is busy: the next pass catches up.
+    }
   }
 
   stop(): void {
@@ -274,6 +288,13 @@ export class Session {
       ]);
     } catch {
       // Offline or signed out: the stored catalogue stays.
+    }
+    try {
+      const { retentionDays } = await this.client.catalog.retention.query();
+      await storeRetention(this.db, retentionDays);
+      await this.honourRetention();
+    } catch {
+      // Offline, signed out, or an older server: the stored retention stays.
     }
   }
 

@@ -145,12 +145,17 @@ export const SCHEMA_V4 = {
   events: '[streamId+version], [conversationId+version], *terms',
 } as const;
 
+/** What the server reads for a field whose key was destroyed (decisions 0022, 0031). */
+const ERASED_TEXT = '[erased]';
+
 /** The distinct search words of a stored event (SR2, SR4); none for events that carry no text. */
 export function termsOf(row: Pick<EventRow, 'type' | 'data' | 'conversationId'>): string[] {
   if (row.conversationId === '') return [];
   try {
     const found = searchableText({ type: row.type, data: row.data } as unknown as ConversationEvent);
-    return found === null ? [] : [...new Set(searchTerms(found.text))];
+    // Content the server reads as erased (an erasure, retention) has no words to find.
+    if (found === null || found.text === ERASED_TEXT) return [];
+    return [...new Set(searchTerms(found.text))];
   } catch {
     // An event of another shape (a newer server's) is stored all the same, unsearchable.
     return [];
