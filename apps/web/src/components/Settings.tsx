@@ -5,6 +5,7 @@ import { Avatar } from './Avatar';
 import { DeadLetters } from './DeadLetters';
 import { FaultPanel } from './FaultPanel';
 import { NotificationSettings } from './NotificationSettings';
+import { RetentionSettings } from './RetentionSettings';
 import { SignOutButton } from './SignOut';
 
 type Inboxes = Awaited<ReturnType<Session['client']['boards']['inboxes']['query']>>;
@@ -13,7 +14,7 @@ const POLICIES = ['round-robin', 'weighted', 'least-busy'] as const;
 
 /**
  * Settings: everyone's own profile and signing out; for admins also inboxes and their assignment
- * policy, workflows, templates, dead letters and the fault panel. An agent is told who sets those.
+ * policy, workflows, templates, data retention, dead letters and the fault panel. An agent is told who sets those.
  */
 export function Settings({
   session,
@@ -53,8 +54,8 @@ export function Settings({
         <AdminSettings session={session} online={online} />
       ) : (
         <p className="muted admin-only">
-          Inboxes, assignment, workflows, templates and channels are set up by your workspace&rsquo;s admins:
-          ask one of them for a change.
+          Inboxes, assignment, workflows, templates, channels and data retention are set up by your
+          workspace&rsquo;s admins: ask one of them for a change.
         </p>
       )}
     </section>
@@ -158,6 +159,7 @@ function AdminSettings({ session, online }: { session: Session; online: boolean 
           </li>
         ))}
       </ul>
+      <RetentionSettings session={session} online={online} />
       <DeadLetters client={client} db={db} online={online} />
       <FaultPanel client={client} db={db} online={online} />
     </>
