@@ -50,6 +50,7 @@ export const DOMAIN_EVENT_TYPES = [
   'CardMoved',
   'CardReordered',
   'ContactErased',
+  'ContactExported',
   'ContactNoteAdded',
 ];
 
