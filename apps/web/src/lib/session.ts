@@ -22,6 +22,7 @@ import {
   type ReplyTarget,
 } from './outbox/queue';
 import { SyncEngine } from './sync/engine';
+import { evictCachedMedia } from './sync/erasure';
 import { redactPastRetention, RETENTION_PASS_MS, storedRetention, storeRetention } from './retention/device';
 
 /** Who is signed in on this device, kept so the app opens offline. */
@@ -185,7 +186,8 @@ export class Session {
   /** Redacts the synced content the tenant's retention has made unreadable (decision 0031). */
   private async honourRetention(): Promise<void> {
     try {
-      await redactPastRetention(this.db, await storedRetention(this.db), Date.now());
+      const pass = await redactPastRetention(this.db, await storedRetention(this.db), Date.now());
+      await evictCachedMedia(pass.media);
     } catch {
       // The database closed (signed out) or is busy: the next pass catches up.
     }

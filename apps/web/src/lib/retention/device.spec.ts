@@ -100,7 +100,7 @@ describe('redactPastRetention (the device pass)', () => {
     await seed(db);
     const before = await snapshot(db);
 
-    expect(await redactPastRetention(db, 30, NOW)).toEqual({ events: 2, conversations: 1 });
+    expect(await redactPastRetention(db, 30, NOW)).toEqual({ events: 2, conversations: 1, media: [] });
 
     const events = await db.events.orderBy('[streamId+version]').toArray();
     expect(events.map((row) => [row.version, row.type, row.recordedAt])).toEqual([
@@ -127,14 +127,51 @@ describe('redactPastRetention (the device pass)', () => {
   it('is idempotent, and does nothing when content is kept for ever', async () => {
     const db = openDb();
     await seed(db);
-    expect(await redactPastRetention(db, null, NOW)).toEqual({ events: 0, conversations: 0 });
+    expect(await redactPastRetention(db, null, NOW)).toEqual({ events: 0, conversations: 0, media: [] });
     expect((await db.events.get(['conversation-c1', 2]))?.data).toEqual({
       content: { type: 'text', text: 'zanzibar trip' },
     });
     await redactPastRetention(db, 30, NOW);
     const once = await db.events.toArray();
-    expect(await redactPastRetention(db, 30, NOW)).toEqual({ events: 0, conversations: 0 });
+    expect(await redactPastRetention(db, 30, NOW)).toEqual({ events: 0, conversations: 0, media: [] });
     expect(await db.events.toArray()).toEqual(once);
+  });
+
+  it('names the files only redacted messages carried, for the cache to drop; a file a recent message or a queued reply still carries stays', async () => {
+    const db = openDb();
+    const image = (hash: string, caption: string) => ({
+      content: {
+        type: 'media',
+        media: { kind: 'image', url: `/api/attachments/${hash}`, mime: 'image/png', size: 3 },
+        caption,
+      },
+    });
+    await db.events.bulkPut([
+      event(1, 'InboundMessageReceived', image('aaa', 'my passport'), OLD),
+      event(2, 'ReplyQueued', image('bbb', 'the form'), OLD),
+      event(3, 'ReplyQueued', image('bbb', 'the form again'), RECENT),
+      event(4, 'InboundMessageReceived', image('ccc', 'a receipt'), OLD),
+    ]);
+    await db.outbox.put({
+      ...outboxRow,
+      command: {
+        type: 'QueueReply',
+        clientMessageId: 'm1',
+        content: image('ccc', 'resent').content,
+        tag: null,
+      },
+    } as OutboxRow);
+    const outboxBefore = await db.outbox.toArray();
+
+    const pass = await redactPastRetention(db, 30, NOW);
+
+    expect(pass).toEqual({ events: 3, conversations: 0, media: ['/api/attachments/aaa'] });
+    expect((await db.events.get(['conversation-c1', 1]))?.data).toEqual({
+      content: { type: 'text', text: ERASED },
+    });
+    expect((await db.events.get(['conversation-c1', 3]))?.data).toEqual(image('bbb', 'the form again'));
+    expect(await db.outbox.toArray()).toEqual(outboxBefore);
+    expect((await redactPastRetention(db, 30, NOW)).media).toEqual([]);
   });
 
   it('keeps the retention the server last said, for the passes made offline', async () => {

@@ -68,3 +68,16 @@ function withRedactedPreview(row: ConversationRow, cutoff: EpochMs): Conversatio
     ...(confirmed ? { confirmed } : {}),
   };
 }
+
+/**
+ * The file a message, reply or queued reply carries (`content.media.url`), if any: once its content
+ * is redacted no screen shows it, so its cached copy can go unless a newer message still carries it.
+ */
+export function mediaUrlOf(carrier: object): string | null {
+  const content = (carrier as { readonly content?: unknown }).content;
+  if (typeof content !== 'object' || content === null) return null;
+  const media = (content as { media?: unknown }).media;
+  if (typeof media !== 'object' || media === null) return null;
+  const url = (media as { url?: unknown }).url;
+  return typeof url === 'string' ? url : null;
+}
