@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { createClient } from '../lib/api/client';
 import { useOnline } from '../lib/hooks';
 import { registerServiceWorker, type Update } from '../lib/pwa';
@@ -9,6 +9,7 @@ import { Avatar } from './Avatar';
 import { BoardScreen } from './Board';
 import { ConversationView } from './ConversationView';
 import { InboxList } from './InboxList';
+import { LineIcon } from './LineIcon';
 import { usePresenceSession } from './Presence';
 import { ConnectionBanner, ErasureNotices, UpdatePrompt } from './Notices';
 import { Settings } from './Settings';
@@ -71,20 +72,9 @@ export default function App() {
   );
 }
 
-const ICONS: Readonly<Record<'inbox' | 'board' | 'settings', ReactNode>> = {
-  inbox: <path d="M3 13h5l1.5 3h5L16 13h5M5 5h14l2 8v6H3v-6z" />,
-  board: <path d="M4 4h5v16H4zM10.5 4h5v10h-5zM17 4h3v7h-3z" />,
-  settings: (
-    <>
-      <circle cx="12" cy="8" r="4" />
-      <path d="M4 21a8 8 0 0 1 16 0" />
-    </>
-  ),
-};
-
 /** Inbox, boards, settings: in the top bar on a desktop, at the bottom of a phone's screen. */
 function MainNav({ route }: { route: Route }) {
-  const items: readonly [Route, keyof typeof ICONS, string, boolean][] = [
+  const items: readonly [Route, 'inbox' | 'board' | 'settings', string, boolean][] = [
     [{ screen: 'inbox' }, 'inbox', 'Inbox', route.screen === 'inbox' || route.screen === 'conversation'],
     [{ screen: 'board', boardId: null }, 'board', 'Boards', route.screen === 'board'],
     [{ screen: 'settings' }, 'settings', 'Settings', route.screen === 'settings'],
@@ -101,18 +91,7 @@ function MainNav({ route }: { route: Route }) {
             navigate(target);
           }}
         >
-          <svg
-            viewBox="0 0 24 24"
-            width="22"
-            height="22"
-            aria-hidden="true"
-            fill="none"
-            stroke="currentColor"
-            strokeWidth="1.8"
-            strokeLinejoin="round"
-          >
-            {ICONS[icon]}
-          </svg>
+          <LineIcon name={icon} strokeWidth={1.8} />
           <span>{label}</span>
         </a>
       ))}

@@ -1,6 +1,6 @@
 import { useEffect, useId, useState } from 'react';
 import type { LocalFile } from '../lib/attachments';
-import { ToolIcon } from './ComposerIcons';
+import { LineIcon } from './LineIcon';
 import { formatBytes } from './MessageMedia';
 
 /**
@@ -35,7 +35,7 @@ export function AttachmentPicker({
         onChange={pick}
       />
       <label htmlFor={`${id}-file`} className={`button ghost tool${disabled ? ' disabled' : ''}`}>
-        <ToolIcon name="attach" />
+        <LineIcon name="attach" className="tool-icon" />
         <span className="tool-text">Attach</span>
       </label>
       <input
@@ -49,7 +49,7 @@ export function AttachmentPicker({
         onChange={pick}
       />
       <label htmlFor={`${id}-camera`} className={`button ghost tool camera${disabled ? ' disabled' : ''}`}>
-        <ToolIcon name="camera" />
+        <LineIcon name="camera" className="tool-icon" />
         <span className="tool-text">Camera</span>
       </label>
     </span>

@@ -19,7 +19,7 @@ import '../styles/media.css';
 import '../styles/composer.css';
 import { AttachedFile, AttachmentPicker } from './AttachmentPicker';
 import { CannedMenu, useCannedMenu } from './CannedMenu';
-import { ToolIcon } from './ComposerIcons';
+import { LineIcon } from './LineIcon';
 import { TemplatePicker } from './TemplatePreview';
 import { CollisionWarning, useCollisionGuard } from './Presence';
 
@@ -272,7 +272,7 @@ export function Composer({
           aria-expanded={panel === 'emoji'}
           onClick={() => setPanel(panel === 'emoji' ? 'none' : 'emoji')}
         >
-          <ToolIcon name="emoji" />
+          <LineIcon name="emoji" className="tool-icon" />
           <span className="tool-text">Emoji</span>
         </button>
         <button
@@ -283,7 +283,7 @@ export function Composer({
           // The same as typing `/`: the list opens at the caret, filtered as the shortcut is typed.
           onClick={() => menu.start()}
         >
-          <ToolIcon name="canned" />
+          <LineIcon name="canned" className="tool-icon" />
           <span className="tool-text">Canned /</span>
         </button>
         {mode === 'reply' && policy.media.kinds ? (

@@ -3,6 +3,7 @@ import type { ConversationRow } from '../lib/db/schema';
 import { goBack } from '../lib/router';
 import { Avatar } from './Avatar';
 import { ChannelIcon } from './ChannelIcon';
+import { LineIcon } from './LineIcon';
 import { RelativeTime } from './RelativeTime';
 
 /**
@@ -28,17 +29,7 @@ export function ConversationHeader({
         aria-label="Back to inbox"
         onClick={() => goBack({ screen: 'inbox' })}
       >
-        <svg
-          viewBox="0 0 24 24"
-          width="22"
-          height="22"
-          aria-hidden="true"
-          fill="none"
-          stroke="currentColor"
-          strokeWidth="2"
-        >
-          <path d="M15 5 8 12l7 7" strokeLinecap="round" strokeLinejoin="round" />
-        </svg>
+        <LineIcon name="back" />
       </button>
       <Avatar name={row.contact.name} id={row.contact.id} size={36} />
       <div className="conversation-title">
@@ -63,18 +54,7 @@ export function ConversationHeader({
         aria-expanded={contactOpen}
         onClick={onContact}
       >
-        <svg
-          viewBox="0 0 24 24"
-          width="22"
-          height="22"
-          aria-hidden="true"
-          fill="none"
-          stroke="currentColor"
-          strokeWidth="2"
-        >
-          <circle cx="12" cy="12" r="9" />
-          <path d="M12 11v6M12 7.5v.01" strokeLinecap="round" />
-        </svg>
+        <LineIcon name="info" />
       </button>
     </header>
   );
