@@ -86,6 +86,14 @@ test('an admin exports a new contact’s data as a ZIP, then erases the contact 
   await page.keyboard.press('Escape');
   await expect(dialog).toBeHidden();
   await expect(eraseButton).toBeFocused();
+  // Esc from one of the dialog's buttons closes the dialog only: the conversation stays open.
+  const opened = page.url();
+  await eraseButton.click();
+  await dialog.getByRole('button', { name: 'Cancel' }).focus();
+  await page.keyboard.press('Escape');
+  await expect(dialog).toBeHidden();
+  expect(page.url()).toBe(opened);
+  await expect(eraseButton).toBeVisible();
 
   await eraseButton.click();
   await dialog.getByRole('button', { name: 'Erase contact', exact: true }).click();

@@ -130,6 +130,8 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
       const target = event.target as HTMLElement | null;
       // The board has keys of its own (Shift+arrows on a card); an open drawer takes its Esc.
       if (onBoard || event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+      // A dialog's keys are the dialog's: Esc there closes it and nothing behind it.
+      if (target?.closest('dialog[open], [role="dialog"], [role="alertdialog"]')) return;
       if (target && /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) {
         if (event.key === 'Escape') target.blur();
         return;
