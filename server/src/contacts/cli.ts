@@ -1,17 +1,14 @@
 import { isTenantId } from '@parley/domain';
 import { createWriteStream } from 'node:fs';
 import { rename, stat, unlink } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { openAttachments } from '../attachments';
-import { createEventCodec } from '../crypto/event-codec';
-import { KeyStore } from '../crypto/keys';
-import { loadMasterKeyring } from '../crypto/master-key';
 import type { Database } from '../db/database';
 import type { ProgressOutput } from '../projections/cli';
-import { SqlEventStore } from '../store/sql-store';
 import { exportContact } from './export';
+import { openSealedStore } from '../crypto/open-store';
 
 export const CONTACTS_EXPORT_USAGE = `  contacts export --tenant <id> (--contact <platform id> | --conversation <id>) --out <file.zip>
                             write everything Parley holds about a contact (conversations opened,
@@ -44,13 +41,7 @@ export async function runContactsExportCommand(
   const target = resolve(callerDir(), out);
   const partial = `${target}.part`;
   await host.withDb(async (db) => {
-    const ring = loadMasterKeyring(process.env, host.dataDir);
-    const keys = new KeyStore(db.sql, ring);
-    const store = await SqlEventStore.open({
-      db,
-      archiveDir: join(host.dataDir, 'archive'),
-      codec: createEventCodec(keys),
-    });
+    const { ring, keys, store } = await openSealedStore(db, host.dataDir);
     try {
       const attachments = openAttachments({
         sql: db.sql,

@@ -1,14 +1,12 @@
 import { isTenantId } from '@parley/domain';
-import { join } from 'node:path';
 import type { Database } from '../db/database';
-import { SqlEventStore } from '../store/sql-store';
 import { keyFingerprint, newKey } from './aead';
 import { eraseContact } from './erasure';
 import { sweepRetention } from './retention';
-import { createEventCodec } from './event-codec';
 import { KeyStore } from './keys';
 import { loadMasterKeyring, writeKeyFile } from './master-key';
 import { createSecretBox, type SecretBox } from './secrets';
+import { openSealedStore } from './open-store';
 
 export const CRYPTO_USAGE = `  keys rotate-master        seal every tenant key with a new master key while Parley runs: with the
                             key file (DATA_DIR/master.key) a new key is made and the old one retired;
@@ -80,12 +78,7 @@ export async function runContactsCommand(
     );
   }
   await host.withDb(async (db) => {
-    const keys = new KeyStore(db.sql, loadMasterKeyring(process.env, host.dataDir));
-    const store = await SqlEventStore.open({
-      db,
-      archiveDir: join(host.dataDir, 'archive'),
-      codec: createEventCodec(keys),
-    });
+    const { keys, store } = await openSealedStore(db, host.dataDir);
     try {
       const result = await eraseContact(
         { db, store, keys },
@@ -117,12 +110,7 @@ export async function runRetentionCommand(
   if (rest[0] !== 'sweep' || rest.length > 1 || !tenant || !isTenantId(tenant))
     throw usage('usage: retention sweep --tenant <id>');
   await host.withDb(async (db) => {
-    const keys = new KeyStore(db.sql, loadMasterKeyring(process.env, host.dataDir));
-    const store = await SqlEventStore.open({
-      db,
-      archiveDir: join(host.dataDir, 'archive'),
-      codec: createEventCodec(keys),
-    });
+    const { keys, store } = await openSealedStore(db, host.dataDir);
     try {
       const result = await sweepRetention({ db, store, keys }, tenant, Date.now());
       print(

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import {
   isStreamId,
   isTenantId,
@@ -12,14 +11,11 @@ import {
 } from '@parley/domain';
 import type { Grain } from '../actors/grain';
 import { conversationView, timelineView } from '../api/views';
-import { createEventCodec } from '../crypto/event-codec';
-import { KeyStore } from '../crypto/keys';
-import { loadMasterKeyring } from '../crypto/master-key';
 import { createSealedSnapshotStore } from '../crypto/sealed-snapshots';
 import type { Database } from '../db/database';
 import { cardGrain, conversationGrain, inboxGrain, workflowGrain } from '../grains';
-import { SqlEventStore } from '../store/sql-store';
 import { stateAt, type HistoryEntry, type HistoryPoint } from './time-travel';
+import { openSealedStore } from '../crypto/open-store';
 
 export const INSPECT_USAGE = `  inspect <stream> --at <ISO time | version> [--tenant <id>]
                             a stream as it was then: its state folded from its events with the
@@ -60,12 +56,7 @@ export async function runInspectCommand(
     throw usage(`tenant id ${JSON.stringify(named)} is malformed`);
   await host.withDb(async (db) => {
     const tenantId = named ?? (await tenantOf(db, stream, usage));
-    const keys = new KeyStore(db.sql, loadMasterKeyring(process.env, host.dataDir));
-    const store = await SqlEventStore.open({
-      db,
-      archiveDir: join(host.dataDir, 'archive'),
-      codec: createEventCodec(keys),
-    });
+    const { keys, store } = await openSealedStore(db, host.dataDir);
     try {
       const sources = { store, snapshots: createSealedSnapshotStore(db, keys) };
       const latest = await store.streamVersion(tenantId, stream);

@@ -1,12 +1,8 @@
-import { join } from 'node:path';
 import { isTenantId, type TenantId } from '@parley/domain';
-import { createEventCodec } from '../crypto/event-codec';
-import { KeyStore } from '../crypto/keys';
-import { loadMasterKeyring } from '../crypto/master-key';
 import type { Database } from '../db/database';
 import { listSegments } from '../store/archive';
-import { SqlEventStore } from '../store/sql-store';
 import { rebuildAnalytics } from './analytics';
+import { openSealedStore } from '../crypto/open-store';
 
 export const PROJECTIONS_USAGE = `  projections rebuild analytics [--tenant <id>]
                             delete the reporting tables' rows (of one tenant, or all) and replay the
@@ -39,12 +35,7 @@ export async function runProjectionsCommand(
     throw usage(`tenant id ${JSON.stringify(tenant)} is malformed`);
   const tenantId: TenantId | undefined = tenant;
   await host.withDb(async (db) => {
-    const keys = new KeyStore(db.sql, loadMasterKeyring(process.env, host.dataDir));
-    const store = await SqlEventStore.open({
-      db,
-      archiveDir: join(host.dataDir, 'archive'),
-      codec: createEventCodec(keys),
-    });
+    const { store } = await openSealedStore(db, host.dataDir);
     try {
       const total = await countEvents(db, tenantId);
       const bar = progressBar(total, progress, print);
