@@ -207,6 +207,14 @@ test('the contact panel shows past conversations and a note another agent added'
   await panel.getByRole('button', { name: 'Save note' }).click();
   await expect(notes.getByText('Spoke on the phone, all fine')).toBeVisible();
   await expect(notes.getByText('You')).toBeVisible();
+  // Ben adds another while Ana's panel is open: it appears without a reload, a focus change or
+  // the half-minute poll (the presence stream says the contact changed).
+  await ben.mutate('contacts.addNote', {
+    conversationId,
+    noteId: `note-live-${Date.now()}`,
+    text: 'Asked for the invoice by e-mail',
+  });
+  await expect(notes.getByText('Asked for the invoice by e-mail')).toBeVisible({ timeout: 10_000 });
   await panel.scrollIntoViewIfNeeded();
   await shot(page, 'contact-desktop');
   await expectNoAxeViolations(page, 'the conversation with its contact panel');

@@ -172,6 +172,35 @@ describe('#15 presence in conversations (decision 0026)', () => {
     adaSees.stop();
   });
 
+  it('tells open contact panels of a new note on the contact at once: ids only, inside the tenant and the inbox, once per note', async () => {
+    const chloeSees = follow(await chloe.presence.watch({ device: 'chloe-tab-03' }));
+    const adaSees = follow(await ada.presence.watch({ device: 'ada-tab-0003' }));
+    const gusSees = follow(await gus.presence.watch({ device: 'gus-tab-0002' }));
+    for (const stream of [chloeSees, adaSees, gusSees])
+      await stream.until((m) => m.kind === 'snapshot', 'snapshot');
+    const changed = (conversationId: string) => (m: PresenceMessage) =>
+      m.kind === 'contact' && m.conversationId === conversationId;
+
+    await ben.contacts.addNote({ conversationId: 'vip-1', noteId: 'live-note-1', text: 'prefers e-mail' });
+    expect(await adaSees.until(changed('vip-1'), 'vip-1 changed')).toEqual({
+      kind: 'contact',
+      conversationId: 'vip-1',
+    });
+    await ana.contacts.addNote({ conversationId: 'demo-1', noteId: 'live-note-2', text: 'called back' });
+    await chloeSees.until(changed('demo-1'), 'demo-1 changed');
+    // The same note again adds nothing and tells nobody; the next note is told (the stream keeps order).
+    await ana.contacts.addNote({ conversationId: 'demo-1', noteId: 'live-note-2', text: 'called back' });
+    await ana.contacts.addNote({ conversationId: 'demo-2', noteId: 'live-note-3', text: 'VIP' });
+    await chloeSees.until(changed('demo-2'), 'demo-2 changed');
+    expect(chloeSees.received.filter(changed('demo-1'))).toHaveLength(1);
+    // Chloe does not work in vip; Gus is another tenant: neither hears of these conversations.
+    expect(JSON.stringify(chloeSees.received)).not.toMatch(/vip/);
+    expect(gusSees.received.filter((m) => m.kind !== 'snapshot')).toEqual([]);
+    // Ids only: no note text travels on the stream.
+    expect(JSON.stringify(adaSees.received)).not.toMatch(/prefers e-mail|called back/);
+    for (const stream of [chloeSees, adaSees, gusSees]) stream.stop();
+  });
+
   it('refuses a malformed device id or activity with a clear error and shows nothing', async () => {
     expect(
       await refusal(() => ana.presence.set({ device: 'x', conversationId: 'demo-1', activity: 'viewing' })),

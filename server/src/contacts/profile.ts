@@ -63,6 +63,24 @@ export async function contactNotes(
   });
 }
 
+/** Every conversation of the conversation's contact, this one included: each stream that ever held a key of theirs. */
+export async function contactConversationIds(
+  services: Pick<ProfileServices, 'keys'>,
+  tenantId: TenantId,
+  conversationId: string,
+): Promise<string[]> {
+  const ref = await services.keys.refOfStream(
+    tenantId,
+    streamFor(StreamCategory.conversation, conversationId),
+  );
+  if (ref === undefined) return [conversationId];
+  const prefix = `${StreamCategory.conversation}-`;
+  const ids = (await services.keys.streamsOf(tenantId, ref))
+    .filter((stream) => stream.startsWith(prefix))
+    .map((stream) => stream.slice(prefix.length));
+  return [...new Set([conversationId, ...ids])];
+}
+
 /**
  * The contact's other conversations the agent may see (decision 0015), newest first: every
  * conversation stream that ever held a key of theirs, but this one.
@@ -73,16 +91,8 @@ export async function otherConversations(
   conversationId: string,
   scope: InboxScope,
 ): Promise<ContactConversationView[]> {
-  const ref = await services.keys.refOfStream(
-    tenantId,
-    streamFor(StreamCategory.conversation, conversationId),
-  );
-  if (ref === undefined) return [];
-  const prefix = `${StreamCategory.conversation}-`;
   const views: ContactConversationView[] = [];
-  for (const stream of await services.keys.streamsOf(tenantId, ref)) {
-    if (!stream.startsWith(prefix)) continue;
-    const id = stream.slice(prefix.length);
+  for (const id of await contactConversationIds(services, tenantId, conversationId)) {
     if (id === conversationId || !(await scope.hasConversation(id))) continue;
     const { state } = await services.grains.conversation(tenantId, id).read();
     if (!state) continue;

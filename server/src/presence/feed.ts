@@ -11,11 +11,24 @@ export interface NoticeMessage {
   readonly body: string;
 }
 
+/**
+ * The contact of a conversation the watcher may see changed outside the conversation's own log (a
+ * note on the contact): an open contact panel fetches the profile again. Ids only, no content.
+ */
+export interface ContactChangedMessage {
+  readonly kind: 'contact';
+  readonly conversationId: string;
+}
+
+/** The signal `contacts.addNote` sends on the tenant's topic; each stream keeps the ids its watcher may see. */
+export const CONTACT_CHANGED = 'contact-changed';
+
 /** What the presence stream sends: first who is where, then each change and this agent's notices. */
 export type PresenceMessage =
   | { readonly kind: 'snapshot'; readonly presences: readonly PresenceUpdate[] }
   | ({ readonly kind: 'presence' } & PresenceUpdate)
-  | NoticeMessage;
+  | NoticeMessage
+  | ContactChangedMessage;
 
 /** Who watches, and which conversations they may see (their inbox scope, decision 0015). */
 export interface Watcher {
@@ -55,6 +68,13 @@ export async function* watchPresence(
     ),
   );
   const stopNotices = signals.listen([{ kind: 'tenant', tenantId: watcher.tenantId }], (_topic, message) => {
+    for (const conversationId of contactChangedIn(message))
+      push(
+        watcher.sees(conversationId).then(
+          (shown): ContactChangedMessage | null => (shown ? { kind: 'contact', conversationId } : null),
+          () => null,
+        ),
+      );
     const notice = noticeFor(message, watcher.agentId);
     if (notice)
       push(
@@ -123,4 +143,10 @@ export function presenceLimiter(limit = 20, windowMs = 10_000, now: () => number
     current.count += 1;
     return current.count <= limit;
   };
+}
+
+/** The conversations a `contact-changed` signal names (at most 100; anything else names none). */
+function contactChangedIn(message: JsonObject): string[] {
+  if (message.type !== CONTACT_CHANGED || !Array.isArray(message.conversationIds)) return [];
+  return message.conversationIds.filter((id): id is string => typeof id === 'string').slice(0, 100);
 }

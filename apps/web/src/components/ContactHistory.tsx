@@ -5,6 +5,7 @@ import { useLiveQuery } from '../lib/hooks';
 import { hrefOf, navigate } from '../lib/router';
 import type { AgentInfo, Session } from '../lib/session';
 import { ChannelIcon } from './ChannelIcon';
+import { useActivePresence } from './Presence';
 import { RelativeTime } from './RelativeTime';
 import '../styles/contact.css';
 
@@ -67,10 +68,19 @@ export function ContactHistory({
       // Offline, or the conversation left this agent's inboxes: the kept copy stands.
     }
   }, [session, db, cacheKey, row.conversationId]);
+  // Another agent's note on this contact arrives at once, by the presence stream (ids only).
+  const presence = useActivePresence();
+  useEffect(
+    () =>
+      presence?.onContactChanged((conversationId) => {
+        if (conversationId === row.conversationId) void refresh();
+      }),
+    [presence, refresh, row.conversationId],
+  );
   useEffect(() => {
     if (!online) return;
     void refresh();
-    // Others' notes arrive when the panel opens, every half minute, and when the tab returns.
+    // And when the panel opens, every half minute (a stream that was down), and when the tab returns.
     const timer = setInterval(() => void refresh(), 30_000);
     const onFocus = () => void refresh();
     window.addEventListener('focus', onFocus);

@@ -30,7 +30,8 @@ export function usePresenceSession(session: Session): void {
   }, [session]);
 }
 
-function useActivePresence(): PresenceClient | null {
+/** This tab's presence client, once the signed-in shell has started it. */
+export function useActivePresence(): PresenceClient | null {
   return useSyncExternalStore(activePresence.subscribe, activePresence.get, activePresence.get);
 }
 

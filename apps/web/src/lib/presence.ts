@@ -40,6 +40,7 @@ export class PresenceClient {
   private readonly held = new Map<string, Held>();
   private readonly listeners = new Set<() => void>();
   private readonly noticeListeners = new Set<(notice: Notice) => void>();
+  private readonly contactListeners = new Set<(conversationId: string) => void>();
   private byConversation = new Map<string, readonly Presence[]>();
   private subscription: { unsubscribe(): void } | null = null;
   private current: string | null = null;
@@ -87,6 +88,12 @@ export class PresenceClient {
   onNotice(listener: (notice: Notice) => void): () => void {
     this.noticeListeners.add(listener);
     return () => this.noticeListeners.delete(listener);
+  }
+
+  /** Called with a conversation's id when its contact changed elsewhere (another agent's note). */
+  onContactChanged(listener: (conversationId: string) => void): () => void {
+    this.contactListeners.add(listener);
+    return () => this.contactListeners.delete(listener);
   }
 
   /** This tab shows a conversation (or none). */
@@ -139,6 +146,9 @@ export class PresenceClient {
         break;
       case 'notice':
         for (const listener of this.noticeListeners) listener(message);
+        return;
+      case 'contact':
+        for (const listener of this.contactListeners) listener(message.conversationId);
         return;
       default:
         return message satisfies never;

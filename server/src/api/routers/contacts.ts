@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import { CONTACT_NOTE_MAX } from '@parley/domain';
 import { inboxScope, requireConversationInScope } from '../../auth/inbox-scope';
-import { addContactNote, contactNotes, contactStreamOf, otherConversations } from '../../contacts/profile';
+import {
+  addContactNote,
+  contactConversationIds,
+  contactNotes,
+  contactStreamOf,
+  otherConversations,
+} from '../../contacts/profile';
+import { CONTACT_CHANGED } from '../../presence/feed';
 import { ContactNotFoundError, eraseContact } from '../../crypto/erasure';
 import { id } from '../schemas';
 import { adminProcedure, authedProcedure, router, TRPCError, type AuthedContext } from '../trpc';
@@ -46,12 +53,26 @@ export const contactsRouter = router({
     .input(z.object({ conversationId: id, noteId: id, text: z.string().max(CONTACT_NOTE_MAX * 2) }).strict())
     .mutation(async ({ ctx, input }) => {
       const { streamId } = await contactOf(ctx, input.conversationId);
-      return addContactNote(ctx.services, ctx.tenantId, streamId, {
+      const result = await addContactNote(ctx.services, ctx.tenantId, streamId, {
         noteId: input.noteId,
         agentId: ctx.agent.id,
         text: input.text,
         at: ctx.auth.clock(),
       });
+      if (result.added) {
+        // Open contact panels of this contact fetch the profile again (each agent's stream keeps
+        // only the conversations that agent may see; ids only).
+        const conversationIds = await contactConversationIds(
+          ctx.services,
+          ctx.tenantId,
+          input.conversationId,
+        );
+        ctx.services.broadcast.signal(
+          { kind: 'tenant', tenantId: ctx.tenantId },
+          { type: CONTACT_CHANGED, conversationIds },
+        );
+      }
+      return result;
     }),
 
   /**
