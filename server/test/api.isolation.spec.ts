@@ -140,6 +140,7 @@ const MATRIX: Record<string, Case> = {
   },
   'catalog.templates': { inputs: [undefined], expect: 'own-data-only' },
   'catalog.cannedResponses': { inputs: [undefined], expect: 'own-data-only' },
+  'catalog.retention': { inputs: [undefined], expect: 'own-data-only' },
   'admin.channels.overview': { inputs: [undefined], expect: 'own-data-only' },
   'admin.channels.deadLetters': { inputs: [{}], expect: 'own-data-only' },
   'admin.channels.replay': { inputs: [{ id: '1' }], expect: 'NOT_FOUND' },

@@ -247,6 +247,7 @@ const NOT_INBOX_DATA = new Set([
   'agents.teams',
   'catalog.templates',
   'catalog.cannedResponses',
+  'catalog.retention', // the tenant's retention of message content: a number, no inbox's data
   // The agent's own notification choices and devices (server/test/notifications.spec.ts).
   'notifications.publicKey',
   'notifications.settings',
