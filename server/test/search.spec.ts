@@ -210,7 +210,9 @@ describe.each(API_BACKENDS)('search and the list on %s', (kind, enabled) => {
         intervalMs: 100,
       });
       try {
-        await ana.conversations.snooze({ conversationId: 'search-snooze-2', until: Date.now() + 300 });
+        await ana.conversations.snooze({ conversationId: 'search-snooze-2', until: Date.now() + 2_000 });
+        // The list is a projection: it shows the snooze once it has applied the event.
+        await h.settle();
         expect(await statusOf('search-snooze-2')).toBe('snoozed');
         await expect.poll(() => statusOf('search-snooze-2'), { timeout: 10_000, interval: 100 }).toBe('open');
       } finally {
