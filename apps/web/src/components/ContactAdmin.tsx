@@ -1,6 +1,7 @@
 import { useId, useRef, useState } from 'react';
 import type { ConversationRow } from '../lib/db/schema';
 import type { Session } from '../lib/session';
+import '../styles/dialog.css';
 import '../styles/contact-admin.css';
 
 /** Where an admin downloads a contact's data (server/src/http/contact-export.ts, decision 0030). */
@@ -156,7 +157,7 @@ export function ContactAdmin({
       ) : null}
       <dialog
         ref={dialog}
-        className="erase-dialog"
+        className="confirm-dialog erase-dialog"
         aria-labelledby={`${id}-erase-title`}
         aria-describedby={`${id}-erase-what`}
         onClose={() => eraseButton.current?.focus()}

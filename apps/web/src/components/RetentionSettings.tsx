@@ -8,6 +8,7 @@ import {
   retentionSentence,
 } from '../lib/retention/setting';
 import type { Session } from '../lib/session';
+import '../styles/dialog.css';
 import '../styles/retention.css';
 
 type Mode = 'forever' | 'days';
@@ -180,16 +181,9 @@ export function RetentionSettings({ session, online }: { session: Session; onlin
       </div>
       <dialog
         ref={dialog}
-        className="retention-dialog"
+        className="confirm-dialog retention-dialog"
         aria-labelledby={`${id}-confirm-title`}
         aria-describedby={`${id}-confirm-what`}
-        onKeyDown={(event) => {
-          // Escape steps back out of the dialog only: the app's own Escape (back to the inbox)
-          // skips a key whose default is prevented.
-          if (event.key !== 'Escape') return;
-          event.preventDefault();
-          dialog.current?.close();
-        }}
         onClose={() => {
           setPending(null);
           saveButton.current?.focus();
