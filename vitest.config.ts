@@ -30,6 +30,8 @@ export default defineConfig({
           name: 'web',
           include: ['apps/web/src/**/*.spec.{ts,tsx}'],
           environment: 'jsdom',
+          // Some web specs lint or render the whole PWA: seconds alone, more on a loaded CI machine.
+          testTimeout: 30_000,
           setupFiles: [...seeded, 'apps/web/src/test/setup.ts'],
         },
       },
