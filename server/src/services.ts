@@ -124,18 +124,35 @@ export async function openServices(config: Config, logger: Logger): Promise<Serv
     const grains = createGrains(runtime);
     const snoozeSweeper = startSnoozeSweeper({ grains, inboxList: projections.inboxList, logger });
     closers.push(() => snoozeSweeper.stop());
-    const retentionSweeper = startRetentionSweeper({ db, store, keys, runtime, projections, logger });
+    const attachments = openAttachments({
+      sql: db.sql,
+      dataDir: config.dataDir,
+      masterKey: ring().current.key,
+    });
+    // Bytes an erasure queued for deletion and did not get to delete (a crash cut it short).
+    await attachments
+      .drain()
+      .catch((error: unknown) =>
+        logger.warn(
+          { err: error },
+          "an erased file's bytes could not be deleted yet; the next erasure or start retries",
+        ),
+      );
+    const retentionSweeper = startRetentionSweeper({
+      db,
+      store,
+      keys,
+      runtime,
+      projections,
+      attachments,
+      logger,
+    });
     closers.push(() => retentionSweeper.stop());
     const workflowEngine = await startWorkflowEngine({ store, grains, db, logger });
     closers.push(() => workflowEngine.stop());
     // ---- channels (server/src/channels): closed before the runtime, which its loops still use ----
     const channelsConfig = loadChannelsConfig(process.env, !config.databaseUrl);
     const secrets = createSecretBox(keys);
-    const attachments = openAttachments({
-      sql: db.sql,
-      dataDir: config.dataDir,
-      masterKey: ring().current.key,
-    });
     const channels = await startChannels(
       { sql: db.sql, grains, logger, broadcast, secrets },
       {

@@ -97,6 +97,12 @@ describe('the S3 store against a local stub bucket', () => {
         res.writeHead(200).end();
         return;
       }
+      if (req.method === 'DELETE') {
+        // DeleteObject: 204 whether or not the key held an object.
+        objects.delete(url.pathname);
+        res.writeHead(204).end();
+        return;
+      }
       const object = objects.get(url.pathname);
       if (!object) return void res.writeHead(404).end('NoSuchKey');
       res.writeHead(200, { 'content-length': String(object.length) });
@@ -122,6 +128,26 @@ describe('the S3 store against a local stub bucket', () => {
     expect(Buffer.concat(chunks).equals(JPEG)).toBe(true);
     expect(await store.get(`demo/00/${'0'.repeat(64)}`)).toBeNull();
     expect(refused).toEqual([]);
+  });
+
+  it("deletes a file with a signed DELETE (an erased contact's file); deleting it again is no error", async () => {
+    const store = s3BlobStore({ endpoint, bucket: 'parley-files', ...credentials });
+    const dir = mkdtempSync(join(tmpdir(), 'parley-s3-'));
+    writeFileSync(join(dir, 'upload'), JPEG);
+    const key = `demo/${HASH.slice(0, 2)}/${HASH}`;
+    const other = `globex/${HASH.slice(0, 2)}/${HASH}`;
+    await store.put(key, join(dir, 'upload'), JPEG.length, HASH);
+    await store.put(other, join(dir, 'upload'), JPEG.length, HASH);
+    await store.delete(key);
+    expect(objects.has(`/parley-files/${key}`)).toBe(false);
+    expect(await store.has(key)).toBe(false);
+    expect(await store.get(key)).toBeNull();
+    await store.delete(key);
+    expect(await store.has(other)).toBe(true); // the same bytes of another tenant are another object
+    expect(refused).toEqual([]);
+    const wrong = s3BlobStore({ endpoint, bucket: 'parley-files', ...credentials, secretAccessKey: 'wrong' });
+    await expect(wrong.delete(other)).rejects.toThrow(/answered 403/);
+    expect(objects.has(`/parley-files/${other}`)).toBe(true);
   });
 
   it('fails loudly when the bucket refuses the signature', async () => {

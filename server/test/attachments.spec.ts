@@ -6,8 +6,8 @@ import { streamFor, tenantId, type ClientCommand } from '@parley/domain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAttachments } from '../src/attachments';
 import { withTenant } from '../src/auth/tenant-scope';
-import { SESSION_COOKIE } from '../src/auth/cookies';
-import { API_BACKENDS, openApiHarness, serveHttp, type ApiHarness, type Caller } from './api.support';
+import { API_BACKENDS, type ApiHarness, type Caller } from './api.support';
+import { openHttpHarness, type HttpHarness } from './support/http-sessions';
 
 // The attachment routes (#15 item 9, decision 0027): uploads read under a size limit, typed by
 // their bytes (PL5), stored per tenant by content hash, and served only to that tenant.
@@ -25,8 +25,8 @@ const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 const demo = tenantId('demo');
 
 describe.each(API_BACKENDS)('attachments over HTTP on %s', (kind, enabled) => {
+  let served: HttpHarness;
   let h: ApiHarness;
-  let http: Awaited<ReturnType<typeof serveHttp>>;
   let base = '';
   let ana = '';
   let gus = '';
@@ -35,18 +35,14 @@ describe.each(API_BACKENDS)('attachments over HTTP on %s', (kind, enabled) => {
 
   beforeAll(async () => {
     if (!enabled) return;
-    h = await openApiHarness(kind);
-    http = await serveHttp(h);
-    base = http.url.replace(/\/trpc$/, '');
-    const signedIn = await h.signIn('ana@demo.parley.test');
-    anaCaller = signedIn.caller;
-    ana = `${SESSION_COOKIE}=${encodeURIComponent(signedIn.cookie)}`;
-    gus = `${SESSION_COOKIE}=${encodeURIComponent((await h.signIn('gus@globex.parley.test')).cookie)}`;
+    served = await openHttpHarness(kind);
+    ({ h, base } = served);
+    ({ caller: anaCaller, cookie: ana } = await served.session('ana@demo.parley.test'));
+    gus = (await served.session('gus@globex.parley.test')).cookie;
   });
   afterAll(async () => {
     if (!enabled) return;
-    await http.stop();
-    await h.dispose();
+    await served.dispose();
   });
 
   const upload = (
@@ -278,6 +274,7 @@ describe('signed links', () => {
         put: () => Promise.resolve(),
         get: () => Promise.resolve(Readable.from([])),
         has: () => Promise.resolve(true),
+        delete: () => Promise.resolve(),
       },
       incomingDir: '/nonexistent',
       linkKey: Buffer.alloc(32, 7),

@@ -16,6 +16,7 @@ import {
 import type { SqlDriver } from '../db/driver';
 import { withTenant } from '../auth/tenant-scope';
 import type { BlobStore } from './blob-store';
+import { createFileEraser, type FileEraser } from './erase-files';
 
 /** Refusal codes of the attachment routes and of a reply naming an attachment. */
 export const AttachmentErrorCode = {
@@ -66,8 +67,11 @@ export interface AttachmentsOptions {
   readonly clock?: () => number;
 }
 
-/** Stores agents' and customers' files per tenant, content-addressed, and makes links to them. */
-export interface Attachments {
+/**
+ * Stores agents' and customers' files per tenant, content-addressed, makes links to them, and
+ * deletes the bytes of the files an erased contact's conversations alone named (`FileEraser`).
+ */
+export interface Attachments extends FileEraser {
   readonly maxBytes: number;
   readonly storeKind: BlobStore['kind'];
   /**
@@ -112,7 +116,10 @@ export function createAttachments(options: AttachmentsOptions): Attachments {
     return row ? describe(sha256, row.mime, Number(row.size), row.name) : null;
   }
 
+  const eraser = createFileEraser(options.sql, options.store, keyOf);
+
   return {
+    ...eraser,
     maxBytes,
     storeKind: options.store.kind,
     find,
@@ -170,6 +177,9 @@ export function createAttachments(options: AttachmentsOptions): Attachments {
         }
         const existing = await find(tenant, sha256);
         if (existing) return existing;
+        // The same bytes, erased with a contact and not yet deleted: deleted first, or the put
+        // would keep the old copy and the queued delete take the new one.
+        await eraser.drain(tenant, [sha256]);
         await options.store.put(keyOf(tenant, sha256), path, size, sha256);
         const name = cleanName(file.name, sha256);
         await withTenant(options.sql, tenant, (tx) =>

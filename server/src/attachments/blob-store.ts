@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 
@@ -14,6 +14,8 @@ export interface BlobStore {
   /** The bytes under `key`, or null when nothing is stored there. */
   get(key: string): Promise<Readable | null>;
   has(key: string): Promise<boolean>;
+  /** Removes the bytes under `key`; nothing stored there is no error (a retried delete succeeds). */
+  delete(key: string): Promise<void>;
 }
 
 /** The embedded default: files under `root` (DATA_DIR/attachments), moved into place once whole. */
@@ -42,6 +44,9 @@ export function diskBlobStore(root: string): BlobStore {
     async get(key) {
       if (!(await has(key))) return null;
       return createReadStream(pathOf(key));
+    },
+    async delete(key) {
+      await rm(pathOf(key), { force: true });
     },
   };
 }

@@ -15,7 +15,7 @@ export interface S3Options {
   readonly clock?: () => number;
 }
 
-/** SHA-256 of nothing: the payload hash of a GET or HEAD. */
+/** SHA-256 of nothing: the payload hash of a GET, HEAD or DELETE. */
 export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
 const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).update(data, 'utf8').digest();
@@ -88,7 +88,7 @@ export function signS3(request: {
   };
 }
 
-/** A minimal S3 client over fetch: signed PUT, GET and HEAD of whole objects, nothing more. */
+/** A minimal S3 client over fetch: signed PUT, GET, HEAD and DELETE of whole objects, nothing more. */
 export function s3BlobStore(options: S3Options): BlobStore {
   const clock = options.clock ?? Date.now;
   const timeoutMs = options.timeoutMs ?? 60_000;
@@ -96,7 +96,7 @@ export function s3BlobStore(options: S3Options): BlobStore {
     new URL(`${options.endpoint.replace(/\/$/, '')}/${encodeURIComponent(options.bucket)}/${key}`);
   const signed = (method: string, url: URL, payloadSha256: string, headers?: Record<string, string>) =>
     signS3({ method, url, headers, payloadSha256, now: clock(), ...options });
-  const request = async (method: 'GET' | 'HEAD', key: string) => {
+  const request = async (method: 'GET' | 'HEAD' | 'DELETE', key: string) => {
     const url = urlOf(key);
     const response = await fetch(url, {
       method,
@@ -137,6 +137,11 @@ export function s3BlobStore(options: S3Options): BlobStore {
       const response = await request('GET', key);
       if (!response?.body) return null;
       return Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
+    },
+    async delete(key) {
+      // DeleteObject answers 204 whether or not the key held an object; a 404 (some stores) is the same.
+      const response = await request('DELETE', key);
+      await response?.body?.cancel();
     },
   };
 }

@@ -18,6 +18,7 @@ import {
   type TenantId,
 } from '@parley/domain';
 import type { JointResult } from '../actors/runtime';
+import { recordFileOwners } from '../attachments/owners';
 import { checkReplyFile, filesNamedBy, loadStoredFiles, type StoredFiles } from '../attachments/reply-check';
 import { AccountErrorCode, listAgents } from '../auth/accounts';
 import { withTenant } from '../auth/tenant-scope';
@@ -266,6 +267,7 @@ async function sendCommand(
           // Throwing aborts the append: the events, an outbox row and the number commit together.
           if (!(await advanceRun(tx, client, [{ key, outcome: accepted }]))) throw new SequenceMovedError();
           await writeOutboxRows(tx, appended);
+          await recordFileOwners(tx, appended);
           committed = accepted;
         },
       });
@@ -465,14 +467,13 @@ async function sendRunTogether(
           const outcomes = outcomesOf(written);
           // Throwing aborts the unit: the events, their outbox rows and the numbers commit together.
           if (!(await advanceRun(tx, client, outcomes))) throw new SequenceMovedError();
-          await writeOutboxRows(
-            tx,
-            written.map(({ streamId, outcomes: done }) => ({
-              tenantId,
-              streamId,
-              events: done.flatMap((outcome) => (outcome.ok ? outcome.events : [])),
-            })),
-          );
+          const appended = written.map(({ streamId, outcomes: done }) => ({
+            tenantId,
+            streamId,
+            events: done.flatMap((outcome) => (outcome.ok ? outcome.events : [])),
+          }));
+          await writeOutboxRows(tx, appended);
+          await recordFileOwners(tx, appended);
           answered = outcomes;
         },
       },

@@ -10,6 +10,7 @@ import {
 } from '@parley/domain';
 import { Zip, ZipDeflate, ZipPassThrough, type ZipInputFile } from 'fflate';
 import type { Attachments, StoredAttachment } from '../attachments';
+import { filesNamedIn } from '../attachments/owners';
 import { ContactNotFoundError, type ContactSelector } from '../crypto/erasure';
 import type { KeyStore } from '../crypto/keys';
 import type { SqlEventStore } from '../store/sql-store';
@@ -65,7 +66,6 @@ export const EXPORT_FORMAT = 'parley.contact-export.v1';
  * is recorded or sent, with room left for the JSON files.
  */
 const MAX_MEDIA_BYTES = 3_900_000_000;
-const ATTACHMENT_REF = /attachment:([0-9a-f]{64})/g;
 
 /**
  * Exports everything Parley holds about a contact (decision 0030): every conversation of theirs
@@ -151,7 +151,7 @@ async function mediaOf(
   const hashes = new Set<string>();
   for (const id of conversations) {
     for (const event of await services.store.readStream(tenantId, conversationStream(id))) {
-      for (const match of JSON.stringify(event.data).matchAll(ATTACHMENT_REF)) hashes.add(match[1]!);
+      for (const hash of filesNamedIn(event.data)) hashes.add(hash);
     }
   }
   const found: StoredAttachment[] = [];

@@ -1,4 +1,5 @@
 import { isTenantId } from '@parley/domain';
+import { openAttachments } from '../attachments';
 import type { Database } from '../db/database';
 import { keyFingerprint, newKey } from './aead';
 import { eraseContact } from './erasure';
@@ -78,10 +79,15 @@ export async function runContactsCommand(
     );
   }
   await host.withDb(async (db) => {
-    const { keys, store } = await openSealedStore(db, host.dataDir);
+    const { ring, keys, store } = await openSealedStore(db, host.dataDir);
     try {
+      const attachments = openAttachments({
+        sql: db.sql,
+        dataDir: host.dataDir,
+        masterKey: ring.current.key,
+      });
       const result = await eraseContact(
-        { db, store, keys },
+        { db, store, keys, attachments },
         {
           tenantId: tenant,
           contact: contact !== undefined ? { contactId: contact } : { conversationId: conversation! },
@@ -91,7 +97,7 @@ export async function runContactsCommand(
         },
       );
       print(
-        `erased: ${result.keysDestroyed} key(s) destroyed, conversations ${result.conversations.join(', ')}; recorded on ${result.streamId}`,
+        `erased: ${result.keysDestroyed} key(s) destroyed, ${result.filesDeleted} file(s) deleted, conversations ${result.conversations.join(', ')}; recorded on ${result.streamId}`,
       );
     } finally {
       await store.close();
@@ -110,9 +116,14 @@ export async function runRetentionCommand(
   if (rest[0] !== 'sweep' || rest.length > 1 || !tenant || !isTenantId(tenant))
     throw usage('usage: retention sweep --tenant <id>');
   await host.withDb(async (db) => {
-    const { keys, store } = await openSealedStore(db, host.dataDir);
+    const { ring, keys, store } = await openSealedStore(db, host.dataDir);
     try {
-      const result = await sweepRetention({ db, store, keys }, tenant, Date.now());
+      const attachments = openAttachments({
+        sql: db.sql,
+        dataDir: host.dataDir,
+        masterKey: ring.current.key,
+      });
+      const result = await sweepRetention({ db, store, keys, attachments }, tenant, Date.now());
       print(
         result.days === null
           ? `${tenant} keeps message content for ever: nothing to sweep`

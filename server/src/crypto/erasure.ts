@@ -1,5 +1,7 @@
 import { contact, StreamCategory, type StreamId, type TenantId } from '@parley/domain';
 import type { GrainRuntime } from '../actors/runtime';
+import type { Attachments } from '../attachments';
+import { completeFileOwners } from '../attachments/owners';
 import type { Database } from '../db/database';
 import type { SqlEventStore } from '../store/sql-store';
 import { ERASED } from './event-codec';
@@ -12,6 +14,8 @@ export interface ErasureServices {
   readonly keys: KeyStore;
   readonly runtime?: Pick<GrainRuntime, 'forget'>;
   readonly projections?: Readonly<Record<string, { rebuild(): Promise<void> }>>;
+  /** The stored files; without it (a test of the log alone) no file's bytes are deleted. */
+  readonly attachments?: Pick<Attachments, 'releaseConversations'>;
 }
 
 /** Which contact: their platform id (as in the conversation's contact), or one of their conversations. */
@@ -29,6 +33,8 @@ export interface ErasureRequest {
 export interface ErasureResult {
   readonly conversations: string[];
   readonly keysDestroyed: number;
+  /** The stored files whose bytes were deleted: those no other contact's conversation names. */
+  readonly filesDeleted: number;
   /** The stream that records the erasure (`contact-<keyed hash>`). */
   readonly streamId: string;
 }
@@ -41,9 +47,12 @@ const EMPTY_CONTENT = JSON.stringify({ type: 'text', text: ERASED });
 
 /**
  * Erases a contact by crypto-shredding (docs/decisions/0022): decides `ContactErased` (refused
- * before anything is destroyed when the reason is blank), destroys the contact's keys, appends
- * the event, deletes or scrubs the clear copies outside the event log (snapshots, the channels'
- * queues and routes), and drops the clear values this process holds in memory.
+ * before anything is destroyed when the reason is blank), records which stored files the contact's
+ * conversations name (it needs their keys), destroys the contact's keys, appends the event,
+ * deletes or scrubs the clear copies outside the event log (snapshots, the channels' queues and
+ * routes), drops the clear values this process holds in memory, and last deletes the files only
+ * those conversations named. Every step is idempotent: a run cut short is completed by running
+ * it again (the contact is found by their keys' rows, which stay).
  */
 export async function eraseContact(
   services: ErasureServices,
@@ -73,6 +82,8 @@ export async function eraseContact(
     contact.initialState(),
   );
 
+  // Before the keys go: which files the conversations name is read from their sealed events.
+  if (services.attachments) await completeFileOwners({ sql: db.sql, store }, tenantId, conversations);
   const destroyed = await keys.destroyContactRef(tenantId, ref);
   await store.append(
     tenantId,
@@ -90,7 +101,9 @@ export async function eraseContact(
   await scrubOutsideTheLog(db, tenantId, streamIds, conversations, request.contact);
   forget();
   for (const projection of Object.values(services.projections ?? {})) await projection.rebuild();
-  return { conversations, keysDestroyed: destroyed, streamId };
+  // Last: the bytes are gone for good, so everything before must have been done (or be redone).
+  const files = (await services.attachments?.releaseConversations(tenantId, conversations)) ?? [];
+  return { conversations, keysDestroyed: destroyed, filesDeleted: files.length, streamId };
 }
 
 /**

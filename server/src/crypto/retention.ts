@@ -10,6 +10,7 @@ import {
   type TenantSettingsState,
 } from '@parley/domain';
 import type { GrainRuntime } from '../actors/runtime';
+import type { Attachments } from '../attachments';
 import type { Database } from '../db/database';
 import type { Logger } from '../logger';
 import type { SqlEventStore } from '../store/sql-store';
@@ -62,6 +63,8 @@ export interface RetentionServices {
   readonly keys: KeyStore;
   readonly runtime?: Pick<GrainRuntime, 'forget'>;
   readonly projections?: Readonly<Record<string, { rebuild(): Promise<void> }>>;
+  /** The stored files: those only unreadable messages named are deleted (decision 0022). */
+  readonly attachments?: Pick<Attachments, 'releaseNamedBefore'>;
 }
 
 export interface SweepResult {
@@ -93,6 +96,8 @@ export async function sweepRetention(
   if (days === null) return { tenantId, days, through: null, keysDestroyed: 0, conversations: 0 };
   const through = lastPeriodPastRetention(days, now);
   const destroyed = await keys.destroyPeriodsThrough(tenantId, through);
+  // Files only the now unreadable weeks' messages named: every sweep, so one cut short is redone.
+  await services.attachments?.releaseNamedBefore(tenantId, new Date(periodEnd(through)));
   // Keys another process destroyed lately that this one still held: its clear copies go too.
   const elsewhere = await keys.forgetPeriodsDestroyedElsewhere(tenantId, through);
   const streamIds = [...new Set([...destroyed, ...elsewhere].map((key) => key.streamId))];

@@ -92,7 +92,12 @@ export const contactsRouter = router({
         at: Date.now(),
       });
       ctx.services.logger.info(
-        { tenantId: ctx.tenantId, erasedBy: ctx.agent.id, conversations: result.conversations.length },
+        {
+          tenantId: ctx.tenantId,
+          erasedBy: ctx.agent.id,
+          conversations: result.conversations.length,
+          filesDeleted: result.filesDeleted,
+        },
         'contact erased',
       );
       return { conversations: result.conversations, keysDestroyed: result.keysDestroyed };

@@ -1,4 +1,5 @@
 import { ConversationErrorCode, isDomainError, type JsonObject } from '@parley/domain';
+import { filesNamedIn, recordFileOwners } from '../../attachments/owners';
 import type { SqlQueryable } from '../../db/driver';
 import type { Logger } from '../../logger';
 import { InvalidAppendError } from '../../store/errors';
@@ -333,6 +334,11 @@ export class InboundProcessor {
       // TX1: a NUL or lone surrogate was replaced by U+FFFD; the event keeps that fact.
       ...(item.sanitized ? { sanitized: true } : {}),
     };
+    const content = this.deps.fetchMedia ? await this.deps.fetchMedia(channel, item.content) : item.content;
+    // The reply route commits with the conversation's first events, so a reply never lacks one;
+    // a downloaded file's owner row with the message that names it (decision 0022).
+    const route = !this.routed.has(key);
+    const names = filesNamedIn(content).length > 0;
     await this.deps.grains.conversation(channel.tenantId, conversationId).ask(
       {
         type: 'ReceiveInboundMessage',
@@ -342,17 +348,27 @@ export class InboundProcessor {
           platform: channel.platform,
           externalMessageId: item.externalMessageId,
           contact: item.contact,
-          content: this.deps.fetchMedia ? await this.deps.fetchMedia(channel, item.content) : item.content,
+          content,
           sentAt: item.sentAt,
         },
       },
       {
         idempotencyKey: `in:${item.externalMessageId}`,
         metadata,
-        // The reply route commits with the conversation's first events, so a reply never lacks one.
-        withinTransaction: this.routed.has(key)
-          ? undefined
-          : (tx) => routeReplies(tx, channel.tenantId, conversationId, channel.channelId, item.contact.id),
+        withinTransaction:
+          route || names
+            ? async (tx, appended) => {
+                if (route)
+                  await routeReplies(
+                    tx,
+                    channel.tenantId,
+                    conversationId,
+                    channel.channelId,
+                    item.contact.id,
+                  );
+                if (names) await recordFileOwners(tx, appended);
+              }
+            : undefined,
       },
     );
     this.routed.add(key);
