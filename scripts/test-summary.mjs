@@ -16,7 +16,7 @@ if (vitestFile && existsSync(vitestFile)) {
   passed += report.numPassedTests;
   failed += report.numFailedTests;
   skipped += report.numPendingTests + report.numTodoTests;
-  if (report.numTotalTests === 0 || !report.success) failed += report.numFailedTestSuites ?? 0;
+  if (report.numTotalTests === 0) failed += 1;
   for (const file of report.testResults ?? []) {
     const where = relative(process.cwd(), file.name);
     const failedTests = (file.assertionResults ?? []).filter((test) => test.status === 'failed');
@@ -24,6 +24,7 @@ if (vitestFile && existsSync(vitestFile)) {
       failures.push(`${where} › ${test.fullName}\n      ${firstLine(test.failureMessages?.[0])}`);
     }
     if (failedTests.length === 0 && file.status === 'failed') {
+      failed += 1; // a file that failed to load or in a hook: no test of it counted as failed
       failures.push(`${where} (the file failed to run)\n      ${firstLine(file.message)}`);
     }
   }
