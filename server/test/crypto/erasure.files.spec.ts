@@ -257,6 +257,38 @@ describe.each(API_BACKENDS)("erasing a contact deletes their files' bytes on %s"
     },
   );
 
+  it.skipIf(!enabled)(
+    "[18-EF9] a file stored before owners were recorded, sent by another contact too, survives: the erasure reads the tenant's conversations once",
+    async () => {
+      const file = await store(png('stored before owners'));
+      // Two customers' messages name it, recorded without owner rows, as before the migration.
+      await conversation('ef-older-a', file);
+      await conversation('ef-older-b', file);
+      await h.services.db.sql.query(
+        `UPDATE attachments SET owners_known = false WHERE tenant_id = 'demo' AND sha256 = $1`,
+        [file.sha256],
+      );
+      expect((await owners()).filter((row) => row.sha256 === file.sha256)).toEqual([]);
+
+      await eraseContact(h.services, erasure('ef-older-a'));
+
+      expect(await status(file.sha256)).toBe(200);
+      expect(onDisk(file.sha256)).toBe(true);
+      expect((await owners()).filter((row) => row.sha256 === file.sha256)).toEqual([
+        { sha256: file.sha256, conversation_id: 'ef-older-b' },
+      ]);
+      const known = await h.services.db.sql.query<{ owners_known: boolean }>(
+        `SELECT owners_known FROM attachments WHERE tenant_id = 'demo' AND sha256 = $1`,
+        [file.sha256],
+      );
+      expect(known).toEqual([{ owners_known: true }]);
+      // Once its last contact is erased too, it goes.
+      await eraseContact(h.services, erasure('ef-older-b'));
+      expect(await status(file.sha256)).toBe(404);
+      expect(onDisk(file.sha256)).toBe(false);
+    },
+  );
+
   // Last: it sets the demo tenant's retention, which the tests above must not see.
   it.skipIf(!enabled)(
     '[18-EF7] the retention sweep deletes a file whose every naming message is in a week past the limit, and keeps one a newer message names',
