@@ -3,6 +3,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isTenantId, type TenantId } from '@parley/domain';
 import { createAgent, createTenant } from './auth/accounts';
+import {
+  BACKUP_USAGE,
+  backupTarget,
+  isBackupRestore,
+  runBackupCommand,
+  runRestoreCommand,
+} from './backup/cli';
+import { refuseWhileRunning, RestoreError } from './backup/restore';
 import { runWebhooksCommand, WEBHOOKS_USAGE } from './channels/cli';
 import { loadConfig } from './config';
 import { CONTACTS_EXPORT_USAGE, runContactsExportCommand, withAbsoluteOut } from './contacts/cli';
@@ -39,6 +47,7 @@ ${CRYPTO_USAGE}
 ${CONTACTS_EXPORT_USAGE}
 ${PROJECTIONS_USAGE}
 ${INSPECT_USAGE}
+${BACKUP_USAGE}
 
 The database is DATABASE_URL's PostgreSQL server, or the embedded one under DATA_DIR (./data).
 The embedded database belongs to one process: while Parley runs on it, these commands are sent to
@@ -80,6 +89,8 @@ export async function runCli(
       reason: { type: 'string' },
       out: { type: 'string' },
       at: { type: 'string' },
+      force: { type: 'boolean' },
+      'without-keys': { type: 'boolean' },
     },
   });
   const [command, ...rest] = positionals;
@@ -89,6 +100,7 @@ export async function runCli(
   }
   // Progress bars go to our own stderr; over the admin socket they come back as printed lines.
   const progress = host === undefined ? process.stderr : undefined;
+  const inServer = host !== undefined;
   if (host === undefined) {
     const config = loadConfig();
     const env = Object.fromEntries(
@@ -97,7 +109,13 @@ export async function runCli(
     // The embedded database is held by a running Parley: it runs the command for us.
     const holder = config.databaseUrl ? undefined : liveHolder(config.dataDir);
     if (holder !== undefined) {
-      const request = { argv: withAbsoluteOut(argv), env };
+      if (command === 'restore' && isBackupRestore(rest[0])) refuseWhileRunning(config.dataDir);
+      // The running server writes the backup: give it the path where this person asked for it.
+      const args =
+        command === 'backup'
+          ? ['backup', backupTarget(rest[0]), ...argv.filter((a) => a.startsWith('--'))]
+          : argv;
+      const request = { argv: withAbsoluteOut(args), env };
       return sendAdminCommand(config.dataDir, holder, request, print).catch((error: unknown) => {
         throw (error as { usage?: boolean }).usage ? new UsageError((error as Error).message) : error;
       });
@@ -149,7 +167,31 @@ export async function runCli(
       });
       return;
     }
+    case 'backup':
+      await runBackupCommand(
+        host,
+        rest[0],
+        { withoutKeys: values['without-keys'] === true, databaseUrl: loadConfig().databaseUrl },
+        print,
+        progress,
+      );
+      return;
     case 'restore': {
+      if (isBackupRestore(rest[0])) {
+        // Never in a running server (sent to its admin socket): it has the files open.
+        if (inServer)
+          throw new RestoreError(
+            `Parley is running on ${host.dataDir}: stop it before restoring a backup; nothing was changed`,
+          );
+        await runRestoreCommand(
+          host.dataDir,
+          rest[0]!,
+          { force: values.force === true, databaseUrl: loadConfig().databaseUrl },
+          print,
+          progress,
+        );
+        return;
+      }
       const day = rest[0];
       if (!day) throw new UsageError('restore needs a day: restore <YYYY-MM-DD>');
       await withDb(async (db) => {

@@ -1,10 +1,10 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { streamId, tenantId } from '@parley/domain';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenant } from '../src/auth/accounts';
 import { openDatabase } from '../src/db/database';
 import { migrate } from '../src/db/migrator';
@@ -12,67 +12,7 @@ import { addDays, utcDay } from '../src/db/partitions';
 import { ADMIN_SOCKET, ADMIN_TOKEN } from '../src/ops/admin-socket';
 import { SqlEventStore } from '../src/store/sql-store';
 import { httpClient } from './api.support';
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** `npm run parley -- <args>` as its own process, on `dataDir`'s embedded database. */
-function cli(
-  dataDir: string,
-  args: readonly string[],
-  options: { env?: Record<string, string>; uid?: number; gid?: number } = {},
-): Promise<Run> {
-  const child = spawn('node', ['--import', 'tsx', 'server/src/cli.ts', ...args], {
-    env: { ...process.env, DATABASE_URL: '', DATA_DIR: dataDir, PARLEY_PASSWORD: '', ...options.env },
-    uid: options.uid,
-    gid: options.gid,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
-}
-
-/** The real entry point (`npm start`) on the embedded database in `dataDir`. */
-async function startServer(
-  dataDir: string,
-): Promise<{ child: ChildProcess; url: string; stop(): Promise<number | null> }> {
-  const child = spawn('node', ['--import', 'tsx', 'server/src/main.ts'], {
-    env: {
-      ...process.env,
-      DATABASE_URL: '',
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'warn',
-      PARLEY_SIMULATORS: 'off',
-      PARLEY_PASSWORD: '',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await vi.waitFor(() => expect(output).toMatch(/running at http:\/\/[^:]+:(\d+)/), {
-    timeout: 60_000,
-    interval: 100,
-  });
-  const port = /running at http:\/\/[^:]+:(\d+)/.exec(output)![1];
-  return {
-    child,
-    url: `http://127.0.0.1:${port}`,
-    stop: () => {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      return exited;
-    },
-  };
-}
+import { cli, startServer } from './support/cli';
 
 /** Sends one raw request line to the admin socket and returns every line of the answer. */
 function rawRequest(path: string, line: string): Promise<string[]> {

@@ -92,6 +92,6 @@ export function withAbsoluteOut(argv: readonly string[]): string[] {
 }
 
 /** Where the person ran the command: `npm run` starts scripts in the package's folder, not theirs. */
-function callerDir(): string {
+export function callerDir(): string {
   return process.env.INIT_CWD || process.cwd();
 }

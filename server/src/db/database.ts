@@ -7,7 +7,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client';
 import { lockDirectory } from './dir-lock';
 import { pgDriver, pgliteDriver, type SqlDriver } from './driver';
-import { withPriorities } from './priority';
+import { PriorityGate, withPriorities } from './priority';
 
 /** An open database: Prisma Client for the models, the raw driver for what Prisma cannot say. */
 export interface Database {
@@ -23,6 +23,13 @@ export interface Database {
   readonly listen?: (channel: string, onNotify: () => void) => Promise<() => Promise<void>>;
   /** The LISTEN connection's state, for the health check. */
   listenState(): ListenState;
+  /**
+   * PGlite only: a copy of the database's files (its PGDATA as a tar), taken after a checkpoint
+   * while no statement or transaction runs. `atSameInstant` runs at that instant too, so files it
+   * copies match the database. The copy opens as the database would after a power cut then: every
+   * committed transaction, none in flight (docs/decisions/0037).
+   */
+  readonly snapshot?: <T>(atSameInstant: () => T) => Promise<{ readonly pgdata: Blob; readonly also: T }>;
   close(): Promise<void>;
 }
 
@@ -98,7 +105,8 @@ async function openPglite(dataDir: string): Promise<Database> {
   try {
     if (!inMemory) mkdirSync(dir, { recursive: true });
     // A request an agent waits for goes before background work waiting for the one connection.
-    const db = withPriorities(await PGlite.create(dir));
+    const gate = new PriorityGate();
+    const db = withPriorities(await PGlite.create(dir), gate);
     const sql = pgliteDriver(db);
     const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) });
     return {
@@ -107,6 +115,14 @@ async function openPglite(dataDir: string): Promise<Database> {
       sql,
       location: dir,
       listenState: () => UNUSED,
+      async snapshot(atSameInstant) {
+        await db.exec('CHECKPOINT'); // less to replay when the copy opens
+        // Holding the gate, nothing runs: dumpDataDir reads every file in one synchronous walk.
+        return gate.run(async () => {
+          const also = atSameInstant();
+          return { pgdata: await db.dumpDataDir('none'), also };
+        });
+      },
       async close() {
         await prisma.$disconnect();
         await sql.close();

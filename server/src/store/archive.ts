@@ -32,7 +32,7 @@ interface ArchivedRow {
   position: string;
 }
 
-interface SegmentRow {
+export interface SegmentRow {
   day: string;
   file: string;
   sha256: string;
@@ -350,7 +350,9 @@ export async function restoreDay(
   return rows.length;
 }
 
-export async function listSegments(db: Database): Promise<SegmentRow[]> {
+export async function listSegments(db: {
+  readonly sql: Pick<Database['sql'], 'query'>;
+}): Promise<SegmentRow[]> {
   return db.sql.query<SegmentRow>(
     `SELECT to_char(day, 'YYYY-MM-DD') AS day, file, sha256, row_count, min_checkpoint, max_checkpoint
        FROM archive_segments ORDER BY day`,
@@ -358,11 +360,14 @@ export async function listSegments(db: Database): Promise<SegmentRow[]> {
 }
 
 async function writeManifest(db: Database, dir: string): Promise<void> {
-  const segments = await listSegments(db);
-  const manifest = { format: 'parley-event-archive/1', segments };
   const path = join(dir, 'manifest.json');
-  writeFileSync(`${path}.partial`, `${JSON.stringify(manifest, null, 2)}\n`);
+  writeFileSync(`${path}.partial`, archiveManifestText(await listSegments(db)));
   renameSync(`${path}.partial`, path);
+}
+
+/** The archive folder's `manifest.json` for these segments (a backup writes its own copy's). */
+export function archiveManifestText(segments: readonly SegmentRow[]): string {
+  return `${JSON.stringify({ format: 'parley-event-archive/1', segments }, null, 2)}\n`;
 }
 
 function verifyChecksum(segment: SegmentRow, bytes: Buffer): void {
