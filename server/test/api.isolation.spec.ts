@@ -228,6 +228,11 @@ const MATRIX: Record<string, Case> = {
     ],
     expect: 'own-data-only',
   },
+  // The audit log filtered by globex's conversation, inbox stream and agent: nothing of theirs shows.
+  'audit.log': {
+    inputs: [{}, { conversationId: 'globex-1' }, { streamId: 'inbox-sales' }, { actor: 'agent:gus' }],
+    expect: 'own-data-only',
+  },
 };
 
 /** Text that only globex's data contains. */
@@ -325,8 +330,10 @@ describe.each(API_BACKENDS)('tenant isolation on %s', (kind, enabled) => {
 
   it.skipIf(!enabled)('answers FORBIDDEN to every admin procedure for an agent', async () => {
     const ana = await fresh('ana@demo.parley.test');
-    // Reports (#16) are for admins too.
-    const admin = procedures.filter((p) => p.startsWith('admin.') || p.startsWith('reports.'));
+    // Reports and the audit log (#16) are for admins too.
+    const admin = procedures.filter(
+      (p) => p.startsWith('admin.') || p.startsWith('reports.') || p.startsWith('audit.'),
+    );
     expect(admin.length).toBeGreaterThan(5);
     const wrong: string[] = [];
     for (const path of admin) {

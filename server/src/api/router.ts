@@ -1,6 +1,7 @@
 import { healthProcedure } from './health';
 import { adminRouter } from './routers/admin';
 import { agentsRouter } from './routers/agents';
+import { auditRouter } from './routers/audit';
 import { authRouter } from './routers/auth';
 import { boardsRouter } from './routers/boards';
 import { catalogRouter } from './routers/catalog';
@@ -23,6 +24,7 @@ export const appRouter = router({
   admin: adminRouter,
   contacts: contactsRouter,
   reports: reportsRouter,
+  audit: auditRouter,
   presence: presenceRouter,
   notifications: notificationsRouter,
   sync: syncRouter,

@@ -255,8 +255,11 @@ const NOT_INBOX_DATA = new Set([
   'notifications.subscribe',
   'notifications.unsubscribe',
 ]);
-/** Admin-only procedures outside `admin.*` and `reports.*` (an agent's FORBIDDEN: server/test/crypto/erasure.spec.ts). */
-const ADMIN_ONLY = new Set(['contacts.erase']);
+/**
+ * Admin-only procedures outside `admin.*` and `reports.*` (an agent's FORBIDDEN:
+ * server/test/crypto/erasure.spec.ts, server/test/audit.spec.ts).
+ */
+const ADMIN_ONLY = new Set(['contacts.erase', 'audit.log']);
 /** Text only vip's data contains. */
 const VIP = [/\bvip\b/i, /vip-1/, /Vera Important/, /the VIP order/];
 
