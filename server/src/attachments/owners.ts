@@ -23,10 +23,16 @@ type EventsOf = Pick<TransactionalAppend, 'tenantId' | 'streamId'> & {
  * belongs to (docs/decisions/0022): what an erasure reads to tell a file only the erased contact's
  * conversations name from one another conversation names too. Only files the tenant stored are
  * recorded (a platform's own media reference has no bytes here); `named_at` keeps the latest time.
+ *
+ * Given `gone`, the files must still be stored: their rows are locked (an erasure deleting one
+ * waits, or has committed and the row is not found) and a missing one throws `gone(hashes)`,
+ * aborting the append, so no new message names bytes an erasure deletes. Without it (reading old
+ * events) a file no longer stored is passed over.
  */
 export async function recordFileOwners(
   tx: SqlQueryable,
   appended: EventsOf | readonly EventsOf[],
+  gone?: (hashes: readonly string[]) => Error,
 ): Promise<void> {
   type Naming = { sha256: string; conversation: string; at: number };
   const byTenant = new Map<string, Map<string, Naming>>();
@@ -46,6 +52,17 @@ export async function recordFileOwners(
   }
   for (const [tenantId, named] of byTenant) {
     const rows = [...named.values()];
+    if (gone) {
+      const hashes = [...new Set(rows.map((row) => row.sha256))].sort();
+      const kept = await tx.query<{ sha256: string }>(
+        `SELECT sha256 FROM attachments WHERE tenant_id = $1 AND sha256 = ANY($2::text[])
+          ORDER BY sha256 FOR KEY SHARE`,
+        [tenantId, hashes],
+      );
+      const found = new Set(kept.map((row) => row.sha256));
+      const missing = hashes.filter((hash) => !found.has(hash));
+      if (missing.length > 0) throw gone(missing);
+    }
     await tx.query(
       `INSERT INTO attachment_owners (tenant_id, sha256, conversation_id, named_at)
        SELECT a.tenant_id, a.sha256, n.conversation_id, n.named_at

@@ -26,6 +26,15 @@ export async function loadStoredFiles(tx: SqlQueryable, hashes: readonly string[
   return new Map(rows.map((row) => [row.sha256, { mime: row.mime, size: Number(row.size) }]));
 }
 
+/** A reply's file an erasure deleted between the reply's check and its commit (decision 0022). */
+export function replyFileErased(): DomainError {
+  return new DomainError(
+    AttachmentErrorCode.ATTACHMENT_NOT_FOUND,
+    'the attached file was deleted with an erased contact while the reply was sent',
+    { hint: 'attach the file again' },
+  );
+}
+
 /**
  * A media reply naming a stored file (`attachment:<sha256>`) must name one this tenant uploaded,
  * with the type and size the server read from its bytes: the platform limits (WA5, MS5, ...) are

@@ -19,7 +19,13 @@ import {
 } from '@parley/domain';
 import type { JointResult } from '../actors/runtime';
 import { recordFileOwners } from '../attachments/owners';
-import { checkReplyFile, filesNamedBy, loadStoredFiles, type StoredFiles } from '../attachments/reply-check';
+import {
+  checkReplyFile,
+  filesNamedBy,
+  loadStoredFiles,
+  replyFileErased,
+  type StoredFiles,
+} from '../attachments/reply-check';
 import { AccountErrorCode, listAgents } from '../auth/accounts';
 import { withTenant } from '../auth/tenant-scope';
 import { writeOutboxRows } from '../channels';
@@ -267,7 +273,7 @@ async function sendCommand(
           // Throwing aborts the append: the events, an outbox row and the number commit together.
           if (!(await advanceRun(tx, client, [{ key, outcome: accepted }]))) throw new SequenceMovedError();
           await writeOutboxRows(tx, appended);
-          await recordFileOwners(tx, appended);
+          await recordFileOwners(tx, appended, replyFileErased);
           committed = accepted;
         },
       });
@@ -473,7 +479,7 @@ async function sendRunTogether(
             events: done.flatMap((outcome) => (outcome.ok ? outcome.events : [])),
           }));
           await writeOutboxRows(tx, appended);
-          await recordFileOwners(tx, appended);
+          await recordFileOwners(tx, appended, replyFileErased);
           answered = outcomes;
         },
       },

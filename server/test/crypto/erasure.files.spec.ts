@@ -2,10 +2,12 @@ import { createHmac } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { tenantId, type ClientCommand, type TenantId } from '@parley/domain';
+import { streamFor, tenantId, type ClientCommand, type TenantId } from '@parley/domain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAttachments, type StoredAttachment } from '../../src/attachments';
 import { diskBlobStore } from '../../src/attachments/blob-store';
+import { recordFileOwners } from '../../src/attachments/owners';
+import { replyFileErased } from '../../src/attachments/reply-check';
 import { withTenant } from '../../src/auth/tenant-scope';
 import { eraseContact, type ErasureRequest } from '../../src/crypto/erasure';
 import { ERASED } from '../../src/crypto/event-codec';
@@ -286,6 +288,29 @@ describe.each(API_BACKENDS)("erasing a contact deletes their files' bytes on %s"
       await eraseContact(h.services, erasure('ef-older-b'));
       expect(await status(file.sha256)).toBe(404);
       expect(onDisk(file.sha256)).toBe(false);
+    },
+  );
+
+  it.skipIf(!enabled)(
+    '[18-EF10] a reply whose file an erasure deleted after the reply was checked is refused in its own transaction, and records nothing',
+    async () => {
+      const file = await sent('ef-raced', png('deleted while a reply names it'));
+      await eraseContact(h.services, erasure('ef-raced'));
+      await conversation('ef-racing');
+      // What the reply's transaction does once its events are written, the file having gone since.
+      const recording = h.services.db.sql.transaction((tx) =>
+        recordFileOwners(
+          tx,
+          {
+            tenantId: demo,
+            streamId: streamFor('conversation', 'ef-racing'),
+            events: [{ data: { content: media(file) }, recordedAt: h.now() }],
+          },
+          replyFileErased,
+        ),
+      );
+      await expect(recording).rejects.toMatchObject({ code: 'ATTACHMENT_NOT_FOUND' });
+      expect((await owners()).filter((row) => row.sha256 === file.sha256)).toEqual([]);
     },
   );
 

@@ -366,7 +366,16 @@ export class InboundProcessor {
                     channel.channelId,
                     item.contact.id,
                   );
-                if (names) await recordFileOwners(tx, appended);
+                // A file an erasure deleted meanwhile fails the message (transient): the retry stores it again.
+                if (names)
+                  await recordFileOwners(
+                    tx,
+                    appended,
+                    () =>
+                      new Error(
+                        "a customer's file was deleted by an erasure before its message was recorded",
+                      ),
+                  );
               }
             : undefined,
       },
