@@ -1,6 +1,5 @@
-import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { ADA, ANA, signIn } from './support/app';
+import { ADA, ANA, axeLightAndDark, signIn } from './support/app';
 import { ApiSession } from './support/webhooks';
 
 // #18, decision 0031: an admin sets how long message content stays readable in Settings › Data
@@ -31,22 +30,6 @@ async function signedIn(browser: Browser, account: typeof ADA, options: object):
 }
 
 const section = (page: Page) => page.getByRole('region', { name: 'Data retention' });
-
-/** Axe's WCAG 2.1 A/AA checks on one part of the page, in the light and the dark scheme. */
-async function axeLightAndDark(page: Page, selector: string, what: string): Promise<void> {
-  for (const colorScheme of ['light', 'dark'] as const) {
-    await page.emulateMedia({ colorScheme });
-    const results = await new AxeBuilder({ page })
-      .include(selector)
-      .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
-      .analyze();
-    const summary = results.violations.map(
-      (v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
-    );
-    expect(summary, `axe violations on ${what} (${colorScheme})`).toEqual([]);
-  }
-  await page.emulateMedia({ colorScheme: 'light' });
-}
 
 async function shot(page: Page, name: string): Promise<void> {
   if (SHOTS) await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: false });

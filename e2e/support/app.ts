@@ -41,6 +41,22 @@ export async function expectNoAxeViolations(page: Page, screen: string): Promise
   expect(summary, `axe violations on ${screen}`).toEqual([]);
 }
 
+/** Axe's WCAG 2.1 A/AA checks on one part of the page, in the light and the dark scheme. */
+export async function axeLightAndDark(page: Page, selector: string, what: string): Promise<void> {
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme });
+    const results = await new AxeBuilder({ page })
+      .include(selector)
+      .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
+      .analyze();
+    const summary = results.violations.map(
+      (v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
+    );
+    expect(summary, `axe violations on ${what} (${colorScheme})`).toEqual([]);
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+}
+
 /**
  * A conversation's row in the list, scrolled into view as an agent would scroll to it: the list
  * draws only the rows on screen, and the browser suites share one server whose list keeps growing.

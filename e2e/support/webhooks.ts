@@ -30,6 +30,17 @@ export class ApiSession {
     if (!response.ok) throw new Error(`${path} failed: ${response.status} ${await response.text()}`);
     return ((await response.json()) as { result: { data: T } }).result.data;
   }
+
+  /** A query as the PWA's client sends it (GET with `input`): its HTTP status, and its data when it succeeded. */
+  async query<T>(path: string, input: unknown): Promise<{ status: number; data?: T }> {
+    const url = `${this.baseUrl}/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input))}`;
+    const response = await fetch(url, { headers: { cookie: this.cookie } });
+    if (!response.ok) return { status: response.status };
+    return {
+      status: response.status,
+      data: ((await response.json()) as { result: { data: T } }).result.data,
+    };
+  }
 }
 
 /** Rotates the demo WhatsApp app's webhook secret (an admin's session) and returns the new one. */

@@ -12,6 +12,7 @@ import { InboxList } from './InboxList';
 import { LineIcon } from './LineIcon';
 import { usePresenceSession } from './Presence';
 import { ConnectionBanner, ErasureNotices, UpdatePrompt } from './Notices';
+import { ReportsScreen } from './Reports';
 import { Settings } from './Settings';
 import { SignIn } from './SignIn';
 import { SignOutButton } from './SignOut';
@@ -57,7 +58,7 @@ export default function App() {
       <header className="topbar">
         <img src="/icons/icon-192.png" alt="" width="32" height="32" />
         <h1>Parley</h1>
-        {session ? <MainNav route={route} /> : null}
+        {session ? <MainNav route={route} admin={session.account.agent.role === 'admin'} /> : null}
         {session ? <AccountBar session={session} onSignedOut={signedOut} /> : null}
       </header>
       {update ? <UpdatePrompt update={update} session={session} /> : null}
@@ -72,11 +73,14 @@ export default function App() {
   );
 }
 
-/** Inbox, boards, settings: in the top bar on a desktop, at the bottom of a phone's screen. */
-function MainNav({ route }: { route: Route }) {
-  const items: readonly [Route, 'inbox' | 'board' | 'settings', string, boolean][] = [
+/** Inbox, boards, reports (admins), settings: in the top bar on a desktop, at the bottom of a phone's screen. */
+function MainNav({ route, admin }: { route: Route; admin: boolean }) {
+  type Item = [Route, 'inbox' | 'board' | 'reports' | 'settings', string, boolean];
+  const reports: Item = [{ screen: 'reports', view: 'metrics' }, 'reports', 'Reports', route.screen === 'reports'];
+  const items: readonly Item[] = [
     [{ screen: 'inbox' }, 'inbox', 'Inbox', route.screen === 'inbox' || route.screen === 'conversation'],
     [{ screen: 'board', boardId: null }, 'board', 'Boards', route.screen === 'board'],
+    ...(admin ? [reports] : []),
     [{ screen: 'settings' }, 'settings', 'Settings', route.screen === 'settings'],
   ];
   return (
@@ -187,6 +191,8 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
       ) : null}
       {route.screen === 'board' ? (
         <BoardScreen session={session} boardId={route.boardId} />
+      ) : route.screen === 'reports' ? (
+        <ReportsScreen session={session} online={online} view={route.view} />
       ) : (
         <div className="panes">
           <InboxList

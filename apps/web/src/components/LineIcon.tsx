@@ -3,7 +3,7 @@
  * without an emoji or symbol font still shows them. One 24 x 24 stroke path each, in the text's colour.
  */
 export type LineIconName =
-  'emoji' | 'canned' | 'attach' | 'camera' | 'back' | 'info' | 'inbox' | 'board' | 'settings';
+  'emoji' | 'canned' | 'attach' | 'camera' | 'back' | 'info' | 'inbox' | 'board' | 'settings' | 'reports';
 
 const CIRCLE_9 = 'M12 3a9 9 0 1 0 0 18a9 9 0 1 0 0-18';
 
@@ -17,6 +17,7 @@ const PATHS: Record<LineIconName, string> = {
   inbox: 'M3 13h5l1.5 3h5L16 13h5M5 5h14l2 8v6H3v-6z',
   board: 'M4 4h5v16H4zM10.5 4h5v10h-5zM17 4h3v7h-3z',
   settings: 'M12 4a4 4 0 1 0 0 8a4 4 0 1 0 0-8M4 21a8 8 0 0 1 16 0',
+  reports: 'M4 20h16M6 20v-6h3v6M10.5 20V8h3v12M15 20v-9h3v9',
 };
 
 /** An icon beside or in place of a word; the word (or the button's label) stays its accessible name. */

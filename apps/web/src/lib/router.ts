@@ -1,16 +1,22 @@
 import { useSyncExternalStore } from 'react';
 
-/** The app's screens, from the URL: `/`, `/c/<conversationId>`, `/settings`, `/board[/<boardId>]`. */
+/**
+ * The app's screens, from the URL: `/`, `/c/<conversationId>`, `/settings`, `/board[/<boardId>]`,
+ * `/reports` and `/reports/audit`.
+ */
 export type Route =
   | { readonly screen: 'inbox' }
   | { readonly screen: 'conversation'; readonly conversationId: string }
   | { readonly screen: 'settings' }
-  | { readonly screen: 'board'; readonly boardId: string | null };
+  | { readonly screen: 'board'; readonly boardId: string | null }
+  | { readonly screen: 'reports'; readonly view: 'metrics' | 'audit' };
 
 export function parseRoute(pathname: string): Route {
   const match = /^\/c\/([^/]+)\/?$/.exec(pathname);
   if (match?.[1]) return { screen: 'conversation', conversationId: decodeURIComponent(match[1]) };
   if (pathname === '/settings') return { screen: 'settings' };
+  if (/^\/reports\/?$/.test(pathname)) return { screen: 'reports', view: 'metrics' };
+  if (/^\/reports\/audit\/?$/.test(pathname)) return { screen: 'reports', view: 'audit' };
   const board = /^\/board(?:\/([^/]+))?\/?$/.exec(pathname);
   if (board) return { screen: 'board', boardId: board[1] ? decodeURIComponent(board[1]) : null };
   return { screen: 'inbox' };
@@ -26,6 +32,8 @@ export function hrefOf(route: Route): string {
       return '/settings';
     case 'board':
       return route.boardId === null ? '/board' : `/board/${encodeURIComponent(route.boardId)}`;
+    case 'reports':
+      return route.view === 'audit' ? '/reports/audit' : '/reports';
     default:
       return route satisfies never;
   }
