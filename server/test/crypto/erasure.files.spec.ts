@@ -9,6 +9,7 @@ import { diskBlobStore } from '../../src/attachments/blob-store';
 import { recordFileOwners } from '../../src/attachments/owners';
 import { replyFileErased } from '../../src/attachments/reply-check';
 import { withTenant } from '../../src/auth/tenant-scope';
+import { runCli } from '../../src/cli';
 import { eraseContact, type ErasureRequest } from '../../src/crypto/erasure';
 import { ERASED } from '../../src/crypto/event-codec';
 import { API_BACKENDS, type ApiHarness, type Caller } from '../api.support';
@@ -311,6 +312,22 @@ describe.each(API_BACKENDS)("erasing a contact deletes their files' bytes on %s"
       );
       await expect(recording).rejects.toMatchObject({ code: 'ATTACHMENT_NOT_FOUND' });
       expect((await owners()).filter((row) => row.sha256 === file.sha256)).toEqual([]);
+    },
+  );
+
+  it.skipIf(!enabled)(
+    "[18-EF11] `contacts erase` in the CLI deletes the contact's files too, and says how many",
+    async () => {
+      const file = await sent('ef-cli', png('erased from the command line'));
+      const lines: string[] = [];
+      await runCli(
+        ['contacts', 'erase', '--tenant', 'demo', '--conversation', 'ef-cli', '--reason', 'asked by mail'],
+        (line) => lines.push(line),
+        { dataDir: h.services.config.dataDir, env: {}, withDb: (fn) => fn(h.services.db) },
+      );
+      expect(lines).toEqual([expect.stringMatching(/^erased: 2 key\(s\) destroyed, 1 file\(s\) deleted, /)]);
+      expect(await status(file.sha256)).toBe(404);
+      expect(onDisk(file.sha256)).toBe(false);
     },
   );
 
