@@ -7,6 +7,7 @@ import {
   API_BACKENDS,
   callByPath as call,
   openApiHarness,
+  sessionCookieOf,
   type ApiHarness,
   type Caller,
 } from './api.support';
@@ -190,6 +191,21 @@ const MATRIX: Record<string, Case> = {
     ],
     expect: 'NOT_FOUND',
   },
+  // People (#17, decision 0035): globex's agents and invitations are refused as if they did not exist.
+  'admin.people.list': { inputs: [undefined], expect: 'own-data-only' },
+  'admin.people.invite': { inputs: [{ email: 'someone.new@demo.parley.test' }], expect: 'own-data-only' },
+  'admin.people.invitations': { inputs: [undefined], expect: 'own-data-only' },
+  'admin.people.revokeInvitation': { inputs: [{ invitationId: 'iv_globex' }], expect: 'NOT_FOUND' },
+  'admin.people.setRole': { inputs: [{ agentId: 'gina', role: 'admin' }], expect: 'NOT_FOUND' },
+  'admin.people.deactivate': { inputs: [{ agentId: 'gina' }, { agentId: 'gus' }], expect: 'NOT_FOUND' },
+  'admin.people.reactivate': { inputs: [{ agentId: 'gina' }], expect: 'NOT_FOUND' },
+  'admin.people.audit': { inputs: [{}], expect: 'own-data-only' },
+  // Public: a link names its tenant, and a token of nobody's (or a demo key under globex) is no invitation.
+  'invitations.open': { inputs: [{ key: `globex.${'A'.repeat(43)}` }], expect: 'NOT_FOUND' },
+  'invitations.accept': {
+    inputs: [{ key: `globex.${'A'.repeat(43)}`, name: 'Spy', password: 'long enough password' }],
+    expect: 'NOT_FOUND',
+  },
   'contacts.erase': {
     inputs: [{ conversationId: 'globex-1', reason: 'their request' }],
     expect: 'NOT_FOUND',
@@ -247,7 +263,7 @@ const FOREIGN = [
   /Sales pipeline/,
 ];
 
-const PUBLIC = new Set(['health', 'auth.signIn', 'auth.signOut']);
+const PUBLIC = new Set(['health', 'auth.signIn', 'auth.signOut', 'invitations.open', 'invitations.accept']);
 const procedures = Object.keys(appRouter._def.procedures);
 
 function stringsIn(value: unknown): string[] {
@@ -343,6 +359,30 @@ describe.each(API_BACKENDS)('tenant isolation on %s', (kind, enabled) => {
     }
     expect(wrong).toEqual([]);
   });
+
+  it.skipIf(!enabled)(
+    '[PE1] answers FORBIDDEN to every admin procedure for a supervisor, who reads the reports',
+    async () => {
+      const ada = await fresh('ada@demo.parley.test');
+      const email = 'sue.supervisor@demo.parley.test';
+      const password = 'supervisor password';
+      await call(ada, 'admin.people.createAgent', { email, name: 'Sue', role: 'supervisor', password });
+      const anonymous = h.client(undefined, '10.3.0.1');
+      await anonymous.caller.auth.signIn({ tenantId: 'demo', email, password });
+      const sue = h.client(sessionCookieOf(anonymous.setCookies.at(-1)), '10.3.0.1').caller;
+      const wrong: string[] = [];
+      for (const path of procedures.filter((p) => p.startsWith('admin.'))) {
+        const result = await outcome(sue, path, MATRIX[path]!.inputs[0]);
+        if (result.ok || result.code !== 'FORBIDDEN')
+          wrong.push(`${path}: ${JSON.stringify(result).slice(0, 200)}`);
+      }
+      for (const path of procedures.filter((p) => p.startsWith('reports.'))) {
+        const result = await outcome(sue, path, MATRIX[path]!.inputs[0]);
+        if (!result.ok) wrong.push(`${path}: ${JSON.stringify(result).slice(0, 200)}`);
+      }
+      expect(wrong).toEqual([]);
+    },
+  );
 
   it.skipIf(!enabled)('sees globex’s own data when globex asks: the markers above are real', async () => {
     const gus = await fresh('gus@globex.parley.test');

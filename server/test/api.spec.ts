@@ -277,10 +277,10 @@ describe.each(API_BACKENDS)('the API through createCaller on %s', (kind, enabled
       },
       { timeout: 20_000, interval: 50 },
     );
-    await ben.agents.setPresence({ presence: 'away' });
-    expect((await ana.agents.list()).find((agent) => agent.id === 'ben')?.presence).toBe('away');
+    await ben.agents.setPresence({ presence: 'busy' });
+    expect((await ana.agents.list()).find((agent) => agent.id === 'ben')?.presence).toBe('busy');
     const [support] = await ana.boards.inboxes();
-    expect(support?.members.find((member) => member.agentId === 'ben')?.presence).toBe('away');
+    expect(support?.members.find((member) => member.agentId === 'ben')?.presence).toBe('busy');
     await ben.agents.setPresence({ presence: 'online' });
     expect(await ana.agents.teams()).toEqual([
       { id: 'frontline', name: 'Frontline', memberIds: ['ana', 'ben'] },

@@ -368,3 +368,19 @@ export {
   type TenantSettingsEvent,
   type TenantSettingsState,
 } from './retention';
+export {
+  changesSettings,
+  INVITATION_TTL_MS,
+  invitationStatus,
+  PeopleErrorCode,
+  readsReports,
+  requireAcceptable,
+  requireAnAdminRemains,
+  requireInvitable,
+  ROLES,
+  seesAllInboxes,
+  type InvitationStatus,
+  type InvitationTimes,
+  type PersonStanding,
+  type Role,
+} from './people';

@@ -5,6 +5,7 @@ import type {
   ContactErrorCode,
   ConversationErrorCode,
   InboxErrorCode,
+  PeopleErrorCode,
   ReplyRefusalCode,
   SettingsErrorCode,
   WorkflowErrorCode,
@@ -24,6 +25,7 @@ type KnownCode =
   | CardErrorCode
   | ContactErrorCode
   | SettingsErrorCode
+  | PeopleErrorCode
   | BoardPermissionErrorCode
   | ReplyRefusalCode
   | AccountErrorCode
@@ -49,6 +51,7 @@ const TRPC_CODE: Readonly<Record<KnownCode, TRPC_ERROR_CODE_KEY>> = {
   TENANT_NOT_FOUND: 'NOT_FOUND',
   AGENT_NOT_FOUND: 'NOT_FOUND',
   TEAM_NOT_FOUND: 'NOT_FOUND',
+  INVITATION_NOT_FOUND: 'NOT_FOUND',
   // It exists already.
   INBOX_ALREADY_EXISTS: 'CONFLICT',
   MEMBER_ALREADY_ADDED: 'CONFLICT',
@@ -57,6 +60,8 @@ const TRPC_CODE: Readonly<Record<KnownCode, TRPC_ERROR_CODE_KEY>> = {
   EMAIL_ALREADY_EXISTS: 'CONFLICT',
   TEAM_ALREADY_EXISTS: 'CONFLICT',
   SEQUENCE_REUSED: 'CONFLICT',
+  AGENT_ALREADY_EXISTS: 'CONFLICT',
+  INVITATION_PENDING: 'CONFLICT',
   // The request itself is malformed for the rules.
   NOTE_EMPTY: 'BAD_REQUEST',
   LABEL_EMPTY: 'BAD_REQUEST',
@@ -90,6 +95,10 @@ const TRPC_CODE: Readonly<Record<KnownCode, TRPC_ERROR_CODE_KEY>> = {
   WORKFLOW_MISMATCH: 'PRECONDITION_FAILED',
   TRANSITION_NOT_ALLOWED: 'PRECONDITION_FAILED',
   WIP_LIMIT_REACHED: 'PRECONDITION_FAILED',
+  LAST_ADMIN: 'PRECONDITION_FAILED',
+  INVITATION_EXPIRED: 'PRECONDITION_FAILED',
+  INVITATION_USED: 'PRECONDITION_FAILED',
+  INVITATION_REVOKED: 'PRECONDITION_FAILED',
   // Who you are, and what you may do.
   BOARD_READ_ONLY: 'FORBIDDEN',
   INVALID_CREDENTIALS: 'UNAUTHORIZED',

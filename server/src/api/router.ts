@@ -6,6 +6,7 @@ import { authRouter } from './routers/auth';
 import { boardsRouter } from './routers/boards';
 import { catalogRouter } from './routers/catalog';
 import { contactsRouter } from './routers/contacts';
+import { invitationsRouter } from './routers/people';
 import { conversationsRouter } from './routers/conversations';
 import { notificationsRouter } from './routers/notifications';
 import { presenceRouter } from './routers/presence';
@@ -17,6 +18,7 @@ import { router } from './trpc';
 export const appRouter = router({
   health: healthProcedure,
   auth: authRouter,
+  invitations: invitationsRouter,
   conversations: conversationsRouter,
   agents: agentsRouter,
   boards: boardsRouter,

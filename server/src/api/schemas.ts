@@ -37,13 +37,13 @@ export const displayName = z.string().trim().min(1).max(120);
 export const platform = z.enum(['whatsapp', 'instagram', 'messenger', 'telegram', 'webchat']);
 
 /** An agent's presence. */
-export const presence = z.enum(['online', 'away', 'offline']);
+export const presence = z.enum(['online', 'busy', 'offline']);
 
 /** How an inbox picks an agent. */
 export const assignmentPolicy = z.enum(['round-robin', 'weighted', 'least-busy']);
 
 /** An account's role. */
-export const role = z.enum(['admin', 'agent']);
+export const role = z.enum(['admin', 'supervisor', 'agent']);
 
 /** A conversation's status as the list filters it. */
 export const conversationStatus = z.enum(['open', 'pending', 'snoozed', 'resolved']);

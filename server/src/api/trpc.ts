@@ -1,5 +1,5 @@
 import { initTRPC, StandardSchemaV1Error, TRPCError } from '@trpc/server';
-import { isDomainError } from '@parley/domain';
+import { changesSettings, isDomainError, readsReports } from '@parley/domain';
 import { SignInRateLimitedError } from '../auth/service';
 import type { AgentRecord } from '../auth/accounts';
 import type { Session } from '../auth/sessions';
@@ -101,10 +101,21 @@ export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
   return next({ ctx: authed });
 });
 
-/** Needs a live session of an admin of its tenant. */
+/** Needs a live session of an admin of its tenant: whatever changes the workspace's settings (PE1). */
 export const adminProcedure = authedProcedure.use(({ ctx, next }) => {
-  if (ctx.agent.role !== 'admin') {
+  if (!changesSettings(ctx.agent.role)) {
     throw new TRPCError({ code: 'FORBIDDEN', message: 'only an admin of this workspace may do this' });
+  }
+  return next();
+});
+
+/** Needs a live session of an admin or a supervisor of its tenant: the reports (PE1). */
+export const reportsProcedure = authedProcedure.use(({ ctx, next }) => {
+  if (!readsReports(ctx.agent.role)) {
+    throw new TRPCError({
+      code: 'FORBIDDEN',
+      message: 'only an admin or a supervisor of this workspace may read this',
+    });
   }
   return next();
 });

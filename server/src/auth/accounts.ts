@@ -1,13 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { DomainError, type TenantId } from '@parley/domain';
+import {
+  DomainError,
+  type Presence as DomainPresence,
+  type Role as DomainRole,
+  type TenantId,
+} from '@parley/domain';
 import type { SqlDriver, SqlQueryable } from '../db/driver';
 import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './passwords';
 import { withTenant } from './tenant-scope';
 
-/** What an account may do: an admin manages the tenant, an agent answers conversations. */
-export type Role = 'admin' | 'agent';
-/** Whether an agent takes conversations now. */
-export type Presence = 'online' | 'away' | 'offline';
+/** What an account may do: admin, supervisor or agent (rule PE1). */
+export type Role = DomainRole;
+/** Whether an agent takes conversations now: online, busy or offline (only online is assigned). */
+export type Presence = DomainPresence;
 
 /** Refusals of account operations, mapped to API errors like the domain's codes. */
 export const AccountErrorCode = {
@@ -143,13 +148,13 @@ export function checkPassword(password: string): void {
   }
 }
 
-/** The agent with this email and their password hash, for sign-in. */
+/** The active agent with this email and their password hash, for sign-in (a deactivated one is nobody). */
 export async function findAgentForSignIn(
   tx: SqlQueryable,
   email: string,
 ): Promise<{ agent: AgentRecord; passwordHash: string } | undefined> {
   const rows = await tx.query<AgentRow & { password_hash: string }>(
-    `SELECT ${AGENT_COLUMNS}, password_hash FROM agents WHERE email = $1`,
+    `SELECT ${AGENT_COLUMNS}, password_hash FROM agents WHERE email = $1 AND deactivated_at IS NULL`,
     [normaliseEmail(email)],
   );
   const row = rows[0];

@@ -1,6 +1,7 @@
 import {
   DomainError,
   ConversationErrorCode,
+  seesAllInboxes,
   StreamCategory,
   streamCategory,
   streamEntityId,
@@ -53,7 +54,7 @@ export function inboxScope(
   tenantId: TenantId,
   agent: Pick<AgentRecord, 'id' | 'role'>,
 ): InboxScope {
-  if (agent.role === 'admin') return everything;
+  if (seesAllInboxes(agent.role)) return everything; // admins and supervisors (PE1)
   const { grains } = sources;
   /** Inbox id -> its members (null: no such inbox). */
   const inboxes = new Map<string, Promise<ReadonlySet<string> | null>>();

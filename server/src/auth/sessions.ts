@@ -105,7 +105,7 @@ export async function findSession(
               extract(epoch FROM s.last_seen_at)::float8 * 1000 AS last_seen_ms,
               extract(epoch FROM s.expires_at)::float8 * 1000 AS expires_ms
          FROM sessions s JOIN agents a ON a.tenant_id = s.tenant_id AND a.id = s.agent_id
-        WHERE s.token_hash = $1`,
+        WHERE s.token_hash = $1 AND a.deactivated_at IS NULL`,
       [tokenHash],
     );
     const row = rows[0];

@@ -90,9 +90,11 @@ export function attachBoardServer(httpServer: Server, options: BoardServerOption
 
   // A session can end, and a membership or role change, while a socket stays open: ask again.
   const rechecking = new WeakSet<object>();
-  const recheck = setInterval(() => {
+  const recheckConnections = (only?: { tenantId: TenantId; agentId: string }) => {
     for (const room of rooms.values()) {
+      if (only && room.tenantId !== only.tenantId) continue;
       for (const connection of room.connections) {
+        if (only && connection.access.agentId !== only.agentId) continue;
         const ask = connection.access.recheck;
         if (!ask || rechecking.has(connection)) continue;
         rechecking.add(connection);
@@ -117,7 +119,8 @@ export function attachBoardServer(httpServer: Server, options: BoardServerOption
           .finally(() => rechecking.delete(connection));
       }
     }
-  }, options.recheckEveryMs ?? DEFAULTS.recheckEveryMs);
+  };
+  const recheck = setInterval(recheckConnections, options.recheckEveryMs ?? DEFAULTS.recheckEveryMs);
   recheck.unref();
 
   /** The room for a board, loading it if needed; null when the cap is reached and nothing is idle. */
@@ -200,6 +203,7 @@ export function attachBoardServer(httpServer: Server, options: BoardServerOption
   httpServer.on('upgrade', onUpgrade);
 
   return {
+    recheckAgent: (tenantId, agentId) => recheckConnections({ tenantId, agentId }),
     stats(): BoardServerStats {
       let connections = 0;
       for (const room of rooms.values()) connections += room.connections.size;

@@ -152,6 +152,8 @@ export interface BoardServerStats {
 /** What `attachBoardServer` returns. */
 export interface BoardServerHandle {
   stats(): BoardServerStats;
+  /** Asks an agent's open connections again now, not at the next round (they were deactivated). */
+  recheckAgent(tenantId: TenantId, agentId: string): void;
   /** Appends every board's pending updates now. */
   flush(): Promise<void>;
   /** Stops accepting, closes every connection (1001), snapshots and unloads every board. */

@@ -3,6 +3,7 @@ import {
   DomainError,
   describeRefusal,
   isDomainError,
+  seesAllInboxes,
   toConversationCommand,
   ConversationErrorCode,
   type ClientCommand,
@@ -201,7 +202,7 @@ async function applyCommandBatch(
     members: new Map(),
     cursors: await tenantCursors(db, tenantId),
   };
-  const admins = agents.filter((agent) => agent.role === 'admin').map((agent) => agent.id);
+  const admins = agents.filter((agent) => seesAllInboxes(agent.role)).map((agent) => agent.id);
   const run = await runFrom(services, client, commands, last, context, admins);
   const tried = run.length >= 2; // one command alone is as cheap one at a time
   const answers: CommandAnswer[] = tried ? await sendRunTogether(services, client, run, context) : [];

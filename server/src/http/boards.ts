@@ -15,6 +15,7 @@ import {
   type BoardServerHandle,
   type BoardServerOptions,
 } from '../boards';
+import { onAnyAccessChanged } from '../people/access';
 import type { Services } from '../services';
 
 /** Most cards a board is seeded with on load; later ones still arrive when they move. */
@@ -44,7 +45,7 @@ export function mountBoards(
   auth: Pick<Auth, 'resolve'>,
   overrides: Partial<BoardServerOptions> = {},
 ): BoardServerHandle {
-  return attachBoardServer(httpServer, {
+  const handle = attachBoardServer(httpServer, {
     store: services.store,
     authorize: boardAuthorizer(auth, services.grains, () => services.channels.publicUrl()),
     seed: workflowSeed(services),
@@ -53,6 +54,17 @@ export function mountBoards(
     logger: services.logger.child({ part: 'boards' }),
     ...overrides,
   });
+  // A deactivated agent's open boards close at once, not at the next round of checks (0035).
+  const stopHearing = onAnyAccessChanged(services.broadcast, (tenantId, agentId) =>
+    handle.recheckAgent(tenantId, agentId),
+  );
+  return {
+    ...handle,
+    close: () => {
+      stopHearing();
+      return handle.close();
+    },
+  };
 }
 
 /**

@@ -1,6 +1,7 @@
 import {
   messagePreview,
   notificationsDue,
+  seesAllInboxes,
   streamCategory,
   streamEntityId,
   StreamCategory,
@@ -9,6 +10,7 @@ import {
   type ConversationEvent,
   type NotificationTrigger,
   type RecordedEvent,
+  type Role,
 } from '@parley/domain';
 import { withTenant } from '../auth/tenant-scope';
 import type { SecretBox } from '../crypto/secrets';
@@ -98,7 +100,7 @@ export async function startNotificationFollower(options: FollowerOptions): Promi
       for (const { agentId, trigger } of due) {
         const [agent] = await tx.query<{ role: string }>('SELECT role FROM agents WHERE id = $1', [agentId]);
         // Only an agent who may open the conversation is told of it (decision 0015).
-        if (!agent || (agent.role !== 'admin' && !members.has(agentId))) continue;
+        if (!agent || (!seesAllInboxes(agent.role as Role) && !members.has(agentId))) continue;
         if (!wantsNotification(await preferencesOf(tx, agentId), trigger)) continue;
         const payload = describe(trigger, conversationId, state.contact.name, domainEvent, await author(tx));
         rows.push({

@@ -10,6 +10,7 @@ import {
   API_BACKENDS,
   callByPath as call,
   openApiHarness,
+  sessionCookieOf,
   type ApiHarness,
   type Caller,
 } from '../api.support';
@@ -254,6 +255,9 @@ const NOT_INBOX_DATA = new Set([
   'notifications.updateSettings',
   'notifications.subscribe',
   'notifications.unsubscribe',
+  // An invitation link, opened before signing in: a workspace name, an email and a role (0035).
+  'invitations.open',
+  'invitations.accept',
 ]);
 /**
  * Admin-only procedures outside `admin.*` and `reports.*` (an agent's FORBIDDEN:
@@ -357,6 +361,33 @@ describe.each(API_BACKENDS)('#13 S15: agents are scoped to their inboxes on %s',
       await h.settle();
       // Nothing of vip-1 changed either.
       expect(await h.services.store.readStream(demo, 'conversation-vip-1' as never)).toEqual(before);
+    },
+  );
+
+  it.skipIf(!enabled)(
+    '[PE1] a supervisor, member of no inbox, sees and works on every inbox like an admin',
+    async () => {
+      const email = 'sam.supervisor@demo.parley.test';
+      const password = 'supervisor password';
+      await ada.admin.people.createAgent({ email, name: 'Sam', role: 'supervisor', password });
+      const anonymous = h.client(undefined, '10.4.0.1');
+      await anonymous.caller.auth.signIn({ tenantId: 'demo', email, password });
+      const sam = h.client(sessionCookieOf(anonymous.setCookies.at(-1)), '10.4.0.1').caller;
+      expect((await sam.conversations.list({})).items.map((item) => item.conversationId)).toContain('vip-1');
+      expect((await sam.conversations.get({ conversationId: 'vip-1' })).conversation).toBeTruthy();
+      expect((await sam.boards.workflows()).map((workflow) => workflow.workflowId)).toContain('vip');
+      expect(JSON.stringify(await sam.sync.catchUp({ cursor: null, limit: 1000 }))).toMatch(
+        /conversation-vip-1/,
+      );
+      // BA4: he views the vip board and moves nothing on it; he is no member of its inbox.
+      expect(
+        await outcome(sam, 'boards.moveCard', {
+          conversationId: 'vip-1',
+          toStageId: 'b',
+          orderKey: 'a0',
+          targetStageCount: 0,
+        }),
+      ).toMatchObject({ ok: false, code: 'FORBIDDEN' });
     },
   );
 

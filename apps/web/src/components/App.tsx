@@ -1,10 +1,12 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { createClient } from '../lib/api/client';
+import { invitationKeyOf } from '../lib/people';
 import { useOnline } from '../lib/hooks';
 import { registerServiceWorker, type Update } from '../lib/pwa';
 import { hrefOf, navigate, useRoute, type Route } from '../lib/router';
 import { Session, storedAccount, type Account } from '../lib/session';
 import { useVisualViewport } from '../lib/viewport';
+import { AcceptInvitation } from './AcceptInvitation';
 import { Avatar } from './Avatar';
 import { BoardScreen } from './Board';
 import { ConversationView } from './ConversationView';
@@ -28,6 +30,8 @@ export default function App() {
   });
   const [update, setUpdate] = useState<Update | null>(null);
   const signInClient = useMemo(() => createClient(), []);
+  // An invitation link (`/invite#<key>`, decision 0035) opens the page that accepts it.
+  const [invitationKey, setInvitationKey] = useState(() => invitationKeyOf(window.location));
   const route = useRoute();
   useVisualViewport();
 
@@ -62,7 +66,19 @@ export default function App() {
         {session ? <AccountBar session={session} onSignedOut={signedOut} /> : null}
       </header>
       {update ? <UpdatePrompt update={update} session={session} /> : null}
-      {session ? (
+      {invitationKey !== null ? (
+        <main id="main" className="signed-out">
+          <AcceptInvitation
+            client={signInClient}
+            invitationKey={invitationKey}
+            onSignedIn={(account: Account) => {
+              setInvitationKey(null);
+              navigate({ screen: 'inbox' }, { replace: true });
+              setSession(new Session(account));
+            }}
+          />
+        </main>
+      ) : session ? (
         <Shell key={session.db.name} session={session} onSignedOut={signedOut} />
       ) : (
         <main id="main" className="signed-out">

@@ -5,6 +5,8 @@ import { Avatar } from './Avatar';
 import { DeadLetters } from './DeadLetters';
 import { FaultPanel } from './FaultPanel';
 import { NotificationSettings } from './NotificationSettings';
+import { AvailabilityControl, People } from './People';
+import { ROLE_LABELS, type RoleName } from '../lib/people';
 import { RetentionSettings } from './RetentionSettings';
 import { SignOutButton } from './SignOut';
 
@@ -40,11 +42,12 @@ export function Settings({
             <dt>Email</dt>
             <dd>{account.agent.email}</dd>
             <dt>Role</dt>
-            <dd>{admin ? 'Admin' : 'Agent'}</dd>
+            <dd>{ROLE_LABELS[account.agent.role as RoleName] ?? account.agent.role}</dd>
             <dt>Workspace</dt>
             <dd dir="auto">{account.tenantName}</dd>
           </dl>
         </div>
+        <AvailabilityControl session={session} online={online} />
         <div className="row sign-out-row">
           <SignOutButton session={session} onSignedOut={onSignedOut} />
         </div>
@@ -54,7 +57,7 @@ export function Settings({
         <AdminSettings session={session} online={online} />
       ) : (
         <p className="muted admin-only">
-          Inboxes, assignment, workflows, templates, channels and data retention are set up by your
+          People, inboxes, assignment, workflows, templates, channels and data retention are set up by your
           workspace&rsquo;s admins: ask one of them for a change.
         </p>
       )}
@@ -159,6 +162,7 @@ function AdminSettings({ session, online }: { session: Session; online: boolean 
           </li>
         ))}
       </ul>
+      <People session={session} online={online} />
       <RetentionSettings session={session} online={online} />
       <DeadLetters client={client} db={db} online={online} />
       <FaultPanel client={client} db={db} online={online} />

@@ -156,6 +156,11 @@ export class Session {
     this.flusher.subscribe(() => {
       if (this.flusher.current.phase === 'unauthorized') this.setUnauthorized();
     });
+    // A live stream that ended and a catch-up that failed: the network, or an ended session (signed
+    // out everywhere, deactivated by an admin: decision 0035)? Asked each time it goes offline.
+    this.engine.subscribe(() => {
+      if (this.engine.phase === 'offline' && !this.unauthorized && !isOffline()) void this.checkSession();
+    });
   }
 
   /** Starts syncing and flushing, and listens for the moments to try again. */

@@ -1,3 +1,4 @@
+import type { Role } from '../people/rules';
 import { refuse } from '../shared/errors';
 
 /** What an agent may do on a board: `edit` changes it, `view` receives it and its presence only. */
@@ -13,7 +14,7 @@ export type BoardPermissionErrorCode =
 
 /** Who asks to open a board, and who works the board's inbox. */
 export interface BoardPermissionRequest {
-  readonly role: 'admin' | 'agent';
+  readonly role: Role;
   readonly agentId: string;
   /**
    * The agent ids of the members of the inbox whose conversations the board's workflow holds, or
@@ -30,7 +31,9 @@ export interface BoardPermissionRequest {
 export function boardPermission(request: BoardPermissionRequest): BoardAccess {
   if (request.role === 'admin') return 'edit';
   if (request.inboxMembers === null) return 'view';
-  return request.inboxMembers.includes(request.agentId) ? 'edit' : 'none';
+  if (request.inboxMembers.includes(request.agentId)) return 'edit';
+  // BA4: a supervisor sees every inbox (PE1), so every board, and edits only their own inboxes'.
+  return request.role === 'supervisor' ? 'view' : 'none';
 }
 
 /**

@@ -41,7 +41,7 @@ const anyAgent = fc.record({
   agentId: fc.constantFrom('a', 'b', 'c', 'd', 'e'),
   weight: fc.integer({ min: 1, max: 5 }),
   capacity: fc.integer({ min: 0, max: 4 }),
-  presence: fc.constantFrom('online' as const, 'away' as const, 'offline' as const),
+  presence: fc.constantFrom('online' as const, 'busy' as const, 'offline' as const),
   load: fc.integer({ min: 0, max: 6 }),
   lastAssignedAt: fc.option(fc.integer({ min: 0, max: 1_000 })),
 });
@@ -50,7 +50,7 @@ const anyTeam = fc.uniqueArray(anyAgent, { selector: (a) => a.agentId, maxLength
 describe('assignment strategies', () => {
   it('[AS1] only online members below capacity can take a conversation', () => {
     expect(canTake(agent('a'))).toBe(true);
-    expect(canTake(agent('a', { presence: 'away' }))).toBe(false);
+    expect(canTake(agent('a', { presence: 'busy' }))).toBe(false);
     expect(canTake(agent('a', { presence: 'offline' }))).toBe(false);
     expect(canTake(agent('a', { capacity: 2, load: 2 }))).toBe(false);
   });
@@ -67,7 +67,7 @@ describe('assignment strategies', () => {
   });
 
   it('[AS2] round-robin takes the next member after the last one chosen, skipping who cannot take it', () => {
-    const agents = [agent('a'), agent('b', { presence: 'away' }), agent('c')];
+    const agents = [agent('a'), agent('b', { presence: 'busy' }), agent('c')];
     expect(roundRobin(agents, { kind: 'round-robin', lastAgentId: null }).agentId).toBe('a');
     expect(roundRobin(agents, { kind: 'round-robin', lastAgentId: 'a' }).agentId).toBe('c');
     expect(roundRobin(agents, { kind: 'round-robin', lastAgentId: 'c' }).agentId).toBe('a');
@@ -134,7 +134,7 @@ describe('assignment strategies', () => {
     ];
     expect(leastBusy(agents, state).agentId).toBe('c');
     expect(leastBusy([...agents, agent('d', { load: 1 })], state).agentId).toBe('d');
-    expect(leastBusy([agent('e', { load: 0, presence: 'away' }), ...agents], state).agentId).toBe('c');
+    expect(leastBusy([agent('e', { load: 0, presence: 'busy' }), ...agents], state).agentId).toBe('c');
   });
 
   it('[AS4] least-busy never picks above capacity, nor an away or offline member, and always the least loaded', () => {

@@ -1,7 +1,8 @@
 import { assertNever } from '../shared/command';
 import type { EpochMs } from '../shared/ids';
 
-export type Presence = 'online' | 'away' | 'offline';
+/** Whether a member takes conversations now: only `online` members do (AS1). */
+export type Presence = 'online' | 'busy' | 'offline';
 export type AssignmentPolicy = 'round-robin' | 'weighted' | 'least-busy';
 
 /** A member as the strategies see it: `load` is their open conversations in this inbox. */

@@ -2,7 +2,7 @@ import { assertNever } from '../shared/command';
 import { fold, type Decider } from '../shared/envelope';
 import { refuse } from '../shared/errors';
 import type { EpochMs } from '../shared/ids';
-import { chooseAgent, initialStrategyState, type AgentLoad } from './assignment';
+import { chooseAgent, initialStrategyState, type AgentLoad, type Presence } from './assignment';
 import {
   InboxErrorCode,
   type Inbox,
@@ -117,6 +117,11 @@ export function decide(command: InboxCommand, state: InboxState): InboxEvent[] {
   }
 }
 
+/** AS13: events recorded before busy existed say `away`, which meant the same: not taking conversations. */
+function recordedPresence(presence: string): Presence {
+  return presence === 'online' || presence === 'offline' ? presence : 'busy';
+}
+
 export function evolve(state: InboxState, event: InboxEvent): InboxState {
   if (event.type === 'InboxCreated') {
     const { inboxId, name, channel, policy } = event.data;
@@ -126,7 +131,8 @@ export function evolve(state: InboxState, event: InboxEvent): InboxState {
   if (!state) return state;
   switch (event.type) {
     case 'MemberAdded': {
-      const { agentId, weight, capacity, presence } = event.data;
+      const { agentId, weight, capacity } = event.data;
+      const presence = recordedPresence(event.data.presence);
       return {
         ...state,
         members: [...state.members, { agentId, weight, capacity, presence, lastAssignedAt: null }],
@@ -135,7 +141,7 @@ export function evolve(state: InboxState, event: InboxEvent): InboxState {
     case 'MemberRemoved':
       return { ...state, members: state.members.filter((member) => member.agentId !== event.data.agentId) };
     case 'PresenceChanged':
-      return withMember(state, event.data.agentId, { presence: event.data.presence });
+      return withMember(state, event.data.agentId, { presence: recordedPresence(event.data.presence) });
     case 'CapacityChanged':
       return withMember(state, event.data.agentId, { capacity: event.data.capacity });
     case 'WeightChanged':

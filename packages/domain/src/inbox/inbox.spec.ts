@@ -41,6 +41,22 @@ const presence = (agentId: string, value: Presence, at = T0): InboxCommand => ({
 });
 
 describe('an inbox', () => {
+  it('[AS13] reads a presence recorded as away (before busy existed) as busy, and gives them nothing', () => {
+    const away = {
+      ...member('ann'),
+      data: { ...member('ann').data, presence: 'away' },
+    } as unknown as InboxEvent;
+    const state = given([created(), away, member('bob', 'offline')])
+      .when(request('c1'))
+      .then([queuedEvent('c1')]);
+    expect(state?.members[0]?.presence).toBe('busy');
+    const changed = {
+      type: 'PresenceChanged',
+      data: { agentId: 'bob', presence: 'away', at: T0 },
+    } as unknown as InboxEvent;
+    expect(given([created(), member('bob'), changed]).state()?.members[0]?.presence).toBe('busy');
+  });
+
   it('[AS5] assigns a conversation with its policy', () => {
     const state = given([created(), member('ann'), member('bob')])
       .when(request('c1'))
@@ -49,7 +65,7 @@ describe('an inbox', () => {
   });
 
   it('[AS5] queues a conversation nobody can take', () => {
-    const state = given([created(), member('ann', 'away'), member('bob', 'offline')])
+    const state = given([created(), member('ann', 'busy'), member('bob', 'offline')])
       .when(request('c1'))
       .then([queuedEvent('c1')]);
     expect(state?.queue).toEqual([{ conversationId: 'c1', queuedAt: T0 }]);
@@ -251,7 +267,7 @@ describe('an inbox', () => {
         data: { conversationId: `c${n}`, at: T0 },
       })),
       fc
-        .tuple(fc.constantFrom(...agents), fc.constantFrom<Presence>('online', 'away', 'offline'))
+        .tuple(fc.constantFrom(...agents), fc.constantFrom<Presence>('online', 'busy', 'offline'))
         .map(([a, p]) => presence(a, p)),
       fc
         .tuple(fc.constantFrom(...agents), fc.integer({ min: 0, max: 3 }))
@@ -268,7 +284,7 @@ describe('an inbox', () => {
           let state = fold(inbox, null, [
             created(policy),
             member('ann', 'online', 1),
-            member('bob', 'away', 2, 3),
+            member('bob', 'busy', 2, 3),
             member('cem', 'offline', 3, 2),
           ]);
           for (const cmd of commands) {

@@ -15,6 +15,7 @@ import {
 import { adminProcedure, router, type AuthedContext } from '../trpc';
 import { actorMetadata, agentView, commandResult } from '../views';
 import { channelsAdminRouter } from './channels';
+import { peopleAdminProcedures } from './people';
 import { settingsAdminRouter } from './settings';
 
 function askInbox(ctx: AuthedContext, inboxId: string, command: InboxCommand) {
@@ -143,8 +144,10 @@ const workflowsRouter = router({
     .mutation(({ ctx, input }) => askWorkflow(ctx, 'ReviseWorkflow', input.definition)),
 });
 
-/** Agents and teams of this tenant. */
+/** Agents and teams of this tenant; invitations, roles, deactivation and the audit trail (0035). */
 const peopleRouter = router({
+  ...peopleAdminProcedures,
+
   /** Creates an agent or admin who signs in with this email and password. */
   createAgent: adminProcedure
     .input(z.object({ email, name: displayName, role: role.default('agent'), password }))

@@ -1,10 +1,9 @@
 import { z } from 'zod';
-import { StreamCategory } from '@parley/domain';
 import { listAgents, listTeams, setAgentPresence } from '../../auth/accounts';
 import { withTenant } from '../../auth/tenant-scope';
+import { spreadPresence } from '../../people/access';
 import { agentLoad } from '../../projections/agent-load';
 import { presence } from '../schemas';
-import { aggregateIds } from '../tenant-streams';
 import { authedProcedure, router } from '../trpc';
 import { actorMetadata, agentView } from '../views';
 
@@ -23,16 +22,10 @@ export const agentsRouter = router({
   setPresence: authedProcedure.input(z.object({ presence })).mutation(async ({ ctx, input }) => {
     const { services, tenantId, agent } = ctx;
     await withTenant(services.db.sql, tenantId, (tx) => setAgentPresence(tx, agent.id, input.presence));
-    const at = ctx.auth.clock();
-    for (const inboxId of await aggregateIds(services.db.sql, tenantId, StreamCategory.inbox)) {
-      const inbox = services.grains.inbox(tenantId, inboxId);
-      const { state } = await inbox.read();
-      if (!state?.members.some((member) => member.agentId === agent.id)) continue;
-      await inbox.ask(
-        { type: 'SetPresence', data: { agentId: agent.id, presence: input.presence, at } },
-        { metadata: actorMetadata(agent) },
-      );
-    }
+    await spreadPresence(services, tenantId, agent.id, input.presence, {
+      at: ctx.auth.clock(),
+      metadata: actorMetadata(agent),
+    });
     return { presence: input.presence };
   }),
 

@@ -1,6 +1,7 @@
 import { ConversationErrorCode, DomainError } from '@parley/domain';
 import { z } from 'zod';
 import { inboxScope, requireConversationInScope } from '../../auth/inbox-scope';
+import { onAccessChanged } from '../../people/access';
 import { presenceLimiter, watchPresence } from '../../presence';
 import { id } from '../schemas';
 import { authedProcedure, router } from '../trpc';
@@ -47,12 +48,13 @@ export const presenceRouter = router({
     const onAbort = () => stop.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
     // As sync.live: a session that ended (signed out everywhere, expired) stops hearing anything.
-    const recheck = setInterval(() => {
-      ctx.auth.resolve(ctx.request.sessionCookie).then(
+    const check = () =>
+      void ctx.auth.resolve(ctx.request.sessionCookie).then(
         (session) => session ?? stop.abort(),
         () => undefined,
       );
-    }, ctx.auth.policy.touchEveryMs);
+    const recheck = setInterval(check, ctx.auth.policy.touchEveryMs);
+    const stopHearing = onAccessChanged(services.broadcast, tenantId, agent.id, check); // deactivated: at once
     try {
       yield* watchPresence(
         services.presence,
@@ -68,6 +70,7 @@ export const presenceRouter = router({
       );
     } finally {
       clearInterval(recheck);
+      stopHearing();
       signal?.removeEventListener('abort', onAbort);
     }
   }),

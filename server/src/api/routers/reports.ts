@@ -2,7 +2,7 @@ import { summarizeDurations, type DurationSummary } from '@parley/domain';
 import { z } from 'zod';
 import { withTenant } from '../../auth/tenant-scope';
 import type { SqlQueryable } from '../../db/driver';
-import { adminProcedure, router, TRPCError, type AuthedContext } from '../trpc';
+import { reportsProcedure, router, TRPCError, type AuthedContext } from '../trpc';
 
 /**
  * Reports (#16), read from the analytics projection's tables (server/src/projections/analytics.ts),
@@ -156,13 +156,13 @@ const EMPTY_CELL: ReportCell = {
 
 export const reportsRouter = router({
   /** The tenant's counters and response and resolution times over a range. */
-  overview: adminProcedure.input(range).query(async ({ ctx, input }) => {
+  overview: reportsProcedure.input(range).query(async ({ ctx, input }) => {
     const cells = await withTenant(ctx.services.db.sql, ctx.tenantId, (tx) => report(tx, ctx, input, null));
     return { range: input, ...(cells.get('') ?? EMPTY_CELL) };
   }),
 
   /** The same per agent, inbox, channel or label: one row per key that has data in the range. */
-  metrics: adminProcedure.input(range.extend({ by: dimension })).query(async ({ ctx, input }) => {
+  metrics: reportsProcedure.input(range.extend({ by: dimension })).query(async ({ ctx, input }) => {
     const cells = await withTenant(ctx.services.db.sql, ctx.tenantId, (tx) =>
       report(tx, ctx, input, input.by),
     );

@@ -1,6 +1,7 @@
 import { tracked, TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { inboxScope } from '../../auth/inbox-scope';
+import { onAccessChanged } from '../../people/access';
 import { catchUp, MAX_PAGE, type SyncViewer } from '../../sync/catch-up';
 import { followEvents } from '../../sync/live';
 import { liveStreamCapOf, MAX_LIVE_STREAMS_PER_SESSION } from '../../sync/live-cap';
@@ -37,8 +38,8 @@ export const syncRouter = router({
       // S8: a session holds at most 8 streams; a ninth closes its oldest.
       const slot = liveStreamCapOf(ctx.services).open(ctx.session.tokenHash);
       slot.closed.addEventListener('abort', onAbort, { once: true });
-      const recheck = setInterval(() => {
-        ctx.auth.resolve(ctx.request.sessionCookie).then(
+      const check = () =>
+        void ctx.auth.resolve(ctx.request.sessionCookie).then(
           (session) => {
             if (session) return;
             revoked = true;
@@ -46,7 +47,9 @@ export const syncRouter = router({
           },
           () => undefined, // a failed check is retried at the next tick
         );
-      }, ctx.auth.policy.touchEveryMs);
+      const recheck = setInterval(check, ctx.auth.policy.touchEveryMs);
+      // A deactivated agent's stream asks at once, not at the next tick (decision 0035).
+      const stopHearing = onAccessChanged(ctx.services.broadcast, ctx.tenantId, ctx.agent.id, check);
       try {
         const from = input.lastEventId ?? input.cursor;
         const messages = followEvents(ctx.services, ctx.tenantId, from, stop.signal, viewerOf(ctx));
@@ -66,6 +69,7 @@ export const syncRouter = router({
         slot.release();
         slot.closed.removeEventListener('abort', onAbort);
         clearInterval(recheck);
+        stopHearing();
         signal?.removeEventListener('abort', onAbort);
       }
     }),

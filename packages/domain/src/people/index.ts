@@ -1,0 +1,16 @@
+export {
+  changesSettings,
+  INVITATION_TTL_MS,
+  invitationStatus,
+  PeopleErrorCode,
+  readsReports,
+  requireAcceptable,
+  requireAnAdminRemains,
+  requireInvitable,
+  ROLES,
+  seesAllInboxes,
+  type InvitationStatus,
+  type InvitationTimes,
+  type PersonStanding,
+  type Role,
+} from './rules';
