@@ -16,11 +16,12 @@ import { create as createTar, extract as extractTar, list as listTar } from 'tar
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countDatabase, parseManifest } from '../src/backup/manifest';
 import { createTenant } from '../src/auth/accounts';
+import { SESSION_COOKIE } from '../src/auth/cookies';
 import { openDatabase } from '../src/db/database';
 import { migrate } from '../src/db/migrator';
 import { addDays, utcDay } from '../src/db/partitions';
 import { SqlEventStore } from '../src/store/sql-store';
-import { createPostgresDatabase, httpClient } from './api.support';
+import { createPostgresDatabase, httpClient, type HttpClient } from './api.support';
 import { POSTGRES_URL } from './support/databases';
 import { cli, startServer } from './support/cli';
 
@@ -48,6 +49,19 @@ async function readDataDir(dataDir: string) {
   } finally {
     await db.close();
   }
+}
+
+const PDF_BEFORE = Buffer.from('%PDF-1.4\n1 0 obj << /Title (before the backup) >> endobj\n%%EOF\n');
+const PDF_AFTER = Buffer.from('%PDF-1.4\n1 0 obj << /Title (after the backup) >> endobj\n%%EOF\n');
+const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+/** Stores `bytes` as an attachment of the signed-in client's tenant, or fetches it back. */
+function attachment(url: string, client: HttpClient, bytes: Buffer, method: 'PUT' | 'GET') {
+  return fetch(`${url}/api/attachments/${sha(bytes)}`, {
+    method,
+    headers: { cookie: `${SESSION_COOKIE}=${encodeURIComponent(client.cookie()!)}` },
+    body: method === 'PUT' ? bytes : undefined,
+  });
 }
 
 async function signInAda(url: string) {
@@ -86,6 +100,8 @@ describe('backup and restore of the embedded database (docs/decisions/0037)', ()
     );
     await store.close();
     await db.close();
+    // What a backup killed midway left behind (its process is gone): the next backup clears it.
+    mkdirSync(join(live, '.backup-999999999-stale'));
     server = await startServer(live);
   }, 120_000);
 
@@ -98,6 +114,7 @@ describe('backup and restore of the embedded database (docs/decisions/0037)', ()
     const archived = await cli(live, ['archive', '--before', addDays(old, 1)]);
     expect(archived.code).toBe(0);
     const ada = await signInAda(server!.url);
+    expect((await attachment(server!.url, ada, PDF_BEFORE, 'PUT')).ok).toBe(true);
     for (const n of [1, 2, 3]) {
       await ada.trpc.contacts.addNote.mutate({
         conversationId: 'demo-1',
@@ -126,6 +143,7 @@ describe('backup and restore of the embedded database (docs/decisions/0037)', ()
         text: `after ${n}`,
       });
     }
+    expect((await attachment(server!.url, ada, PDF_AFTER, 'PUT')).ok).toBe(true);
 
     expect(backup.code, backup.stderr).toBe(0);
     const sha256 = /sha256:\s+([0-9a-f]{64})/.exec(backup.stdout)?.[1];
@@ -133,7 +151,7 @@ describe('backup and restore of the embedded database (docs/decisions/0037)', ()
     expect(sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
     expect(backup.stdout).toContain(`(${bytes.length} bytes)`);
     expect(readFileSync(`${file}.sha256`, 'utf8')).toBe(`${sha256}  parley.tar.gz\n`);
-    expect(backup.stdout).toMatch(/1 in 1 archived day\(s\)/);
+    expect(backup.stdout).toMatch(/1 in 1 archived day\(s\), 1 attachment\(s\)/);
     expect(backup.stdout).toContain('master key included');
     expect(backup.stdout).toContain('packing: 100%'); // progress, carried back over the admin socket
     expect(backup.stdout).toContain('WARNING: this backup holds the master key');
@@ -185,6 +203,10 @@ describe('backup and restore of the embedded database (docs/decisions/0037)', ()
       // Sealed text reads back: the master key came with the backup.
       expect(texts).toEqual(expect.arrayContaining(['before 1', 'before 2', 'before 3']));
       expect(texts.filter((text) => text.startsWith('after'))).toEqual([]);
+      const file = await attachment(started.url, ada, PDF_BEFORE, 'GET');
+      expect(file.status).toBe(200);
+      expect(Buffer.from(await file.arrayBuffer())).toEqual(PDF_BEFORE);
+      expect((await attachment(started.url, ada, PDF_AFTER, 'GET')).status).toBe(404);
       const status = await cli(target, ['status']);
       expect(status.stdout).toContain(`archived:   ${old} (1 events)`);
     } finally {
@@ -230,7 +252,7 @@ describe('backup and restore of the embedded database (docs/decisions/0037)', ()
     const refused = await cli(target, ['restore', file]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(
-      /already holds Parley data \(pglite, archive, master\.key\).*--force.*nothing was changed/,
+      /already holds Parley data \(pglite, archive, attachments, master\.key\).*--force.*nothing was changed/,
     );
     expect(readdirSync(root)).toEqual(before);
 
@@ -238,7 +260,12 @@ describe('backup and restore of the embedded database (docs/decisions/0037)', ()
     expect(forced.code, forced.stderr).toBe(0);
     const aside = readdirSync(root).find((name) => name.startsWith('restored.replaced-'));
     expect(aside).toBeDefined();
-    expect(readdirSync(join(root, aside!)).sort()).toEqual(['archive', 'master.key', 'pglite']);
+    expect(readdirSync(join(root, aside!)).sort()).toEqual([
+      'archive',
+      'attachments',
+      'master.key',
+      'pglite',
+    ]);
     expect((await readDataDir(target)).counts.archivedDays).toBe(1);
   }, 120_000);
 });

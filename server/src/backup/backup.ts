@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   closeSync,
@@ -26,6 +25,7 @@ import { create as createTar } from 'tar';
 import { keyFingerprint } from '../crypto/aead';
 import { masterKeyPath } from '../crypto/master-key';
 import type { Database } from '../db/database';
+import { isAlive } from '../db/dir-lock';
 import { pgliteDriver, type SqlQueryable } from '../db/driver';
 import { archiveManifestText, listSegments, type SegmentRow } from '../store/archive';
 import { VERSION } from '../version';
@@ -91,49 +91,10 @@ export async function backupEmbedded(db: Database, options: BackupOptions): Prom
 }
 
 /**
- * On PostgreSQL, runs `pg_dump` (custom format) in the snapshot of a read-only transaction that also
- * counts what it holds, and packs the dump with the archive folder, attachment files and key file
- * like an embedded backup. Without `pg_dump` on PATH it says what to run instead.
- */
-export async function backupPostgres(
-  db: Database,
-  databaseUrl: string,
-  options: BackupOptions,
-): Promise<BackupResult> {
-  const pgDump = onPath('pg_dump', options.env);
-  if (!pgDump) throw new BackupError(postgresInstructions(options.dataDir));
-  const staging = stagingDir(options.dataDir);
-  try {
-    return await db.sql.transaction(async (tx) => {
-      await tx.exec('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
-      const [{ id } = { id: '' }] = await tx.query<{ id: string }>('SELECT pg_export_snapshot() AS id');
-      const keyText = linkBesideFiles(options, staging);
-      options.say(`running ${pgDump} in snapshot ${id}`);
-      await runPgDump(pgDump, databaseUrl, id, join(staging, 'postgres.dump'), options.env);
-      return packBackup(tx, 'postgres', 'postgres.dump', staging, keyText, options);
-    });
-  } finally {
-    rmSync(staging, { recursive: true, force: true });
-  }
-}
-
-/** What to run on PostgreSQL when this machine has no `pg_dump` (also in README "Backups"). */
-export function postgresInstructions(dataDir: string): string {
-  return [
-    'this machine has no pg_dump on PATH, so Parley cannot back up its PostgreSQL database itself.',
-    'Install the PostgreSQL client of the server’s major version (Debian: apt-get install postgresql-client)',
-    'and run this again, or back up by hand, in this order:',
-    '  pg_dump --format=custom --no-owner --file=parley.dump "$DATABASE_URL"',
-    `  tar -czf parley-files.tar.gz -C ${dataDir} archive attachments master.key   (those that exist)`,
-    'Keep both together; master.key (unless PARLEY_MASTER_KEY holds the key) is what makes the data readable.',
-  ].join('\n');
-}
-
-/**
  * Links (copies where linking fails) the archive folder's day files and the attachment files into
  * `staging`, and reads the master key file: cheap enough to run at the database's copy instant.
  */
-function linkBesideFiles(options: BackupOptions, staging: string): string | undefined {
+export function linkBesideFiles(options: BackupOptions, staging: string): string | undefined {
   linkTree(join(options.dataDir, 'archive'), join(staging, 'archive'), (name) => ARCHIVE_FILE.test(name));
   linkTree(join(options.dataDir, 'attachments'), join(staging, 'attachments'), () => true);
   const path = masterKeyPath(options.dataDir);
@@ -142,9 +103,20 @@ function linkBesideFiles(options: BackupOptions, staging: string): string | unde
 }
 
 /** A fresh folder in DATA_DIR (so files link into it), removed when the backup ends. */
-function stagingDir(dataDir: string): string {
+export function stagingDir(dataDir: string): string {
   mkdirSync(dataDir, { recursive: true });
-  return mkdtempSync(join(dataDir, '.backup-'));
+  removeStaleStaging(dataDir, '.backup-');
+  return mkdtempSync(join(dataDir, `.backup-${process.pid}-`));
+}
+
+/** Removes `<prefix><pid>-*` folders in `dir` that a process killed mid-backup or mid-restore left. */
+export function removeStaleStaging(dir: string, prefix: string): void {
+  for (const name of existsSync(dir) ? readdirSync(dir) : []) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(/^(\d+)-/.exec(name.slice(prefix.length))?.[1]);
+    if (Number.isInteger(pid) && pid > 0 && !isAlive(pid))
+      rmSync(join(dir, name), { recursive: true, force: true });
+  }
 }
 
 function linkTree(from: string, to: string, keep: (name: string) => boolean): void {
@@ -167,7 +139,7 @@ function linkTree(from: string, to: string, keep: (name: string) => boolean): vo
 }
 
 /** Keeps in `staging` exactly the files the copy names, checked, then writes the `.tar.gz`. */
-async function packBackup(
+export async function packBackup(
   sql: SqlQueryable,
   database: BackupManifest['database'],
   dumpName: string,
@@ -339,46 +311,6 @@ async function writeArchive(
   const sha256 = hash.digest('hex');
   writeFileSync(`${options.target}.sha256`, `${sha256}  ${basename(options.target)}\n`);
   return { size, sha256 };
-}
-
-function runPgDump(
-  pgDump: string,
-  databaseUrl: string,
-  snapshot: string,
-  file: string,
-  env: NodeJS.ProcessEnv,
-): Promise<void> {
-  // The password goes by environment, not on a command line other users can read.
-  const url = new URL(databaseUrl);
-  const password = decodeURIComponent(url.password);
-  url.password = '';
-  const child = spawn(
-    pgDump,
-    [
-      '--format=custom',
-      '--no-owner',
-      `--snapshot=${snapshot}`,
-      `--file=${file}`,
-      `--dbname=${url.toString()}`,
-    ],
-    { env: { ...env, ...(password ? { PGPASSWORD: password } : {}) }, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) =>
-      code === 0 ? resolve() : reject(new BackupError(`pg_dump failed (exit ${code}): ${stderr.trim()}`)),
-    );
-  });
-}
-
-function onPath(command: string, env: NodeJS.ProcessEnv): string | undefined {
-  return (env.PATH ?? '')
-    .split(':')
-    .filter(Boolean)
-    .map((dir) => join(dir, command))
-    .find((path) => existsSync(path));
 }
 
 /** Every file under `root/under`, as paths relative to `root` with `/`. */

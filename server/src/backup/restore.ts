@@ -16,7 +16,7 @@ import { masterKeyPath } from '../crypto/master-key';
 import { liveHolder, lockDirectory } from '../db/dir-lock';
 import { pgliteDriver } from '../db/driver';
 import { loadMigrations } from '../db/migrator';
-import { describeFile, keyFileFingerprints, megabytes, walk } from './backup';
+import { describeFile, keyFileFingerprints, megabytes, removeStaleStaging, walk } from './backup';
 import { countDatabase, describeDatabase, MANIFEST, parseManifest, type BackupManifest } from './manifest';
 
 export interface RestoreOptions {
@@ -62,7 +62,8 @@ export async function restoreEmbedded(options: RestoreOptions): Promise<RestoreR
     );
   }
   mkdirSync(dirname(dataDir), { recursive: true });
-  const staging = mkdtempSync(join(dirname(dataDir), `.${basename(dataDir)}.restore-`));
+  removeStaleStaging(dirname(dataDir), `.${basename(dataDir)}.restore-`);
+  const staging = mkdtempSync(join(dirname(dataDir), `.${basename(dataDir)}.restore-${process.pid}-`));
   try {
     const manifest = await unpackAndCheck(file, staging, say);
     if (manifest.database !== 'pglite') {

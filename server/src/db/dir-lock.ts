@@ -93,7 +93,8 @@ function releaser(lockFile: string, mine: string): () => void {
   };
 }
 
-function isAlive(pid: number): boolean {
+/** Whether process `pid` is running (on this machine). */
+export function isAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
