@@ -1,5 +1,6 @@
 import pino from 'pino';
 import type { LogLevel } from './config';
+import { traceFields } from './ops/tracing';
 
 export type Logger = pino.Logger;
 
@@ -47,8 +48,16 @@ export const REDACTED_PATHS: readonly string[] = (() => {
   ].map((path) => path.replace(/\."(.+)"$/, '["$1"]'));
 })();
 
-/** JSON logs to stdout (or `destination`), as a process supervisor expects, with secrets redacted. */
+/**
+ * JSON logs to stdout (or `destination`), as a process supervisor expects, with secrets redacted
+ * and, inside a traced span, its `trace_id` and `span_id` (decision 0039).
+ */
 export function createLogger(level: LogLevel, destination?: pino.DestinationStream): Logger {
-  const options = { level, base: undefined, redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' } };
+  const options = {
+    level,
+    base: undefined,
+    redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' },
+    mixin: traceFields,
+  };
   return destination ? pino(options, destination) : pino(options);
 }

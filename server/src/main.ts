@@ -2,10 +2,13 @@ import { ConfigError, loadConfig } from './config';
 import { createHttpServer, listen } from './http/server';
 import { createLogger } from './logger';
 import { serveCliCommands } from './ops/admin-commands';
+import { startTracing, tracingRequested } from './ops/tracing';
 import { openServices } from './services';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  // Before anything opens: spans need the provider from the first request on (decision 0039).
+  const tracing = tracingRequested() ? startTracing() : undefined;
   const logger = createLogger(config.logLevel);
   const services = await openServices(config, logger);
   const server = createHttpServer(services);
@@ -20,7 +23,12 @@ async function main(): Promise<void> {
   console.log(`\nParley is running at http://${shownHost}:${address.port}`);
   console.log(`Data: ${where}\n`);
   logger.info(
-    { port: address.port, database: services.db.kind, location: services.db.location },
+    {
+      port: address.port,
+      database: services.db.kind,
+      location: services.db.location,
+      tracing: tracing ? 'otlp' : 'off',
+    },
     'parley started',
   );
 
@@ -45,6 +53,7 @@ async function main(): Promise<void> {
         logger.info(report, 'drained');
         return services.close();
       })
+      .then(() => tracing?.shutdown()) // the last spans leave before the process does
       .then(
         () => process.exit(0),
         (error: unknown) => {

@@ -9,6 +9,7 @@ import { GrainConflictError, GrainRuntimeClosedError } from './errors';
 import type { Grain } from './grain';
 import { Mailbox } from './mailbox';
 import type { SnapshotStore } from './snapshots';
+import { inSpan } from '../ops/tracing';
 
 /** What the runtime needs, and its limits. */
 export interface GrainRuntimeOptions {
@@ -620,7 +621,10 @@ export function createGrainRuntime(options: GrainRuntimeOptions): GrainRuntime {
       streamId,
       async ask(command, askOptions = {}) {
         const activation = activate(grain, tenantId, streamId);
-        return enqueue(activation, () => handle(activation, command, askOptions));
+        // A span per command when tracing is on: its wait in the mailbox, the decision, the append.
+        return inSpan('grain.ask', { 'parley.grain': grain.category, 'parley.stream': streamId }, () =>
+          enqueue(activation, () => handle(activation, command, askOptions)),
+        );
       },
       async read() {
         const activation = activate(grain, tenantId, streamId);

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { createApi, type Api } from '../api/context';
@@ -10,6 +10,7 @@ import { mountBoards } from './boards';
 import { contactExportRoute } from './contact-export';
 import { cutOffRefusedBody, DEFAULT_API_LIMITS, refuseOversized, type ApiLimits } from './limits';
 import { drainHttpServer, type DrainReport } from '../ops/drain';
+import { traceRequest } from '../ops/tracing';
 import { createOperations, type Operations } from './operations';
 import { createSecurityHeaders, originAllowed } from './security-headers';
 import { staticHandler, WEB_DIST } from './static';
@@ -67,7 +68,7 @@ export function createHttpServer(
     publicUrl,
     logger: services.logger,
   });
-  const server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '/';
     if (operations.tracker.track(req, res)) return; // a live stream asked for while draining
     security.apply(req, res);
@@ -95,7 +96,9 @@ export function createHttpServer(
       res.statusCode = 404;
       res.end('not found');
     });
-  });
+  };
+  // Every request in a span of its own when tracing is on (decision 0039).
+  const server = createServer((req, res) => traceRequest(req, res, () => handle(req, res)));
   server.on('listening', () => services.channels.listeningOn(server.address()));
   const boards = mountBoards(server, services, api.auth, options.boards);
   mounted.boards = boards;

@@ -26,6 +26,14 @@ import {
   prepareAtomicAppend,
   type PreparedEvent,
 } from './validation';
+import {
+  activeSpanContext,
+  currentTraceparent,
+  inSpan,
+  ROOT_CONTEXT,
+  TRACEPARENT,
+  type SpanContext,
+} from '../ops/tracing';
 
 export interface SqlEventStoreOptions {
   readonly db: Database;
@@ -57,6 +65,8 @@ interface PendingAppend {
   readonly options: AppendOptions;
   readonly resolve: (result: AppendResult) => void;
   readonly reject: (error: unknown) => void;
+  /** The caller's span, which the group commit's span links to (decision 0039). */
+  readonly trace?: SpanContext;
 }
 
 type Outcome =
@@ -159,7 +169,27 @@ export class SqlEventStore implements EventStore {
     return ensurePartitions(this.db.sql, utcDay(this.clock()), this.partitionsAhead + 1);
   }
 
-  async append(
+  /**
+   * With tracing on (decision 0039), in a span, and each event's metadata carries the writer's
+   * `traceparent`, so whoever reads it later (a live stream) continues the same trace.
+   */
+  append(
+    tenantId: TenantId,
+    streamId: StreamId,
+    events: readonly NewEvent[],
+    options: AppendOptions,
+  ): Promise<AppendResult> {
+    const attributes = { 'parley.stream': streamId, 'parley.events': events.length };
+    return inSpan('store.append', attributes, () => {
+      const traceparent = currentTraceparent();
+      const traced = traceparent
+        ? events.map((event) => ({ ...event, metadata: { ...event.metadata, [TRACEPARENT]: traceparent } }))
+        : events;
+      return this.appendUntraced(tenantId, streamId, traced, options);
+    });
+  }
+
+  private async appendUntraced(
     tenantId: TenantId,
     streamId: StreamId,
     events: readonly NewEvent[],
@@ -170,7 +200,16 @@ export class SqlEventStore implements EventStore {
     const key = streamKey(tenantId, streamId);
     const enqueue = (sealed: readonly PreparedEvent[]) =>
       new Promise<AppendResult>((resolve, reject) => {
-        this.queue.push({ tenantId, streamId, key, events: sealed, options, resolve, reject });
+        this.queue.push({
+          tenantId,
+          streamId,
+          key,
+          events: sealed,
+          options,
+          resolve,
+          reject,
+          trace: activeSpanContext(),
+        });
         this.pump();
       });
     const codec = this.codec;
@@ -400,7 +439,15 @@ export class SqlEventStore implements EventStore {
       if (batch.length === 0) return;
       this.inFlight++;
       const started = performance.now();
-      void this.commitBatch(batch).finally(() => {
+      // One span per transaction, linked to the appends it carries (they belong to other traces).
+      const links = batch.flatMap((request) => (request.trace ? [{ context: request.trace }] : []));
+      const committed = inSpan(
+        'store.commit',
+        { 'parley.batch.appends': batch.length },
+        () => this.commitBatch(batch),
+        { parent: ROOT_CONTEXT, links },
+      );
+      void committed.finally(() => {
         this.onBatch?.(batch.length, (performance.now() - started) / 1000);
         for (const request of batch) this.busyStreams.delete(request.key);
         this.inFlight--;

@@ -1,5 +1,6 @@
 import { streamEntityId, type TenantId } from '@parley/domain';
 import { changesMembershipOf } from '../auth/inbox-scope';
+import { sendSpan } from '../ops/tracing';
 import type { SyncSources, SyncViewer } from './catch-up';
 import { erasureNotice } from './erasure-notice';
 import { isErasure, isSynced, toSyncEvent, type SyncEvent } from './events';
@@ -45,6 +46,12 @@ export async function* followEvents(
       }
       if (!(await viewer.scope.shows(event))) continue;
     }
-    yield { kind: 'event', event: toSyncEvent(start.cursors, event) };
+    // With tracing on, the event's send continues the trace of the request that wrote it (0039).
+    const span = sendSpan(event.metadata, { 'parley.stream': event.streamId, 'parley.event': event.type });
+    try {
+      yield { kind: 'event', event: toSyncEvent(start.cursors, event) };
+    } finally {
+      span?.end();
+    }
   }
 }

@@ -2,6 +2,7 @@ import { ConversationErrorCode, isDomainError, type JsonObject } from '@parley/d
 import { filesNamedIn, recordFileOwners } from '../../attachments/owners';
 import type { SqlQueryable } from '../../db/driver';
 import type { Logger } from '../../logger';
+import { context, inSpan, type Context } from '../../ops/tracing';
 import { InvalidAppendError } from '../../store/errors';
 import { conversationIdFor } from '../conversation-id';
 import { ChannelError, ChannelErrorCode } from '../errors';
@@ -96,6 +97,8 @@ export class InboundProcessor {
   private inFlight = 0;
   /** Deliveries recorded by this process, waiting for room. */
   private readonly handed: InboxRow[] = [];
+  /** The trace context each handed delivery was recorded in (decision 0039). */
+  private readonly traces = new WeakMap<InboxRow, Context>();
   /** -Infinity: the first pass claims whatever the clock says, so `recovering` always ends. */
   private lastClaimAt = -Infinity;
   private lastFlushAt = 0;
@@ -151,6 +154,7 @@ export class InboundProcessor {
   /** Takes a delivery the webhook endpoint just recorded (already claimed by this process). */
   accept(row: InboxRow): void {
     this.handed.push(row);
+    this.traces.set(row, context.active()); // the webhook's span, continued when the row runs
     this.loop.wake();
   }
 
@@ -215,7 +219,10 @@ export class InboundProcessor {
     this.inFlight += 1;
     this.running.add(row.id);
     this.unwait(row.id);
-    const done: Promise<void> = this.process(row)
+    const attributes = { 'parley.inbox.row': row.id, 'parley.channel.kind': row.kind };
+    const done: Promise<void> = inSpan('inbox.process', attributes, () => this.process(row), {
+      parent: this.traces.get(row),
+    })
       .then(
         () => {
           this.conversationsOf.delete(row.id);
