@@ -52,6 +52,10 @@ export const DOMAIN_EVENT_TYPES = [
   'ContactErased',
   'ContactExported',
   'ContactNoteAdded',
+  'ChannelConnected',
+  'ChannelCredentialsReplaced',
+  'WidgetConfigured',
+  'WebhookSecretRotated',
 ];
 
 const EVENT_TYPE_NAME = `/^(?:${DOMAIN_EVENT_TYPES.join('|')})$/`;

@@ -153,6 +153,26 @@ const MATRIX: Record<string, Case> = {
   },
   'admin.channels.clearFaults': { inputs: [{}], expect: 'NOT_FOUND' },
   'admin.channels.customerMessage': { inputs: [{ channelId: 'whatsapp' }], expect: 'NOT_FOUND' },
+  // Channel setup (#17, 0038): globex's inbox, channel and app ids are refused as if they did not exist.
+  'admin.channels.setup': { inputs: [undefined], expect: 'own-data-only' },
+  'admin.channels.connect': {
+    inputs: [{ platform: 'webchat', name: 'Spy chat', inboxId: 'sales', target: 'platform' }],
+    expect: 'NOT_FOUND',
+  },
+  'admin.channels.replaceCredentials': {
+    inputs: [{ channelId: 'globex-chat', credentials: { botToken: '123456:ABCDEFGHIJKL' } }],
+    expect: 'NOT_FOUND',
+  },
+  'admin.channels.configureWidget': {
+    inputs: [
+      {
+        channelId: 'globex-chat',
+        settings: { colour: '#000000', greeting: '', preChat: { name: false, email: false }, allowedOrigins: [] },
+      },
+    ],
+    expect: 'NOT_FOUND',
+  },
+  'admin.channels.testMessage': { inputs: [{ channelId: 'globex-chat' }], expect: 'NOT_FOUND' },
   'admin.inboxes.create': {
     inputs: [{ name: 'Mine', channel: { platform: 'webchat', channelId: 'mine' } }],
     expect: 'own-data-only',

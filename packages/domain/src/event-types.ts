@@ -1,4 +1,5 @@
 import type { CardEvent } from './card/types';
+import type { ChannelSetupEvent } from './channel-setup/rules';
 import type { ContactEvent } from './contact/types';
 import type { ConversationEvent } from './conversation/types';
 import type { InboxEvent } from './inbox/types';
@@ -52,6 +53,14 @@ const contactEvents: EveryType<ContactEvent> = {
   ContactExported: true,
 };
 
+/** What admins change on a channel (decision 0038): server-internal, on `channel-<id>` streams. */
+const channelEvents: EveryType<ChannelSetupEvent> = {
+  ChannelConnected: true,
+  ChannelCredentialsReplaced: true,
+  WidgetConfigured: true,
+  WebhookSecretRotated: true,
+};
+
 /** The event types of each aggregate, as the domain declares them. */
 export const EVENT_TYPES = {
   conversation: Object.keys(conversationEvents) as readonly ConversationEvent['type'][],
@@ -59,6 +68,7 @@ export const EVENT_TYPES = {
   workflow: Object.keys(workflowEvents) as readonly WorkflowEvent['type'][],
   card: Object.keys(cardEvents) as readonly CardEvent['type'][],
   contact: Object.keys(contactEvents) as readonly ContactEvent['type'][],
+  channel: Object.keys(channelEvents) as readonly ChannelSetupEvent['type'][],
 } as const;
 
 /**
@@ -71,4 +81,5 @@ export const DOMAIN_EVENT_TYPES: readonly string[] = [
   ...EVENT_TYPES.workflow,
   ...EVENT_TYPES.card,
   ...EVENT_TYPES.contact,
+  ...EVENT_TYPES.channel,
 ];

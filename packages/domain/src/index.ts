@@ -384,3 +384,22 @@ export {
   type PersonStanding,
   type Role,
 } from './people';
+export {
+  CHANNEL_NAME_MAX,
+  CONNECTABLE_PLATFORMS,
+  CREDENTIAL_FIELDS,
+  DEFAULT_WIDGET_SETTINGS,
+  GREETING_MAX,
+  MAX_ALLOWED_ORIGINS,
+  channelNameProblem,
+  checkWidgetSettings,
+  credentialProblems,
+  decideConnectChannel,
+  isOriginAllowed,
+  normalizeOrigin,
+  type ChannelSetupEvent,
+  type ConnectChannel,
+  type CredentialField,
+  type SetupProblem,
+  type WidgetSettings,
+} from './channel-setup';

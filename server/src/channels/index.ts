@@ -123,6 +123,7 @@ export interface Channels {
   simulateCustomer(
     tenantId: TenantId,
     channelId: string,
+    text?: string,
   ): Promise<{ readonly webhookStatus: number; readonly conversationId: string } | undefined>;
   /** Tells the simulators where Parley listens, once it does. */
   listeningOn(address: AddressInfo | string | null): void;
@@ -311,12 +312,12 @@ export async function startChannels(deps: ChannelsDeps, options: ChannelsOptions
     refusals,
     prune: () => pruning.runOnce(),
     handle,
-    async simulateCustomer(tenantId, channelId) {
+    async simulateCustomer(tenantId, channelId, text) {
       const channel = await repo.channel(tenantId, channelId);
       if (!customers || !channel?.apiBaseUrl.startsWith('simulator:')) return undefined;
       const target = await customerTarget(channel);
       if (!target) return undefined;
-      const posted = await customers.postTo(target);
+      const posted = await customers.postTo(target, text);
       return {
         webhookStatus: posted.status,
         conversationId: conversationIdFor(tenantId, channel.platform, channel.channelId, posted.contactId),

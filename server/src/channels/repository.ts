@@ -1,4 +1,4 @@
-import { isTenantId, type Platform, type TenantId } from '@parley/domain';
+import { isTenantId, type Platform, type TenantId, type WidgetSettings } from '@parley/domain';
 import type { SecretBox } from '../crypto/secrets';
 import type { SqlQueryable } from '../db/driver';
 import type { AppKind, ChannelApp, ChannelRecord } from './types';
@@ -23,6 +23,7 @@ interface ChannelRow {
   inbox_id: string;
   api_base_url: string;
   access_token: string;
+  widget?: WidgetSettings | null;
 }
 
 /** What `saveApp` writes. */
@@ -295,6 +296,59 @@ export class ChannelRepository {
     return { ...channel, accessToken };
   }
 
+  /** The same repository over one transaction (an append's), nothing cached: call `invalidate` after. */
+  within(tx: SqlQueryable): ChannelRepository {
+    return new ChannelRepository(tx, this.clock, 0, this.secrets);
+  }
+
+  /**
+   * Writes a new app and its channel (decision 0038): fails, writing neither, when the app, the
+   * channel id, the platform id or the tenant's channel name (without case) exists already.
+   */
+  async insertConnection(app: AppInput, channel: ChannelInput, widget: WidgetSettings | null): Promise<void> {
+    if (!(await this.ensureApp(app))) throw new Error(`the app ${app.appId} exists already`);
+    await this.sql.query(
+      `INSERT INTO channels (tenant_id, channel_id, app_id, platform, external_id, name, inbox_id,
+                             api_base_url, access_token, widget)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [
+        channel.tenantId,
+        channel.channelId,
+        channel.appId,
+        channel.platform,
+        channel.externalId,
+        channel.name,
+        channel.inboxId,
+        channel.apiBaseUrl,
+        await this.seal(channel.tenantId, `channel:${channel.channelId}`, channel.accessToken),
+        widget === null ? null : JSON.stringify(widget),
+      ],
+    );
+    this.invalidate();
+  }
+
+  /** Replaces a channel's access token; false when the tenant has no such channel. */
+  async replaceAccessToken(tenantId: TenantId, channelId: string, accessToken: string): Promise<boolean> {
+    const rows = await this.sql.query(
+      `UPDATE channels SET access_token = $3, updated_at = now()
+        WHERE tenant_id = $1 AND channel_id = $2 RETURNING channel_id`,
+      [tenantId, channelId, await this.seal(tenantId, `channel:${channelId}`, accessToken)],
+    );
+    this.invalidate();
+    return rows.length > 0;
+  }
+
+  /** Saves a web chat channel's widget settings; false when the tenant has no such web chat channel. */
+  async saveWidget(tenantId: TenantId, channelId: string, widget: WidgetSettings): Promise<boolean> {
+    const rows = await this.sql.query(
+      `UPDATE channels SET widget = $3, updated_at = now()
+        WHERE tenant_id = $1 AND channel_id = $2 AND platform = 'webchat' RETURNING channel_id`,
+      [tenantId, channelId, JSON.stringify(widget)],
+    );
+    this.invalidate();
+    return rows.length > 0;
+  }
+
   /** Forgets what is cached, so the next read goes to the database. */
   invalidate(): void {
     this.apps.clear();
@@ -337,6 +391,7 @@ function toChannel(row: ChannelRow): ChannelRecord {
     inboxId: row.inbox_id,
     apiBaseUrl: row.api_base_url,
     accessToken: row.access_token,
+    widget: row.widget ?? null,
   };
 }
 

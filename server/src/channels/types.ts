@@ -1,4 +1,4 @@
-import type { Platform, TenantId } from '@parley/domain';
+import type { Platform, TenantId, WidgetSettings } from '@parley/domain';
 
 /** What signs a webhook: a Meta app for WhatsApp, a Meta app for Instagram + Messenger, a bot, a widget. */
 export type AppKind = 'whatsapp' | 'meta' | 'telegram' | 'webchat';
@@ -28,6 +28,8 @@ export interface ChannelRecord {
   /** `simulator:<kind>` or the platform's API base URL. */
   readonly apiBaseUrl: string;
   readonly accessToken: string;
+  /** A web chat channel's look, pre-chat form and allowed origins (null: the defaults). */
+  readonly widget?: WidgetSettings | null;
 }
 
 /** The app kind whose webhooks carry a platform's messages. */

@@ -352,6 +352,7 @@ describe('[S8] live streams and webhook refusals', () => {
       unauthorized: 5,
       too_large: 5,
       rate_limited: 0,
+      forbidden_origin: 0,
     });
   });
 });

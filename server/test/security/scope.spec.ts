@@ -138,6 +138,28 @@ describe('#13 S14: the simulators’ fault routes and where the demo listens', (
     await ada.admin.channels.clearFaults({});
   });
 
+  it('[S14] channel setup goes through admin.channels.*: an admin of the tenant only, for their own channels', async () => {
+    const ana = (await h.signIn('ana@demo.parley.test')).caller;
+    const gus = (await h.signIn('gus@globex.parley.test')).caller;
+    const ada = (await h.signIn('ada@demo.parley.test')).caller;
+    const widget = { colour: '#000000', greeting: '', preChat: { name: false, email: false }, allowedOrigins: [] };
+    await expect(ana.admin.channels.testMessage({ channelId: 'whatsapp' })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
+    await expect(ana.admin.channels.setup()).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    // Demo's seeded channels (`whatsapp`, `webchat`) do not exist for globex's admin.
+    const before = await inboxRows();
+    await expect(gus.admin.channels.testMessage({ channelId: 'whatsapp' })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    await expect(
+      gus.admin.channels.configureWidget({ channelId: 'webchat', settings: widget }),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(await inboxRows()).toBe(before);
+    expect(JSON.stringify(await gus.admin.channels.setup())).not.toMatch(/demo-(whatsapp|webchat)/);
+    expect(await ada.admin.channels.testMessage({ channelId: 'whatsapp' })).toMatchObject({ webhookStatus: 200 });
+  });
+
   it('[S14] the embedded demo listens on 127.0.0.1 unless HOST says otherwise', () => {
     expect(loadConfig({}, '/tmp').host).toBe('127.0.0.1');
     expect(loadConfig({ HOST: '0.0.0.0' }, '/tmp').host).toBe('0.0.0.0');

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { withTenant } from '../../auth/tenant-scope';
 import { InboxStore } from '../../channels/inbound/inbox-store';
@@ -7,6 +6,7 @@ import type { SimulatorKind } from '../../channels/simulators/platform-simulator
 import type { ChannelRecord } from '../../channels/types';
 import { id } from '../schemas';
 import { adminProcedure, router, TRPCError, type AuthedContext } from '../trpc';
+import { channelSetupProcedures } from './channel-setup';
 
 const simulatorKind = z.enum(['whatsapp', 'meta', 'telegram']);
 const faultRequest = z
@@ -50,11 +50,14 @@ async function simulatedChannels(ctx: AuthedContext, kind: SimulatorKind): Promi
 }
 
 /**
- * The channels as an admin operates them: their breakers, outbox and dead letters, secret
- * rotation, and (with the simulators on) the developer panel's fault injection. Every procedure is
+ * The channels as an admin connects and operates them: setup (`channel-setup.ts`), their
+ * breakers, outbox and dead letters, secret rotation, and (with the simulators on) the developer panel's fault injection. Every procedure is
  * admin-only and sees only its tenant's channels; the tables' row-level security backs that up.
  */
 export const channelsAdminRouter = router({
+  /** Connecting channels, credentials, the widget, test messages and secret rotation (0038). */
+  ...channelSetupProcedures,
+
   /** Channels with their breaker, simulator faults and outbox counts, the latest outbox rows, apps. */
   overview: adminProcedure.query(async ({ ctx }) => {
     const { channels } = ctx.services;
@@ -126,25 +129,6 @@ export const channelsAdminRouter = router({
     ctx.services.channels.processor.wake();
     return { id: input.id, replayed: true };
   }),
-
-  /**
-   * Rotates an app's webhook secret with no downtime (IN2): a new random secret becomes current and
-   * the old one stays accepted for `graceHours`. The new secret is shown once, to be set at the platform.
-   */
-  rotateSecret: adminProcedure
-    .input(z.object({ appId: id, graceHours: z.number().min(0).max(720).default(24) }))
-    .mutation(async ({ ctx, input }) => {
-      const secret = randomBytes(24).toString('hex');
-      const graceMs = Math.round(input.graceHours * 3_600_000);
-      const rotated = await ctx.services.channels.repo.rotateSecret(
-        input.appId,
-        secret,
-        graceMs,
-        ctx.tenantId,
-      );
-      if (!rotated) throw new TRPCError({ code: 'NOT_FOUND', message: `there is no app ${input.appId}` });
-      return { appId: input.appId, secret, previousSecretExpiresAt: Date.now() + graceMs };
-    }),
 
   /** Developer panel: merges faults into one simulator, for this tenant's channels only. */
   setFaults: adminProcedure

@@ -1,9 +1,10 @@
 /** Why a request to a channel endpoint was refused without writing anything. */
-export type RefusalReason = 'unauthorized' | 'too_large' | 'rate_limited';
+/** `forbidden_origin`: a web chat post from a page outside the widget's allowed origins (CS5). */
+export type RefusalReason = 'unauthorized' | 'too_large' | 'rate_limited' | 'forbidden_origin';
 
 export type RefusalCounts = Readonly<Record<RefusalReason, number>>;
 
-const NONE: RefusalCounts = { unauthorized: 0, too_large: 0, rate_limited: 0 };
+const NONE: RefusalCounts = { unauthorized: 0, too_large: 0, rate_limited: 0, forbidden_origin: 0 };
 
 /**
  * Counts refused requests per app and reason in memory (since this process started). A request that

@@ -17,8 +17,11 @@ export interface CustomerTarget {
 export interface CustomerSimulator {
   /** Posts one message from a random customer to a random channel; resolves to Parley's HTTP status. */
   postOnce(): Promise<number | undefined>;
-  /** Posts one message from a random customer to this channel; resolves to the status and the customer's id there. */
-  postTo(target: CustomerTarget): Promise<{ readonly status: number; readonly contactId: string }>;
+  /** Posts one message (this text, else a random line) from a random customer to this channel; resolves to the status and the customer's id there. */
+  postTo(
+    target: CustomerTarget,
+    text?: string,
+  ): Promise<{ readonly status: number; readonly contactId: string }>;
   stop(): Promise<void>;
 }
 
@@ -61,9 +64,12 @@ export function startCustomerSimulator(options: {
     return (await postTo(pick(targets))).status;
   }
 
-  async function postTo(target: CustomerTarget): Promise<{ status: number; contactId: string }> {
+  async function postTo(
+    target: CustomerTarget,
+    line?: string,
+  ): Promise<{ status: number; contactId: string }> {
     const customer = pick(CUSTOMERS);
-    const text = pick(LINES);
+    const text = line ?? pick(LINES);
     const at = clock();
     sequence += 1;
     const id = `${at.toString(36)}${sequence}`;

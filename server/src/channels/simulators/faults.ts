@@ -12,6 +12,8 @@ export interface Faults {
   readonly duplicateRate: number;
   /** Status webhooks are posted newest first (read, delivered, sent). */
   readonly outOfOrder: boolean;
+  /** The platform refuses the credentials: sends and Telegram's `setWebhook` answer 401. */
+  readonly unauthorized: boolean;
 }
 
 /** No faults. */
@@ -22,6 +24,7 @@ export const NO_FAULTS: Faults = {
   rateLimit: null,
   duplicateRate: 0,
   outOfOrder: false,
+  unauthorized: false,
 };
 
 /**
@@ -39,6 +42,7 @@ export function applyFaultRequest(current: Faults, request: unknown, now: number
   if (r.errorRate !== undefined) next.errorRate = number(r.errorRate, 'errorRate', 0, 1);
   if (r.duplicateRate !== undefined) next.duplicateRate = number(r.duplicateRate, 'duplicateRate', 0, 1);
   if (r.outOfOrder !== undefined) next.outOfOrder = bool(r.outOfOrder, 'outOfOrder');
+  if (r.unauthorized !== undefined) next.unauthorized = bool(r.unauthorized, 'unauthorized');
   if (r.rateLimit === null) next.rateLimit = null;
   else if (r.rateLimit !== undefined) {
     const limit = r.rateLimit as Record<string, unknown>;

@@ -70,6 +70,8 @@ export interface PlatformSimulator {
   /** Clears the simulator's faults and every channel's, or only these channels'. */
   clearFaults(channels?: readonly string[]): void;
   accepted(): readonly AcceptedMessage[];
+  /** Telegram only: the webhook `setWebhook` set for a bot id, if any. */
+  webhookOf(bot: string): { readonly url: string; readonly secretToken: string } | undefined;
   stats(): SimulatorStats;
   /** Resolves once every status webhook scheduled so far has been posted. */
   settled(): Promise<void>;
@@ -103,6 +105,8 @@ export async function startPlatformSimulator(options: PlatformSimulatorOptions):
     webhooksPosted: 0,
   };
   let closing = false;
+  /** Telegram only: each bot's webhook as `setWebhook` set it. */
+  const webhooks = new Map<string, { readonly url: string; readonly secretToken: string }>();
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -122,6 +126,8 @@ export async function startPlatformSimulator(options: PlatformSimulatorOptions):
       else sendJson(res, status, body, headers);
     };
     if (serveMedia(options.kind, req, url, `http://${req.headers.host ?? '127.0.0.1'}`, answer)) return;
+    const hook = options.kind === 'telegram' ? /^\/bot(\d+):[^/]+\/setWebhook$/.exec(url.pathname) : null;
+    if (hook && req.method === 'POST') return setWebhook(req, res, hook[1]!);
     const route = matchSend(options.kind, url.pathname);
     if (!route || req.method !== 'POST')
       return sendJson(res, 404, { error: { message: 'unknown endpoint' } });
@@ -153,6 +159,13 @@ export async function startPlatformSimulator(options: PlatformSimulatorOptions):
     if (body === undefined || !recipient) {
       return sendJson(res, 400, errorBody(options.kind, 400, 'Invalid parameter: recipient'));
     }
+    if (faults.unauthorized) {
+      return sendJson(
+        res,
+        401,
+        errorBody(options.kind, 401, 'Unauthorized (simulated: credentials refused)'),
+      );
+    }
     if (options.kind !== 'telegram' && !/^Bearer .+/.test(req.headers.authorization ?? '')) {
       return sendJson(res, 401, errorBody(options.kind, 401, 'Invalid OAuth access token'));
     }
@@ -180,6 +193,36 @@ export async function startPlatformSimulator(options: PlatformSimulatorOptions):
     counters.accepted += 1;
     sendJson(res, 200, sendAnswer(options.kind, message, route.method));
     scheduleStatuses(message);
+  }
+
+  /**
+   * Telegram's `setWebhook`: where the bot's updates go and the secret token they carry. Like the
+   * real API it refuses a token it does not accept (the `unauthorized` fault) with 401 and a
+   * secret token outside 1-256 of `A-Za-z0-9_-` with 400.
+   */
+  async function setWebhook(req: IncomingMessage, res: ServerResponse, bot: string): Promise<void> {
+    const body = (await readJson(req).catch(() => undefined)) as Record<string, unknown> | undefined;
+    if (faultsFor(bot).unauthorized) {
+      return sendJson(res, 401, { ok: false, error_code: 401, description: 'Unauthorized' });
+    }
+    const target = typeof body?.url === 'string' ? body.url : '';
+    const secret = typeof body?.secret_token === 'string' ? body.secret_token : '';
+    if (!/^https?:\/\/\S+$/.test(target)) {
+      return sendJson(res, 400, {
+        ok: false,
+        error_code: 400,
+        description: 'Bad Request: bad webhook: invalid URL',
+      });
+    }
+    if (!/^[A-Za-z0-9_-]{1,256}$/.test(secret)) {
+      return sendJson(res, 400, {
+        ok: false,
+        error_code: 400,
+        description: 'Bad Request: secret token contains unallowed characters',
+      });
+    }
+    webhooks.set(bot, { url: target, secretToken: secret });
+    return sendJson(res, 200, { ok: true, result: true, description: 'Webhook was set' });
   }
 
   async function faultApi(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -289,6 +332,7 @@ export async function startPlatformSimulator(options: PlatformSimulatorOptions):
       } else for (const channel of channels) channelFaults.set(channel, NO_FAULTS);
     },
     accepted: () => accepted,
+    webhookOf: (bot) => webhooks.get(bot),
     stats: () => ({ ...counters }),
     async settled() {
       while (pending.size > 0) await Promise.all([...pending]);

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { DEFAULT_WIDGET_SETTINGS, isOriginAllowed } from '@parley/domain';
 import type { SqlQueryable } from '../../db/driver';
 import { createWindowLimiter, type WindowLimit, type WindowLimiter } from '../../auth/rate-limit';
 import type { Logger } from '../../logger';
@@ -9,7 +10,7 @@ import type { RefusalCounter } from '../inbound/refusals';
 import { MAX_RECEIPT_IDS } from '../parse/webchat';
 import type { ChannelRepository } from '../repository';
 import { acceptedSecrets, newVisitorId, verifyVisitorToken, visitorToken } from '../signature';
-import { WIDGET_PAGE_POLICY, WIDGET_SCRIPT, widgetPage } from './widget';
+import { previewPage, WIDGET_PAGE_POLICY, WIDGET_SCRIPT, widgetPage } from './widget';
 
 /** What the web chat endpoints need. */
 export interface WebchatDeps {
@@ -68,8 +69,10 @@ const CORS = {
 };
 
 /**
- * `/webchat/widget.js`, `/webchat/<app>` (a page), and the widget's API under `/webchat/<app>/`:
- * `POST session` (a visitor token), `POST events` (messages and receipts), `GET messages?after=`.
+ * `/webchat/widget.js`, `/webchat/<app>` (a page), `/webchat/<app>/preview` (the admin's preview),
+ * and the widget's API under `/webchat/<app>/`: `GET config` (look and pre-chat form), `POST session`
+ * (a visitor token), `POST events` (messages and receipts), `GET messages?after=`. With allowed
+ * origins set, posts and reads from other sites' pages get 403 (CS5).
  */
 export function createWebchatRoutes(deps: WebchatDeps) {
   /** 429 with Retry-After, before the body is read; the refusal is counted, not written. */
@@ -99,7 +102,9 @@ export function createWebchatRoutes(deps: WebchatDeps) {
       res.end(WIDGET_SCRIPT);
       return;
     }
-    const match = /^\/webchat\/([A-Za-z0-9_-]{1,64})(?:\/(session|events|messages))?$/.exec(path);
+    const match = /^\/webchat\/([A-Za-z0-9_-]{1,64})(?:\/(session|events|messages|config|preview))?$/.exec(
+      path,
+    );
     const app = match ? await deps.repo.app(match[1]!) : undefined;
     if (!match || !app || app.kind !== 'webchat') {
       req.resume();
@@ -107,7 +112,7 @@ export function createWebchatRoutes(deps: WebchatDeps) {
     }
     const action = match[2];
     const secrets = acceptedSecrets(app, deps.clock());
-    if (action === undefined && req.method === 'GET') {
+    if ((action === undefined || action === 'preview') && req.method === 'GET') {
       // The page's own policy replaces the PWA's: it may be framed, and it runs only the widget.
       res.removeHeader('x-frame-options');
       res.writeHead(200, {
@@ -115,8 +120,29 @@ export function createWebchatRoutes(deps: WebchatDeps) {
         'cache-control': 'no-cache',
         'content-security-policy': WIDGET_PAGE_POLICY,
       });
-      res.end(widgetPage(app.appId));
+      res.end(action === 'preview' ? previewPage(app.appId) : widgetPage(app.appId));
       return;
+    }
+    const settings = (await deps.repo.soleChannel(app.appId, 'webchat'))?.widget ?? DEFAULT_WIDGET_SETTINGS;
+    if (action === 'config' && req.method === 'GET') {
+      const { colour, greeting, preChat } = settings;
+      return reply(res, 200, { colour, greeting, preChat }, CORS);
+    }
+    // CS5: a page of a site outside the allowed origins gets a clear 403, before anything is read.
+    const origin = typeof req.headers.origin === 'string' ? req.headers.origin : undefined;
+    const ownOrigin = origin && req.headers.host ? `${origin.split('://')[0]}://${req.headers.host}` : null;
+    if (!isOriginAllowed(origin, settings.allowedOrigins, ownOrigin)) {
+      req.resume();
+      deps.refusals.count(app.appId, 'forbidden_origin');
+      return reply(
+        res,
+        403,
+        {
+          error: 'ORIGIN_NOT_ALLOWED',
+          message: `this chat does not take messages from pages of ${origin}: its admin allows other sites only (Parley › Settings › Channels › allowed origins)`,
+        },
+        CORS,
+      );
     }
     if (action === 'session' && req.method === 'POST') {
       const allowed = deps.limiters.sessions.hit(deps.addressOf(req));
