@@ -154,6 +154,7 @@ describe('backup and restore of the embedded database (docs/decisions/0037)', ()
     expect(backup.stdout).toMatch(/1 in 1 archived day\(s\), 1 attachment\(s\)/);
     expect(backup.stdout).toContain('master key included');
     expect(backup.stdout).toContain('packing: 100%'); // progress, carried back over the admin socket
+    expect(backup.stdout).toMatch(/database copied \(.* MB; writes waited \d+ ms\)/);
     expect(backup.stdout).toContain('WARNING: this backup holds the master key');
     expect(readdirSync(dirname(file)).sort()).toEqual(['parley.tar.gz', 'parley.tar.gz.sha256']);
     expect(readdirSync(live).filter((name) => name.startsWith('.backup-'))).toEqual([]);

@@ -75,10 +75,12 @@ export async function backupEmbedded(db: Database, options: BackupOptions): Prom
   const staging = stagingDir(options.dataDir);
   try {
     options.say('copying the database at one instant (writes wait a moment)');
-    const { pgdata, also: keyText } = await db.snapshot(() => linkBesideFiles(options, staging));
+    const { pgdata, also: keyText, heldMs } = await db.snapshot(() => linkBesideFiles(options, staging));
     const bytes = Buffer.from(await pgdata.arrayBuffer());
     writeFileSync(join(staging, 'pglite.tar'), bytes);
-    options.say(`database copied (${megabytes(bytes.length)}); counting what it holds`);
+    options.say(
+      `database copied (${megabytes(bytes.length)}; writes waited ${heldMs} ms); counting what it holds`,
+    );
     const copy = await PGlite.create({ loadDataDir: pgdata });
     try {
       return await packBackup(pgliteDriver(copy), 'pglite', 'pglite.tar', staging, keyText, options);

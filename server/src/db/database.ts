@@ -27,9 +27,11 @@ export interface Database {
    * PGlite only: a copy of the database's files (its PGDATA as a tar), taken after a checkpoint
    * while no statement or transaction runs. `atSameInstant` runs at that instant too, so files it
    * copies match the database. The copy opens as the database would after a power cut then: every
-   * committed transaction, none in flight (docs/decisions/0037).
+   * committed transaction, none in flight (docs/decisions/0037). `heldMs`: how long writes waited.
    */
-  readonly snapshot?: <T>(atSameInstant: () => T) => Promise<{ readonly pgdata: Blob; readonly also: T }>;
+  readonly snapshot?: <T>(
+    atSameInstant: () => T,
+  ) => Promise<{ readonly pgdata: Blob; readonly also: T; readonly heldMs: number }>;
   close(): Promise<void>;
 }
 
@@ -119,8 +121,10 @@ async function openPglite(dataDir: string): Promise<Database> {
         await db.exec('CHECKPOINT'); // less to replay when the copy opens
         // Holding the gate, nothing runs: dumpDataDir reads every file in one synchronous walk.
         return gate.run(async () => {
+          const started = performance.now();
           const also = atSameInstant();
-          return { pgdata: await db.dumpDataDir('none'), also };
+          const pgdata = await db.dumpDataDir('none');
+          return { pgdata, also, heldMs: Math.round(performance.now() - started) };
         });
       },
       async close() {
