@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import { callerDir } from '../contacts/cli';
 import type { Database } from '../db/database';
 import type { ProgressOutput } from '../projections/cli';
-import { backupEmbedded, backupPostgres, megabytes, type BackupResult } from './backup';
+import { backupEmbedded, megabytes, type BackupResult } from './backup';
+import { backupPostgres } from './postgres';
 import { restoreEmbedded, RestoreError, type RestoreResult } from './restore';
 
 export const BACKUP_USAGE = `  backup [file] [--without-keys]
