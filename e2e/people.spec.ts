@@ -1,6 +1,7 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { ADA, signIn } from './support/app';
+import { ApiSession } from './support/webhooks';
 
 // #17, decision 0035: an admin invites someone from Settings › People, the invitee opens the link
 // in a browser of their own, sets their name and password and is signed in; the admin deactivates
@@ -9,6 +10,7 @@ import { ADA, signIn } from './support/app';
 const DESKTOP = { viewport: { width: 1280, height: 800 } };
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
 const PASSWORD = 'invitee password 1';
+const BASE = `http://127.0.0.1:${process.env.PARLEY_E2E_PORT ?? 3199}`;
 
 async function shot(page: Page, name: string): Promise<void> {
   const dir = process.env.PARLEY_PEOPLE_SHOTS;
@@ -145,3 +147,26 @@ for (const [device, options] of [
     await shot(admin, `people-last-admin-${device}`);
   });
 }
+
+test('a supervisor sees every inbox and the Reports figures, and neither the audit log nor People', async ({
+  browser,
+}) => {
+  const account = { tenantId: 'demo', email: `sup-${Date.now()}@demo.parley.test`, password: PASSWORD };
+  const admin = new ApiSession(BASE);
+  await admin.signIn(ADA);
+  await admin.mutate('admin.people.createAgent', { ...account, name: 'Sam Supervisor', role: 'supervisor' });
+
+  const page = await (await browser.newContext(DESKTOP)).newPage();
+  await page.goto('/');
+  await signIn(page, account); // the demo's conversations: a member of no inbox, he sees them all
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  await nav.getByRole('link', { name: 'Reports' }).click();
+  await expect(page.getByRole('heading', { level: 2, name: 'Reports' })).toBeVisible();
+  await expect(
+    page.getByRole('navigation', { name: 'Reports' }).getByRole('link', { name: 'Audit log' }),
+  ).toHaveCount(0);
+  await nav.getByRole('link', { name: 'Settings' }).click();
+  await expect(page.getByRole('region', { name: 'Your profile' })).toContainText('Supervisor');
+  await expect(page.getByRole('heading', { level: 3, name: 'People' })).toHaveCount(0);
+  await page.context().close();
+});

@@ -175,7 +175,7 @@ test('an agent has no reports and no audit log, in the app or from the API', asy
     page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Reports' }),
   ).toHaveCount(0);
   await page.goto('/reports/audit');
-  await expect(page.getByText('Reports and the audit log are for your workspace’s admins.')).toBeVisible();
+  await expect(page.getByText('Reports are for your workspace’s admins and supervisors.')).toBeVisible();
   await expect(page.getByRole('list', { name: 'Audit log entries' })).toHaveCount(0);
   await page.context().close();
 

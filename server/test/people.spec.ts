@@ -274,7 +274,10 @@ describe.each(API_BACKENDS)('People (#17, decision 0035) on %s', (kind, enabled)
         expect(await refusal(h.signIn('ben@demo.parley.test'))).toBe('UNAUTHORIZED INVALID_CREDENTIALS');
 
         // History keeps his name; every inbox has him offline, so the policy never picks him.
-        expect((await ada.agents.list()).find((agent) => agent.id === 'ben')?.name).toBe('Ben Agent');
+        expect((await ada.agents.list()).find((agent) => agent.id === 'ben')).toMatchObject({
+          name: 'Ben Agent',
+          active: false,
+        });
         expect((await ada.admin.people.list()).find((person) => person.id === 'ben')).toMatchObject({
           active: false,
           presence: 'offline',
@@ -305,6 +308,14 @@ describe.each(API_BACKENDS)('People (#17, decision 0035) on %s', (kind, enabled)
         );
         expect(assignees.every((assignee) => typeof assignee === 'string')).toBe(true);
         expect(assignees).not.toContain('ben');
+        // [PE6] Nor may a colleague hand him one by hand, and nothing changes.
+        const before = (await h.services.grains.conversation(demo, 'after-ben-0').read()).state?.assigneeId;
+        expect(
+          await refusal(ada.conversations.assign({ conversationId: 'after-ben-0', agentId: 'ben' })),
+        ).toBe('PRECONDITION_FAILED AGENT_DEACTIVATED');
+        expect((await h.services.grains.conversation(demo, 'after-ben-0').read()).state?.assigneeId).toBe(
+          before,
+        );
 
         expect(await auditActions()).toContain('agent.deactivated');
         // Reactivated, he signs in again (offline until he says otherwise).

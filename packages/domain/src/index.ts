@@ -375,6 +375,7 @@ export {
   PeopleErrorCode,
   readsReports,
   requireAcceptable,
+  requireActive,
   requireAnAdminRemains,
   requireInvitable,
   ROLES,

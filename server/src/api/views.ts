@@ -13,7 +13,14 @@ import type { AgentRecord } from '../auth/accounts';
 
 /** An agent as other agents of the tenant see them. */
 export function agentView(agent: AgentRecord) {
-  return { id: agent.id, name: agent.name, email: agent.email, role: agent.role, presence: agent.presence };
+  return {
+    id: agent.id,
+    name: agent.name,
+    email: agent.email,
+    role: agent.role,
+    presence: agent.presence,
+    active: agent.active,
+  };
 }
 
 /** A conversation's state as JSON, with what the PWA needs to offer the right reply options. */

@@ -36,6 +36,8 @@ export interface AgentRecord {
   readonly name: string;
   readonly role: Role;
   readonly presence: Presence;
+  /** False once an admin deactivated them: no sign-in, never assigned, name kept (decision 0035). */
+  readonly active: boolean;
 }
 
 /** A team and who is in it. */
@@ -52,9 +54,10 @@ interface AgentRow {
   name: string;
   role: Role;
   presence: Presence;
+  active: boolean;
 }
 
-const AGENT_COLUMNS = 'tenant_id, id, email, name, role, presence';
+const AGENT_COLUMNS = 'tenant_id, id, email, name, role, presence, deactivated_at IS NULL AS active';
 
 /** Emails compare trimmed and lowercased: `Ana@Example.com ` is `ana@example.com`. */
 export function normaliseEmail(email: string): string {
@@ -251,5 +254,6 @@ function toAgent(row: AgentRow): AgentRecord {
     name: row.name,
     role: row.role,
     presence: row.presence,
+    active: row.active,
   };
 }

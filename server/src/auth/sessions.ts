@@ -130,6 +130,7 @@ export async function findSession(
       name: row.name,
       role: row.role,
       presence: row.presence,
+      active: true, // a deactivated agent's sessions are found by nobody (decision 0035)
     };
     return { tenantId, tokenHash, agent, expiresAt: idleExpiry };
   });

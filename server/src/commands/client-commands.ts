@@ -198,7 +198,8 @@ async function applyCommandBatch(
   const context: BatchContext = {
     files,
     templates,
-    agents: new Set(agents.map((agent) => agent.id)),
+    // A deactivated agent is nobody to assign or mention (decision 0035); their name stays in history.
+    agents: new Set(agents.filter((agent) => agent.active).map((agent) => agent.id)),
     members: new Map(),
     cursors: await tenantCursors(db, tenantId),
   };

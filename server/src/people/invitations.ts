@@ -250,5 +250,6 @@ export async function acceptInvitation(
     name: agent.name,
     role: agent.role as Role,
     presence: 'offline',
+    active: true,
   };
 }

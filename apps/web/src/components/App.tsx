@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { createClient } from '../lib/api/client';
-import { invitationKeyOf } from '../lib/people';
+import { invitationKeyOf, mayReadReports } from '../lib/people';
 import { useOnline } from '../lib/hooks';
 import { registerServiceWorker, type Update } from '../lib/pwa';
 import { hrefOf, navigate, useRoute, type Route } from '../lib/router';
@@ -62,7 +62,7 @@ export default function App() {
       <header className="topbar">
         <img src="/icons/icon-192.png" alt="" width="32" height="32" />
         <h1>Parley</h1>
-        {session ? <MainNav route={route} admin={session.account.agent.role === 'admin'} /> : null}
+        {session ? <MainNav route={route} reports={mayReadReports(session.account.agent.role)} /> : null}
         {session ? <AccountBar session={session} onSignedOut={signedOut} /> : null}
       </header>
       {update ? <UpdatePrompt update={update} session={session} /> : null}
@@ -89,14 +89,19 @@ export default function App() {
   );
 }
 
-/** Inbox, boards, reports (admins), settings: in the top bar on a desktop, at the bottom of a phone's screen. */
-function MainNav({ route, admin }: { route: Route; admin: boolean }) {
+/** Inbox, boards, reports (admins and supervisors), settings: in the top bar on a desktop, at the bottom of a phone's screen. */
+function MainNav({ route, reports: readsReports }: { route: Route; reports: boolean }) {
   type Item = [Route, 'inbox' | 'board' | 'reports' | 'settings', string, boolean];
-  const reports: Item = [{ screen: 'reports', view: 'metrics' }, 'reports', 'Reports', route.screen === 'reports'];
+  const reports: Item = [
+    { screen: 'reports', view: 'metrics' },
+    'reports',
+    'Reports',
+    route.screen === 'reports',
+  ];
   const items: readonly Item[] = [
     [{ screen: 'inbox' }, 'inbox', 'Inbox', route.screen === 'inbox' || route.screen === 'conversation'],
     [{ screen: 'board', boardId: null }, 'board', 'Boards', route.screen === 'board'],
-    ...(admin ? [reports] : []),
+    ...(readsReports ? [reports] : []),
     [{ screen: 'settings' }, 'settings', 'Settings', route.screen === 'settings'],
   ];
   return (

@@ -107,11 +107,13 @@ export function BulkBar({
         </label>
         <select id={`${id}-agent`} value={agentId} onChange={(event) => setAgentId(event.target.value)}>
           <option value="">Assign to…</option>
-          {agents.map((agent) => (
-            <option key={agent.id} value={agent.id}>
-              {agent.name}
-            </option>
-          ))}
+          {agents
+            .filter((agent) => agent.active !== false)
+            .map((agent) => (
+              <option key={agent.id} value={agent.id}>
+                {agent.name}
+              </option>
+            ))}
         </select>
         <button type="submit" disabled={busy || agentId === '' || rows.length === 0}>
           Assign

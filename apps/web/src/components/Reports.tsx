@@ -9,6 +9,7 @@ import {
   type DayRange,
   type PeriodPreset,
 } from '../lib/reports';
+import { mayReadReports } from '../lib/people';
 import { hrefOf, navigate, type Route } from '../lib/router';
 import type { Session } from '../lib/session';
 import { AuditLog } from './AuditLog';
@@ -43,9 +44,9 @@ function failure(error: unknown): string {
 }
 
 /**
- * Reports (#16), for admins: the tenant's figures over a period of UTC days and the same per agent,
+ * Reports (#16), for admins and supervisors (PE1): the tenant's figures over a period of UTC days and the same per agent,
  * inbox, channel or label (`reports.overview`, `reports.metrics`, read from the analytics
- * projection), and the audit log. Needs a connection: nothing here is kept on the device.
+ * projection), and for admins the audit log. Needs a connection: nothing here is kept on the device.
  */
 export function ReportsScreen({
   session,
@@ -56,16 +57,19 @@ export function ReportsScreen({
   online: boolean;
   view: 'metrics' | 'audit';
 }) {
-  const admin = session.account.agent.role === 'admin';
+  const { role } = session.account.agent;
+  const admin = role === 'admin';
+  // A supervisor reads the figures; the audit log is the admins' (audit.log is admin-only).
+  const shown = admin ? view : 'metrics';
   const tabs: readonly (readonly [Route, string, boolean])[] = [
-    [{ screen: 'reports', view: 'metrics' }, 'Metrics', view === 'metrics'],
-    [{ screen: 'reports', view: 'audit' }, 'Audit log', view === 'audit'],
+    [{ screen: 'reports', view: 'metrics' }, 'Metrics', shown === 'metrics'],
+    ...(admin ? ([[{ screen: 'reports', view: 'audit' }, 'Audit log', shown === 'audit']] as const) : []),
   ];
   return (
     <section className="reports-screen" aria-labelledby="reports-heading">
       <h2 id="reports-heading">Reports</h2>
-      {!admin ? (
-        <p className="muted">Reports and the audit log are for your workspace&rsquo;s admins.</p>
+      {!mayReadReports(role) ? (
+        <p className="muted">Reports are for your workspace&rsquo;s admins and supervisors.</p>
       ) : (
         <>
           <nav className="reports-tabs" aria-label="Reports">
@@ -89,7 +93,7 @@ export function ReportsScreen({
               back.
             </p>
           )}
-          {view === 'metrics' ? (
+          {shown === 'metrics' ? (
             <MetricsView client={session.client} online={online} />
           ) : (
             <AuditLog client={session.client} online={online} />

@@ -1,3 +1,4 @@
+import { readsReports, ROLES, type Role } from '@parley/domain';
 import { errorData } from './api/client';
 
 /** The roles, as the People screen names them (rule PE1). */
@@ -9,6 +10,11 @@ export const ROLE_HINTS = {
   agent: 'answers the conversations of their inboxes',
 } as const;
 export type RoleName = keyof typeof ROLE_LABELS;
+
+/** Whether a role, as this device stored it, reads the reports: admins and supervisors (PE1). */
+export function mayReadReports(role: string): boolean {
+  return (ROLES as readonly string[]).includes(role) && readsReports(role as Role);
+}
 
 /** Availability: only online people are given conversations by the inboxes' policies (AS1). */
 export const AVAILABILITY_LABELS = { online: 'Online', busy: 'Busy', offline: 'Offline' } as const;

@@ -92,6 +92,8 @@ export interface CannedResponse {
 export interface AgentInfo {
   readonly id: string;
   readonly name: string;
+  /** False for a deactivated colleague: named in history, offered for nothing (decision 0035). */
+  readonly active?: boolean;
 }
 
 /** Signs in, stores the account, and asks the browser to keep this origin's storage. */
@@ -286,7 +288,10 @@ export class Session {
       await this.db.meta.bulkPut([
         { key: 'templates', value: templates },
         { key: 'canned', value: canned },
-        { key: 'agents', value: agents.map((agent) => ({ id: agent.id, name: agent.name })) },
+        {
+          key: 'agents',
+          value: agents.map((agent) => ({ id: agent.id, name: agent.name, active: agent.active })),
+        },
         // Stage names for activity lines ("Moved to Waiting on customer", AC4).
         {
           key: 'stages',

@@ -5,6 +5,7 @@ export {
   PeopleErrorCode,
   readsReports,
   requireAcceptable,
+  requireActive,
   requireAnAdminRemains,
   requireInvitable,
   ROLES,

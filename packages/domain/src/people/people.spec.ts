@@ -7,6 +7,7 @@ import {
   invitationStatus,
   readsReports,
   requireAcceptable,
+  requireActive,
   requireAnAdminRemains,
   requireInvitable,
   ROLES,
@@ -60,6 +61,13 @@ describe('the last admin', () => {
     expect(codeOf(() => requireAnAdminRemains([ada, ben], { agentId: 'ada', role: 'agent' }))).toBeNull();
     expect(codeOf(() => requireAnAdminRemains([ada, ana], { agentId: 'ana', active: false }))).toBeNull();
     expect(codeOf(() => requireAnAdminRemains([ada, alf], { agentId: 'alf', active: true }))).toBeNull();
+  });
+});
+
+describe('a deactivated person', () => {
+  it('[PE6] is given no conversation by hand; an active one is', () => {
+    expect(codeOf(() => requireActive({ name: 'Ben', active: false }))).toBe('AGENT_DEACTIVATED');
+    expect(codeOf(() => requireActive({ name: 'Ben', active: true }))).toBeNull();
   });
 });
 

@@ -12,6 +12,7 @@ export const ROLES: readonly Role[] = ['admin', 'supervisor', 'agent'];
 /** Refusals of the people rules, mapped to API errors. */
 export const PeopleErrorCode = {
   LAST_ADMIN: 'LAST_ADMIN',
+  AGENT_DEACTIVATED: 'AGENT_DEACTIVATED',
   AGENT_ALREADY_EXISTS: 'AGENT_ALREADY_EXISTS',
   INVITATION_PENDING: 'INVITATION_PENDING',
   INVITATION_NOT_FOUND: 'INVITATION_NOT_FOUND',
@@ -63,6 +64,17 @@ export function requireAnAdminRemains(
     'this would leave the workspace without an active admin',
     'PE2',
     'make someone else an admin first',
+  );
+}
+
+/** PE6: nobody assigns a conversation to a deactivated person (`AGENT_DEACTIVATED`); history keeps their name. */
+export function requireActive(person: { readonly name: string; readonly active: boolean }): void {
+  if (person.active) return;
+  refuse(
+    PeopleErrorCode.AGENT_DEACTIVATED,
+    `${person.name} is deactivated`,
+    'PE6',
+    'assign someone else, or ask an admin to reactivate them',
   );
 }
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   DomainError,
   isDomainError,
+  requireActive,
   ConversationErrorCode,
   InboxErrorCode,
   streamFor,
@@ -314,6 +315,7 @@ export const conversationsRouter = router({
         input.agentId === null
           ? null
           : await withTenant(services.db.sql, tenantId, (tx) => requireAgent(tx, input.agentId!));
+      if (agent) requireActive(agent); // PE6
       const inbox = services.grains.inbox(tenantId, state.inboxId);
       const conversationId = input.conversationId;
       await inbox
