@@ -25,6 +25,7 @@ import { startSearchIndex, type SearchIndex } from './search/search-index';
 import { startSnoozeSweeper, type SnoozeSweeper } from './snooze-sweeper';
 import { routeDemoConversations, seedDemo } from './seed';
 import { SqlEventStore } from './store/sql-store';
+import { lead, type Leadership } from './ops/leadership';
 import { startWorkflowEngine, type WorkflowEngine } from './workflow-engine';
 
 /** The long-lived parts of one Parley process, opened in order and closed in reverse. */
@@ -56,7 +57,7 @@ export interface Services {
   /** Destroys the keys of message content past each tenant's retention, hourly (decision 0031). */
   readonly retentionSweeper: RetentionSweeper;
   /** The process manager that assigns conversations and runs workflow entry actions. */
-  readonly workflowEngine: WorkflowEngine;
+  readonly workflowEngine: WorkflowEngine & { readonly leadership: Leadership };
   /** Webhook ingest, the reply outbox and its dispatcher, and (embedded default) the platform simulators. */
   readonly channels: Channels;
   /** Agents' and customers' files, per tenant and content-addressed (docs/decisions/0027). */
@@ -148,7 +149,10 @@ export async function openServices(config: Config, logger: Logger): Promise<Serv
       logger,
     });
     closers.push(() => retentionSweeper.stop());
-    const workflowEngine = await startWorkflowEngine({ store, grains, db, logger });
+    // One engine in a cluster: it runs in the process holding its advisory lock (decision 0040).
+    const workflowEngine = await leadWorkflowEngine(config.databaseUrl, logger, () =>
+      startWorkflowEngine({ store, grains, db, logger }),
+    );
     closers.push(() => workflowEngine.stop());
     // ---- channels (server/src/channels): closed before the runtime, which its loops still use ----
     const channelsConfig = loadChannelsConfig(process.env, !config.databaseUrl);
@@ -202,4 +206,33 @@ export async function openServices(config: Config, logger: Logger): Promise<Serv
     await closeAll();
     throw error;
   }
+}
+
+/** The workflow engine under leadership: `settled` waits for this process's engine, if it leads. */
+async function leadWorkflowEngine(
+  databaseUrl: string | undefined,
+  logger: Logger,
+  start: () => Promise<WorkflowEngine>,
+): Promise<WorkflowEngine & { readonly leadership: Leadership }> {
+  let engine: WorkflowEngine | undefined;
+  const leadership = await lead({
+    name: 'workflow-engine',
+    databaseUrl,
+    logger,
+    start: async () => {
+      const started = await start();
+      engine = started;
+      return {
+        stop: async () => {
+          engine = undefined;
+          await started.stop();
+        },
+      };
+    },
+  });
+  return {
+    leadership,
+    settled: () => engine?.settled() ?? Promise.resolve(),
+    stop: () => leadership.close(),
+  };
 }
