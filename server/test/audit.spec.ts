@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditSummary } from '../src/audit/summary';
-import { API_BACKENDS, openApiHarness, type ApiHarness, type Caller } from './api.support';
+import { API_BACKENDS, openApiHarness, sessionCookieOf, type ApiHarness, type Caller } from './api.support';
 
 /**
  * #16, decision 0036: `audit.log`, the admin's view of who changed what, read from the tenant's
@@ -150,11 +150,23 @@ describe.each(API_BACKENDS)('audit.log on %s', (kind, enabled) => {
     },
   );
 
-  it.skipIf(!enabled)('is for admins: an agent is FORBIDDEN, no session UNAUTHORIZED', async () => {
-    const ana = (await h.signIn('ana@demo.parley.test')).caller;
-    await expect(ana.audit.log({})).rejects.toMatchObject({ code: 'FORBIDDEN' });
-    await expect(h.client().caller.audit.log({})).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
-  });
+  it.skipIf(!enabled)(
+    'is for admins: an agent and a supervisor (who reads reports) are FORBIDDEN, no session UNAUTHORIZED',
+    async () => {
+      const ana = (await h.signIn('ana@demo.parley.test')).caller;
+      await expect(ana.audit.log({})).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(h.client().caller.audit.log({})).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+      const email = 'sid.supervisor@demo.parley.test';
+      const password = 'supervisor password';
+      await ada.admin.people.createAgent({ email, name: 'Sid', role: 'supervisor', password });
+      const anonymous = h.client(undefined, '10.5.0.1');
+      await anonymous.caller.auth.signIn({ tenantId: 'demo', email, password });
+      const sid = h.client(sessionCookieOf(anonymous.setCookies.at(-1)), '10.5.0.1').caller;
+      const today = new Date(h.now()).toISOString().slice(0, 10);
+      expect((await sid.reports.overview({ from: today, to: today })).counters.opened).toBeGreaterThan(0);
+      await expect(sid.audit.log({})).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    },
+  );
 
   it.skipIf(!enabled)('refuses bad input with a clear error', async () => {
     await expect(ada.audit.log({ limit: 0 })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
