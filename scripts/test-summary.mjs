@@ -9,7 +9,10 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 const failures = [];
-const firstLine = (text) => String(text ?? '').split('\n').find((line) => line.trim() !== '') ?? '';
+const firstLine = (text) =>
+  String(text ?? '')
+    .split('\n')
+    .find((line) => line.trim() !== '') ?? '';
 
 if (vitestFile && existsSync(vitestFile)) {
   const report = JSON.parse(readFileSync(vitestFile, 'utf8'));
@@ -57,6 +60,8 @@ if (playwrightFile && existsSync(playwrightFile)) {
 
 if (failures.length > 0) {
   console.log('\nfailed:');
-  for (const failure of failures) console.log(`  ✗ ${failure.replace(/\u001b\[[0-9;]*m/g, '')}`);
+  // Reporters colour their messages; the summary is read in plain logs.
+  const colours = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
+  for (const failure of failures) console.log(`  ✗ ${failure.replace(colours, '')}`);
 }
 console.log(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
