@@ -37,6 +37,26 @@ export function seal(key: Key, plain: Buffer, aad: string): Sealed {
   return { iv: iv.toString('base64'), ct: ct.toString('base64') };
 }
 
+/**
+ * Seals `plain` (UTF-8) under `key` into one buffer: `header`, the 12-byte nonce, the ciphertext and its
+ * 16-byte tag (the compact form of the event codec, decision 0034). `aad` is authenticated, not stored.
+ */
+export function sealInto(header: Buffer, key: Key, plain: string, aad: Buffer): Buffer {
+  const iv = freshNonce();
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(aad);
+  return Buffer.concat([header, iv, cipher.update(plain, 'utf8'), cipher.final(), cipher.getAuthTag()]);
+}
+
+/** Opens what `sealInto` made, its nonce starting at `offset`; throws like `open`. */
+export function openFrom(key: Key, sealed: Buffer, offset: number, aad: Buffer): Buffer {
+  if (sealed.length < offset + 12 + 16) throw new Error('malformed ciphertext');
+  const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(offset, offset + 12));
+  decipher.setAAD(aad);
+  decipher.setAuthTag(sealed.subarray(sealed.length - 16));
+  return Buffer.concat([decipher.update(sealed.subarray(offset + 12, sealed.length - 16)), decipher.final()]);
+}
+
 /** Opens a seal; throws when the key, the AAD or a byte of the ciphertext is wrong. */
 export function open(key: Key, sealed: Sealed, aad: string): Buffer {
   const iv = Buffer.from(sealed.iv, 'base64');

@@ -6,8 +6,8 @@ import {
   type TenantId,
 } from '@parley/domain';
 import type { PreparedEvent } from '../store/validation';
-import { open, seal } from './aead';
-import type { KeyStore } from './keys';
+import { open, openFrom, sealInto } from './aead';
+import type { ContactKey, KeySlot, KeyStore } from './keys';
 
 /** Applied by the store to event data on its way to the database and back (docs/decisions/0022). */
 export interface StoreCodec {
@@ -53,11 +53,35 @@ const ERASED_VALUE: Readonly<Record<string, JsonValue>> = {
   text: ERASED,
 };
 
-interface Envelope {
+/**
+ * A sealed field since decision 0034: one base64 string of `[format 2][key id: 16 bytes][nonce: 12]
+ * [ciphertext][tag: 16]`, about half the bytes of the legacy form.
+ */
+interface CompactEnvelope {
+  readonly $e: string;
+}
+
+/** A sealed field before decision 0034, still read: the key id, nonce and ciphertext apart. */
+interface LegacyEnvelope {
   readonly $enc: { readonly k: string; readonly iv: string; readonly ct: string };
 }
 
-function isEnvelope(value: unknown): value is Envelope {
+const FORMAT = 2;
+/** The format byte and the key id. */
+const HEADER_BYTES = 17;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function isCompact(value: unknown): value is CompactEnvelope {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    '$e' in value &&
+    typeof value.$e === 'string' &&
+    Object.keys(value).length === 1
+  );
+}
+
+function isLegacy(value: unknown): value is LegacyEnvelope {
   if (typeof value !== 'object' || value === null || !('$enc' in value)) return false;
   const enc: unknown = value.$enc;
   if (typeof enc !== 'object' || enc === null) return false;
@@ -65,10 +89,41 @@ function isEnvelope(value: unknown): value is Envelope {
   return typeof k === 'string' && typeof iv === 'string' && typeof ct === 'string';
 }
 
+const isEnvelope = (value: unknown): value is CompactEnvelope | LegacyEnvelope =>
+  isCompact(value) || isLegacy(value);
+
+/** The key id as a UUID's text, from its 16 bytes. */
+function uuidOf(bytes: Buffer): string {
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** The id of the key that sealed a field, in either format; undefined for a value in clear. */
+export function sealingKeyId(value: unknown): string | undefined {
+  if (isLegacy(value)) return value.$enc.k;
+  if (!isCompact(value)) return undefined;
+  const bytes = Buffer.from(value.$e, 'base64');
+  return bytes.length > HEADER_BYTES && bytes[0] === FORMAT
+    ? uuidOf(bytes.subarray(1, HEADER_BYTES))
+    : undefined;
+}
+
+/** The format byte and the key id, once per key (they start every field the key seals). */
+const headers = new WeakMap<ContactKey, Buffer>();
+function headerOf(key: ContactKey): Buffer {
+  let header = headers.get(key);
+  if (!header) {
+    if (!UUID.test(key.id)) throw new Error(`contact key id ${key.id} is not a UUID`);
+    header = Buffer.concat([Buffer.of(FORMAT), Buffer.from(key.id.replaceAll('-', ''), 'hex')]);
+    headers.set(key, header);
+  }
+  return header;
+}
+
 const PERSONAL_STREAM = /^(conversation|contact)-/;
 
 const aad = (tenantId: string, streamId: string, eventId: string, keyId: string, field: string) =>
-  `parley:event:${tenantId}:${streamId}:${eventId}:${keyId}:${field}`;
+  Buffer.from(`parley:event:${tenantId}:${streamId}:${eventId}:${keyId}:${field}`, 'utf8');
 
 function contactIdOf(data: JsonValue): string | undefined {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return undefined;
@@ -104,37 +159,36 @@ export function createEventCodec(keys: KeyStore, options: EventCodecOptions = {}
       if (!PERSONAL_STREAM.test(streamId)) return [...events];
       const period = periodNow();
       const byPeriod = CONVERSATION_STREAM.test(streamId);
-      const out: PreparedEvent[] = [];
-      for (const event of events) {
+      // Which fields each event seals, under which of the stream's keys (undefined: long-lived).
+      const plans = events.map((event) => {
         const fields = PERSONAL_FIELDS[event.type];
         const data = event.data;
-        if (!fields || typeof data !== 'object' || data === null || Array.isArray(data)) {
-          out.push(event);
-          continue;
-        }
-        const present = fields.filter((field) => data[field] !== undefined);
-        if (present.length === 0) {
-          out.push(event);
-          continue;
-        }
-        const contactId = contactIdOf(data);
+        if (!fields || typeof data !== 'object' || data === null || Array.isArray(data)) return undefined;
         const content = byPeriod ? (CONTENT_FIELDS[event.type] ?? []) : [];
-        const sealed: JsonObject = { ...data };
-        for (const field of present) {
-          const fieldPeriod = content.includes(field) ? period : undefined;
-          const key =
-            keys.cachedKeyForStream(tenantId, streamId, fieldPeriod) ??
-            (await keys.keyForStream(tenantId, streamId, contactId, fieldPeriod));
-          const { iv, ct } = seal(
+        const present = fields.filter((field) => data[field] !== undefined);
+        if (present.length === 0) return undefined;
+        return {
+          data,
+          fields: present.map((field) => [field, content.includes(field) ? period : undefined] as const),
+        };
+      });
+      const keyOf = await streamKeys(keys, tenantId, streamId, events, plans);
+      return events.map((event, i) => {
+        const plan = plans[i];
+        if (!plan) return event;
+        const sealed: JsonObject = { ...plan.data };
+        for (const [field, slot] of plan.fields) {
+          const key = keyOf(slot);
+          const envelope = sealInto(
+            headerOf(key),
             key.key,
-            Buffer.from(JSON.stringify(data[field]), 'utf8'),
+            JSON.stringify(plan.data[field]),
             aad(tenantId, streamId, event.eventId, key.id, field),
           );
-          sealed[field] = { $enc: { k: key.id, iv, ct } };
+          sealed[field] = { $e: envelope.toString('base64') };
         }
-        out.push({ ...event, dataJson: JSON.stringify(sealed) });
-      }
-      return out;
+        return { ...event, dataJson: JSON.stringify(sealed) };
+      });
     },
 
     async decode(events) {
@@ -158,23 +212,70 @@ export function createEventCodec(keys: KeyStore, options: EventCodecOptions = {}
   };
 }
 
+/**
+ * The stream's keys for the slots the events seal under: from memory when held, else found or made
+ * together (one statement for the stream's missing slots, shared with other streams asking at the
+ * same moment) when an event names the contact, else one by one.
+ */
+async function streamKeys(
+  keys: KeyStore,
+  tenantId: TenantId,
+  streamId: string,
+  events: readonly PreparedEvent[],
+  plans: readonly ({ readonly fields: readonly (readonly [string, KeySlot])[] } | undefined)[],
+): Promise<(slot: KeySlot) => ContactKey> {
+  const held = new Map<KeySlot, ContactKey>();
+  const missing = new Set<KeySlot>();
+  for (const plan of plans)
+    for (const [, slot] of plan?.fields ?? []) {
+      if (held.has(slot) || missing.has(slot)) continue;
+      const cached = keys.cachedKeyForStream(tenantId, streamId, slot);
+      if (cached) held.set(slot, cached);
+      else missing.add(slot);
+    }
+  if (missing.size > 0) {
+    const slots = [...missing];
+    const contactId = events.map((event) => contactIdOf(event.data)).find((id) => id !== undefined);
+    const found =
+      contactId !== undefined
+        ? await keys.keysForStream(tenantId, streamId, contactId, slots)
+        : await Promise.all(slots.map((slot) => keys.keyForStream(tenantId, streamId, undefined, slot)));
+    slots.forEach((slot, i) => held.set(slot, found[i]!));
+  }
+  return (slot) => held.get(slot)!;
+}
+
 async function openField(
   keys: KeyStore,
   event: RecordedEvent,
   field: string,
-  envelope: Envelope,
+  envelope: CompactEnvelope | LegacyEnvelope,
 ): Promise<JsonValue> {
   const erased = ERASED_VALUE[field] ?? ERASED;
-  const key = await keys.contactKey(event.tenantId, envelope.$enc.k);
-  if (!key) return erased;
   try {
-    const plain = open(
-      key,
-      envelope.$enc,
-      aad(event.tenantId, event.streamId, event.eventId, envelope.$enc.k, field),
-    );
+    let plain: Buffer;
+    if (isLegacy(envelope)) {
+      const key = await keys.contactKey(event.tenantId, envelope.$enc.k);
+      if (!key) return erased;
+      plain = open(key, envelope.$enc, aadText(event, envelope.$enc.k, field));
+    } else {
+      const bytes = Buffer.from(envelope.$e, 'base64');
+      if (bytes[0] !== FORMAT || bytes.length < HEADER_BYTES) return erased;
+      const keyId = uuidOf(bytes.subarray(1, HEADER_BYTES));
+      const key = await keys.contactKey(event.tenantId, keyId);
+      if (!key) return erased;
+      plain = openFrom(
+        key,
+        bytes,
+        HEADER_BYTES,
+        aad(event.tenantId, event.streamId, event.eventId, keyId, field),
+      );
+    }
     return JSON.parse(plain.toString('utf8')) as JsonValue;
   } catch {
     return erased; // a ciphertext that does not open under its key is as good as erased
   }
 }
+
+const aadText = (event: RecordedEvent, keyId: string, field: string) =>
+  `parley:event:${event.tenantId}:${event.streamId}:${event.eventId}:${keyId}:${field}`;

@@ -10,6 +10,18 @@ export interface ContactKey {
   readonly key: Key;
 }
 
+/** A stream's key slot: its long-lived key (undefined) or its key of a retention period (a Monday). */
+export type KeySlot = string | undefined;
+
+interface WantedKey {
+  readonly streamId: string;
+  readonly period: KeySlot;
+  readonly contactId: string;
+  readonly found: Promise<ContactKey>;
+  readonly resolve: (key: ContactKey) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 const tenantAad = (tenantId: string) => `parley:tenant-key:${tenantId}`;
 const contactAad = (tenantId: string, keyId: string) => `parley:contact-key:${tenantId}:${keyId}`;
 
@@ -29,6 +41,8 @@ export class KeyStore {
    * (decision 0031); one per stream, so a long-running process keeps no old periods' entries.
    */
   private readonly periodKeys = new Map<string, ContactKey & { readonly period: string }>();
+  /** Per tenant, the keys asked for in this turn of the event loop: found or made in one statement. */
+  private readonly wanted = new Map<string, Map<string, WantedKey>>();
 
   constructor(
     private readonly sql: SqlDriver,
@@ -82,8 +96,7 @@ export class KeyStore {
 
   /** A keyed hash of a platform contact id: finds a contact's keys without keeping the id. */
   async contactRef(tenantId: TenantId, contactId: string): Promise<string> {
-    const key = await this.tenantKey(tenantId);
-    return createHmac('sha256', key).update(`contact-ref\u0000${contactId}`).digest('hex');
+    return refUnder(await this.tenantKey(tenantId), contactId);
   }
 
   /**
@@ -143,9 +156,7 @@ export class KeyStore {
                 ORDER BY created_at DESC LIMIT 1`,
               [tenantId, streamId],
             );
-    const ref =
-      previous?.contact_ref ??
-      (await this.contactRef(tenantId, contactId ?? `\u0000stream\u0000${streamId}`));
+    const ref = previous?.contact_ref ?? refUnder(tenantKey, contactId ?? `\u0000stream\u0000${streamId}`);
     const key = newKey();
     const sealed = seal(tenantKey, key, contactAad(tenantId, id));
     const inserted = await this.sql.query(
@@ -158,6 +169,128 @@ export class KeyStore {
     const theirs = await this.liveKey(tenantId, streamId, tenantKey, period);
     if (!theirs) throw new Error(`the contact key of ${streamId} was destroyed while it was made`);
     return theirs;
+  }
+
+  /**
+   * Like `keyForStream` for a contact the caller names, for several slots at once: the keys asked
+   * for in the same turn of the event loop, of any streams of the tenant, are found or made in one
+   * statement (new conversations come in bursts, and each needs two keys: decision 0034).
+   */
+  keysForStream(
+    tenantId: TenantId,
+    streamId: string,
+    contactId: string,
+    slots: readonly KeySlot[],
+  ): Promise<ContactKey[]> {
+    return Promise.all(
+      slots.map((period) => {
+        const cached = this.cachedKeyForStream(tenantId, streamId, period);
+        if (cached) return Promise.resolve(cached);
+        let wanted = this.wanted.get(tenantId);
+        if (!wanted) {
+          const batch = new Map<string, WantedKey>();
+          this.wanted.set(tenantId, batch);
+          wanted = batch;
+          queueMicrotask(() => {
+            this.wanted.delete(tenantId);
+            this.findOrMake(tenantId, [...batch.values()]).catch((error: unknown) => {
+              for (const want of batch.values()) want.reject(error);
+            });
+          });
+        }
+        const slot = `${streamId}\u0000${period ?? ''}`;
+        const asked = wanted.get(slot);
+        if (asked) return asked.found;
+        let resolve!: (key: ContactKey) => void;
+        let reject!: (error: unknown) => void;
+        const found = new Promise<ContactKey>((res, rej) => {
+          resolve = res;
+          reject = rej;
+        });
+        wanted.set(slot, { streamId, period, contactId, found, resolve, reject });
+        return found;
+      }),
+    );
+  }
+
+  /**
+   * One statement: the live keys of the wanted slots, and new keys (made here, sealed by the tenant
+   * key) inserted for the slots that have none. A slot another process filled meanwhile is
+   * answered by `keyForStream`, which reads the database's key.
+   */
+  private async findOrMake(tenantId: TenantId, wanted: readonly WantedKey[]): Promise<void> {
+    const tenantKey = await this.tenantKey(tenantId);
+    const made = new Map<string, Key>();
+    // One array per column of the wanted slots, each with a new key ready in case it has none.
+    const periods: (string | null)[] = [];
+    const streams: string[] = [];
+    const ids: string[] = [];
+    const refs: string[] = [];
+    const ivs: string[] = [];
+    const cts: string[] = [];
+    for (const want of wanted) {
+      const id = randomUUID();
+      const key = newKey();
+      const sealed = seal(tenantKey, key, contactAad(tenantId, id));
+      made.set(id, key);
+      streams.push(want.streamId);
+      periods.push(want.period ?? null);
+      ids.push(id);
+      refs.push(refUnder(tenantKey, want.contactId));
+      ivs.push(sealed.iv);
+      cts.push(sealed.ct);
+    }
+    const rows = await this.sql.query<{
+      stream_id: string;
+      period: string | null;
+      key_id: string;
+      iv: string;
+      ct: string;
+    }>(
+      `WITH wanted AS (
+         SELECT w.stream_id, w.period::date AS period, w.key_id::uuid AS key_id, w.contact_ref, w.iv, w.ct
+           FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+             AS w(stream_id, period, key_id, contact_ref, iv, ct)
+       ), live AS (
+         SELECT k.stream_id, k.period, k.key_id, k.iv, k.ct FROM wanted w
+           JOIN contact_keys k ON k.tenant_id = $1 AND k.stream_id = w.stream_id
+                              AND k.destroyed_at IS NULL AND k.period IS NULL
+          WHERE w.period IS NULL
+         UNION ALL
+         SELECT k.stream_id, k.period, k.key_id, k.iv, k.ct FROM wanted w
+           JOIN contact_keys k ON k.tenant_id = $1 AND k.stream_id = w.stream_id
+                              AND k.destroyed_at IS NULL AND k.period IS NOT NULL AND k.period = w.period
+       ), made AS (
+         INSERT INTO contact_keys (tenant_id, key_id, contact_ref, stream_id, iv, ct, period)
+         SELECT $1, w.key_id, w.contact_ref, w.stream_id, w.iv, w.ct, w.period FROM wanted w
+          WHERE NOT EXISTS (SELECT 1 FROM live l
+                             WHERE l.stream_id = w.stream_id AND l.period IS NOT DISTINCT FROM w.period)
+         ON CONFLICT DO NOTHING
+         RETURNING stream_id, period, key_id, iv, ct
+       )
+       SELECT stream_id, to_char(period, 'YYYY-MM-DD') AS period, key_id::text AS key_id, iv, ct FROM live
+       UNION ALL
+       SELECT stream_id, to_char(period, 'YYYY-MM-DD'), key_id::text, iv, ct FROM made`,
+      [tenantId, streams, periods, ids, refs, ivs, cts],
+    );
+    const bySlot = new Map<string, ContactKey>();
+    for (const row of rows) {
+      const key = made.get(row.key_id) ?? open(tenantKey, row, contactAad(tenantId, row.key_id));
+      const period = row.period ?? undefined;
+      bySlot.set(
+        `${row.stream_id}\u0000${row.period ?? ''}`,
+        this.remember(tenantId, row.stream_id, { id: row.key_id, key }, period),
+      );
+    }
+    for (const want of wanted) {
+      const found = bySlot.get(`${want.streamId}\u0000${want.period ?? ''}`);
+      if (found) want.resolve(found);
+      else
+        this.keyForStream(tenantId, want.streamId, want.contactId, want.period).then(
+          want.resolve,
+          want.reject,
+        );
+    }
   }
 
   /** The stream's live key of `period`, or its long-lived key without one, read from the database. */
@@ -340,4 +473,9 @@ export class KeyStore {
     );
     return row?.n ?? 0;
   }
+}
+
+/** The contact ref of a platform contact id under a tenant key (HMAC-SHA256, hex). */
+function refUnder(tenantKey: Key, contactId: string): string {
+  return createHmac('sha256', tenantKey).update(`contact-ref\u0000${contactId}`).digest('hex');
 }

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli';
 import { KeyStore } from '../../src/crypto/keys';
 import { loadMasterKeyring, masterKeyPath, MasterKeyError } from '../../src/crypto/master-key';
+import type { SqlDriver } from '../../src/db/driver';
 import { BACKENDS, encryptedStore } from './support';
 
 const acme = tenantId('acme');
@@ -107,6 +108,64 @@ describe.each(BACKENDS)('the key hierarchy on %s', (_name, create, enabled) => {
       expect(await fresh.tenantKeysOnOldMasters()).toBe(0);
       expect((await fresh.tenantKey(acme)).equals(await h.keys.tenantKey(acme))).toBe(true);
       expect((await fresh.tenantKey(globex)).equals(await h.keys.tenantKey(globex))).toBe(true);
+    },
+  );
+
+  it.skipIf(!enabled)(
+    '[18-KEY5] keys asked for at the same moment, for many new conversations, are found or made in one statement; another process gets the same keys',
+    async () => {
+      const week = '2026-12-07';
+      const streams = Array.from({ length: 20 }, (_, i) => `conversation-burst${i}`);
+      const statements: string[] = [];
+      const counting: SqlDriver = {
+        ...h.test.db.sql,
+        query: (text, params) => {
+          if (text.includes('contact_keys')) statements.push(text);
+          return h.test.db.sql.query(text, params);
+        },
+      };
+      const ring = () => loadMasterKeyring({}, h.keyDir);
+      const keys = new KeyStore(counting, ring(), ring);
+      await keys.tenantKey(acme);
+      const ask = (store: KeyStore) =>
+        Promise.all(
+          streams.map((s, i) => store.keysForStream(acme, s, `+49151000010${i}`, [undefined, week])),
+        );
+      const first = await ask(keys);
+      expect(statements).toHaveLength(1);
+      const rows = await h.test.db.sql.query<{ stream_id: string; key_id: string; period: string | null }>(
+        `SELECT stream_id, key_id::text AS key_id, to_char(period, 'YYYY-MM-DD') AS period FROM contact_keys
+          WHERE tenant_id = 'acme' AND destroyed_at IS NULL ORDER BY stream_id, period NULLS FIRST`,
+      );
+      expect(rows).toHaveLength(40);
+      const byStream = new Map(streams.map((s, i) => [s, first[i]!.map((k) => k.id)]));
+      for (const row of rows) {
+        const [lived, weekly] = byStream.get(row.stream_id)!;
+        expect(row.key_id).toBe(row.period === null ? lived : weekly);
+      }
+      // Held in memory now: no statement.
+      await ask(keys);
+      expect(statements).toHaveLength(1);
+      // A second process, one new stream among the known ones: the known keys are found, not made.
+      const other = new KeyStore(h.test.db.sql, ring(), ring);
+      const [again, fresh] = await Promise.all([
+        ask(other),
+        other.keysForStream(acme, 'conversation-burst-new', '+4915100001099', [undefined, week]),
+      ]);
+      expect(again.map((pair) => pair.map((k) => k.id))).toEqual(first.map((pair) => pair.map((k) => k.id)));
+      expect(again[0]![0]!.key.equals(first[0]![0]!.key)).toBe(true);
+      expect(fresh.map((k) => k.id)).not.toContain(first[0]![0]!.id);
+      // Two processes making the same new stream's keys at once end with one key per slot.
+      const race = ['conversation-race', '+4915100001100'] as const;
+      const [mine, theirs] = await Promise.all([
+        keys.keysForStream(acme, race[0], race[1], [undefined, week]),
+        new KeyStore(h.test.db.sql, ring(), ring).keysForStream(acme, race[0], race[1], [undefined, week]),
+      ]);
+      expect(theirs.map((k) => k.id)).toEqual(mine.map((k) => k.id));
+      const [{ n }] = (await h.test.db.sql.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM contact_keys WHERE stream_id = 'conversation-race' AND destroyed_at IS NULL`,
+      )) as [{ n: number }];
+      expect(n).toBe(2);
     },
   );
 });

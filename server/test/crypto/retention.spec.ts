@@ -14,7 +14,7 @@ import {
 } from '@parley/domain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli';
-import { createEventCodec, ERASED } from '../../src/crypto/event-codec';
+import { createEventCodec, ERASED, sealingKeyId } from '../../src/crypto/event-codec';
 import { KeyStore } from '../../src/crypto/keys';
 import { loadMasterKeyring } from '../../src/crypto/master-key';
 import { SETTINGS_STREAM, setRetention, sweepRetention, tenantSettingsOf } from '../../src/crypto/retention';
@@ -125,7 +125,11 @@ describe.each(BACKENDS)('retention by period keys on %s', (_name, create, enable
         `SELECT data FROM events WHERE tenant_id = 'demo' AND stream_id = $1 AND version <= 3 AND type <> 'CycleStarted' ORDER BY version`,
         [stream],
       );
-      const keyOf = (value: unknown) => (value as { $enc: { k: string } }).$enc.k;
+      const keyOf = (value: unknown) => {
+        const id = sealingKeyId(value);
+        expect(id).toMatch(/^[0-9a-f-]{36}$/); // sealed, naming its key
+        return id;
+      };
       expect(keyOf(message!.data.contact)).toBe(keyOf(started!.data.contact));
       expect(keyOf(message!.data.content)).not.toBe(keyOf(message!.data.contact));
       // Nothing is in clear, before any sweep too.
