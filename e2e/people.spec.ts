@@ -1,6 +1,5 @@
-import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { ADA, signIn } from './support/app';
+import { ADA, axeLightAndDark, signIn } from './support/app';
 import { ApiSession } from './support/webhooks';
 
 // #17, decision 0035: an admin invites someone from Settings › People, the invitee opens the link
@@ -15,22 +14,6 @@ const BASE = `http://127.0.0.1:${process.env.PARLEY_E2E_PORT ?? 3199}`;
 async function shot(page: Page, name: string): Promise<void> {
   const dir = process.env.PARLEY_PEOPLE_SHOTS;
   await page.screenshot({ path: dir ? `${dir}/${name}.png` : test.info().outputPath(`${name}.png`) });
-}
-
-/** Axe's WCAG 2.1 A/AA checks on one part of the page, in the light and the dark scheme. */
-async function axeLightAndDark(page: Page, selector: string, what: string): Promise<void> {
-  for (const colorScheme of ['light', 'dark'] as const) {
-    await page.emulateMedia({ colorScheme });
-    const results = await new AxeBuilder({ page })
-      .include(selector)
-      .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
-      .analyze();
-    const summary = results.violations.map(
-      (v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
-    );
-    expect(summary, `axe violations on ${what} (${colorScheme})`).toEqual([]);
-  }
-  await page.emulateMedia({ colorScheme: 'light' });
 }
 
 async function adminOnPeople(browser: Browser, options: object): Promise<Page> {

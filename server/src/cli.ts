@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { isTenantId, type TenantId } from '@parley/domain';
+import { isRole, isTenantId, type TenantId } from '@parley/domain';
 import { createAgent, createTenant } from './auth/accounts';
 import {
   BACKUP_USAGE,
@@ -215,9 +215,9 @@ export async function runCli(
     case 'agent': {
       const { tenant, email, name } = values;
       const role = values.role ?? 'agent';
-      if (rest[0] !== 'create' || !tenant || !email || !name || (role !== 'agent' && role !== 'admin')) {
+      if (rest[0] !== 'create' || !tenant || !email || !name || !isRole(role)) {
         throw new UsageError(
-          'usage: agent create --tenant <id> --email <email> --name <name> [--role agent|admin] [--password <pw>]',
+          'usage: agent create --tenant <id> --email <email> --name <name> [--role agent|supervisor|admin] [--password <pw>]',
         );
       }
       const given = values.password ?? env.PARLEY_PASSWORD;

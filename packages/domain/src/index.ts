@@ -372,6 +372,7 @@ export {
   changesSettings,
   INVITATION_TTL_MS,
   invitationStatus,
+  isRole,
   PeopleErrorCode,
   readsReports,
   requireAcceptable,

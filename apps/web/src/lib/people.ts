@@ -1,4 +1,4 @@
-import { readsReports, ROLES, type Role } from '@parley/domain';
+import { isRole, readsReports } from '@parley/domain';
 import { errorData } from './api/client';
 
 /** The roles, as the People screen names them (rule PE1). */
@@ -13,7 +13,7 @@ export type RoleName = keyof typeof ROLE_LABELS;
 
 /** Whether a role, as this device stored it, reads the reports: admins and supervisors (PE1). */
 export function mayReadReports(role: string): boolean {
-  return (ROLES as readonly string[]).includes(role) && readsReports(role as Role);
+  return isRole(role) && readsReports(role);
 }
 
 /** Availability: only online people are given conversations by the inboxes' policies (AS1). */

@@ -2,6 +2,7 @@ export {
   changesSettings,
   INVITATION_TTL_MS,
   invitationStatus,
+  isRole,
   PeopleErrorCode,
   readsReports,
   requireAcceptable,

@@ -5,6 +5,7 @@ import {
   changesSettings,
   INVITATION_TTL_MS,
   invitationStatus,
+  isRole,
   readsReports,
   requireAcceptable,
   requireActive,
@@ -31,6 +32,7 @@ describe('roles', () => {
     expect(ROLES.filter(seesAllInboxes)).toEqual(['admin', 'supervisor']);
     expect(ROLES.filter(readsReports)).toEqual(['admin', 'supervisor']);
     expect(ROLES.filter(changesSettings)).toEqual(['admin']);
+    expect(['admin', 'supervisor', 'agent', 'owner', ''].filter(isRole)).toEqual(ROLES);
   });
 
   it('[BA4] a supervisor edits their own inboxes’ boards and views every other one', () => {

@@ -9,6 +9,11 @@ export type Role = 'admin' | 'supervisor' | 'agent';
 /** Every role, most powerful first. */
 export const ROLES: readonly Role[] = ['admin', 'supervisor', 'agent'];
 
+/** Whether a string (typed, stored, sent) names a role. */
+export function isRole(value: string): value is Role {
+  return (ROLES as readonly string[]).includes(value);
+}
+
 /** Refusals of the people rules, mapped to API errors. */
 export const PeopleErrorCode = {
   LAST_ADMIN: 'LAST_ADMIN',
