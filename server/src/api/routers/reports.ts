@@ -1,4 +1,4 @@
-import { summarizeDurations, type DurationSummary } from '@parley/domain';
+import { DURATION_BUCKETS, summarizeDurations, type DurationSummary } from '@parley/domain';
 import { z } from 'zod';
 import { withTenant } from '../../auth/tenant-scope';
 import type { SqlQueryable } from '../../db/driver';
@@ -73,6 +73,55 @@ function keyOf(by: Dimension | null, agentColumn: string): { select: string; fro
   }
 }
 
+const EMPTY_CELL: ReportCell = {
+  counters: ZERO,
+  firstResponse: summarizeDurations([]),
+  nextResponse: summarizeDurations([]),
+  resolution: summarizeDurations([]),
+};
+
+/**
+ * Count, median, p90 and buckets of a duration column, computed in SQL (AG1-AG3): `percentile_disc`
+ * is the domain's nearest rank, and the buckets are the domain's `DURATION_BUCKETS` (a negative
+ * duration counts in the first), so the answer equals `summarizeDurations` over the same rows
+ * without sending them to the server (issue #16: report query p99).
+ */
+function durationColumns(column: string): string {
+  const value = `coalesce(${column}, 0)`;
+  const buckets = DURATION_BUCKETS.map(
+    (bucket, i) =>
+      `count(*) FILTER (WHERE greatest(${value}, 0) >= ${bucket.fromMs}${
+        Number.isFinite(bucket.toMs) ? ` AND greatest(${value}, 0) < ${bucket.toMs}` : ''
+      })::int AS b${i}`,
+  );
+  return [
+    'count(*)::int AS n',
+    `(percentile_disc(0.5) WITHIN GROUP (ORDER BY ${value}))::text AS median`,
+    `(percentile_disc(0.9) WITHIN GROUP (ORDER BY ${value}))::text AS p90`,
+    ...buckets,
+  ].join(', ');
+}
+
+interface DurationRow {
+  readonly key: string | null;
+  readonly n: number;
+  readonly median: string | null;
+  readonly p90: string | null;
+  readonly [bucket: `b${number}`]: number;
+}
+
+function summaryOf(row: DurationRow): DurationSummary {
+  const buckets = Object.fromEntries(
+    DURATION_BUCKETS.map((bucket, i) => [bucket.label, row[`b${i}`] ?? 0]),
+  ) as DurationSummary['buckets'];
+  return {
+    count: row.n,
+    median: row.median === null ? null : Number(row.median),
+    p90: row.p90 === null ? null : Number(row.p90),
+    buckets,
+  };
+}
+
 async function report(
   tx: SqlQueryable,
   ctx: AuthedContext,
@@ -84,12 +133,17 @@ async function report(
   const business = input.basis === 'business';
   const cells = new Map<
     string,
-    { counters: ReportCounters; first: number[]; next: number[]; resolution: number[] }
+    {
+      counters: ReportCounters;
+      firstResponse: DurationSummary;
+      nextResponse: DurationSummary;
+      resolution: DurationSummary;
+    }
   >();
   const cell = (key: string) => {
     let found = cells.get(key);
     if (!found) {
-      found = { counters: { ...ZERO }, first: [], next: [], resolution: [] };
+      found = { ...EMPTY_CELL };
       cells.set(key, found);
     }
     return found;
@@ -113,46 +167,32 @@ async function report(
   }
   const ms = business ? 'business_ms' : 'calendar_ms';
   const response = keyOf(by, 'agent_id');
-  const responses = await tx.query<{ key: string | null; kind: 'first' | 'next'; ms: string }>(
-    `SELECT ${response.select} AS key, kind, ${ms}::text AS ms FROM analytics_responses${response.from}
-      WHERE tenant_id = $1 AND replied_at >= $2 AND replied_at < $3`,
+  const responses = await tx.query<DurationRow & { kind: 'first' | 'next' }>(
+    `SELECT ${response.select} AS key, kind, ${durationColumns(ms)}
+       FROM analytics_responses${response.from}
+      WHERE tenant_id = $1 AND replied_at >= $2 AND replied_at < $3
+      GROUP BY 1, kind`,
     [t, from, until],
   );
   for (const row of responses) {
     if (row.key === null) continue;
-    (row.kind === 'first' ? cell(row.key).first : cell(row.key).next).push(Number(row.ms));
+    if (row.kind === 'first') cell(row.key).firstResponse = summaryOf(row);
+    else cell(row.key).nextResponse = summaryOf(row);
   }
   const cycle = keyOf(by, 'assignee_id');
-  const resolutions = await tx.query<{ key: string | null; ms: string }>(
-    `SELECT ${cycle.select} AS key, resolution_${ms}::text AS ms FROM analytics_cycles${cycle.from}
-      WHERE tenant_id = $1 AND resolved_at >= $2 AND resolved_at < $3`,
+  const resolutions = await tx.query<DurationRow>(
+    `SELECT ${cycle.select} AS key, ${durationColumns(`resolution_${ms}`)}
+       FROM analytics_cycles${cycle.from}
+      WHERE tenant_id = $1 AND resolved_at >= $2 AND resolved_at < $3
+      GROUP BY 1`,
     [t, from, until],
   );
   for (const row of resolutions) {
     if (row.key === null) continue;
-    cell(row.key).resolution.push(Number(row.ms));
+    cell(row.key).resolution = summaryOf(row);
   }
-  return new Map(
-    [...cells]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([key, value]) => [
-        key,
-        {
-          counters: value.counters,
-          firstResponse: summarizeDurations(value.first),
-          nextResponse: summarizeDurations(value.next),
-          resolution: summarizeDurations(value.resolution),
-        },
-      ]),
-  );
+  return new Map([...cells].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
-
-const EMPTY_CELL: ReportCell = {
-  counters: ZERO,
-  firstResponse: summarizeDurations([]),
-  nextResponse: summarizeDurations([]),
-  resolution: summarizeDurations([]),
-};
 
 export const reportsRouter = router({
   /** The tenant's counters and response and resolution times over a range. */
