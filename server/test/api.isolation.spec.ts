@@ -167,7 +167,12 @@ const MATRIX: Record<string, Case> = {
     inputs: [
       {
         channelId: 'globex-chat',
-        settings: { colour: '#000000', greeting: '', preChat: { name: false, email: false }, allowedOrigins: [] },
+        settings: {
+          colour: '#000000',
+          greeting: '',
+          preChat: { name: false, email: false },
+          allowedOrigins: [],
+        },
       },
     ],
     expect: 'NOT_FOUND',

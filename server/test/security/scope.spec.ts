@@ -142,7 +142,12 @@ describe('#13 S14: the simulators’ fault routes and where the demo listens', (
     const ana = (await h.signIn('ana@demo.parley.test')).caller;
     const gus = (await h.signIn('gus@globex.parley.test')).caller;
     const ada = (await h.signIn('ada@demo.parley.test')).caller;
-    const widget = { colour: '#000000', greeting: '', preChat: { name: false, email: false }, allowedOrigins: [] };
+    const widget = {
+      colour: '#000000',
+      greeting: '',
+      preChat: { name: false, email: false },
+      allowedOrigins: [],
+    };
     await expect(ana.admin.channels.testMessage({ channelId: 'whatsapp' })).rejects.toMatchObject({
       code: 'FORBIDDEN',
     });
@@ -157,7 +162,9 @@ describe('#13 S14: the simulators’ fault routes and where the demo listens', (
     ).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect(await inboxRows()).toBe(before);
     expect(JSON.stringify(await gus.admin.channels.setup())).not.toMatch(/demo-(whatsapp|webchat)/);
-    expect(await ada.admin.channels.testMessage({ channelId: 'whatsapp' })).toMatchObject({ webhookStatus: 200 });
+    expect(await ada.admin.channels.testMessage({ channelId: 'whatsapp' })).toMatchObject({
+      webhookStatus: 200,
+    });
   });
 
   it('[S14] the embedded demo listens on 127.0.0.1 unless HOST says otherwise', () => {

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import type { Session, TemplateInfo } from '../lib/session';
 import { useLiveQuery } from '../lib/hooks';
 import { Avatar } from './Avatar';
+import { ChannelSetup } from './ChannelSetup';
 import { DeadLetters } from './DeadLetters';
 import { FaultPanel } from './FaultPanel';
 import { NotificationSettings } from './NotificationSettings';
@@ -163,6 +164,7 @@ function AdminSettings({ session, online }: { session: Session; online: boolean 
         ))}
       </ul>
       <People session={session} online={online} />
+      <ChannelSetup session={session} online={online} />
       <RetentionSettings session={session} online={online} />
       <DeadLetters client={client} db={db} online={online} />
       <FaultPanel client={client} db={db} online={online} />
