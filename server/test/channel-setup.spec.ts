@@ -106,6 +106,11 @@ describe.each(API_BACKENDS)(
           ['ChannelConnected', { kind: 'agent', id: 'ada' }],
         ]);
         expect(JSON.stringify(events)).not.toContain(WHATSAPP.appSecret);
+        // The audit view names who did it, and says nothing of the credentials.
+        const audit = await ada.audit.log({ streamId: `channel-${channelId}` });
+        expect(audit.entries.map((row) => [row.actor.name, row.summary])).toEqual([
+          ['Ada Admin', 'Channel Sales WhatsApp (whatsapp) connected by Ada Admin'],
+        ]);
       },
     );
 

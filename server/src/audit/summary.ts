@@ -132,6 +132,15 @@ export function auditSummary(type: string, value: JsonValue, nameOf: NameOf): st
       return 'Board saved as a snapshot';
     case 'ContactNoteAdded':
       return `Note on the contact added by ${agent()} (text sealed)`;
+    // Channel setup (decision 0038): field names only, never a credential's value.
+    case 'ChannelConnected':
+      return `Channel ${text(data.name) ?? '?'} (${text(data.platform) ?? '?'}) connected by ${agent('by')}`;
+    case 'ChannelCredentialsReplaced':
+      return `Credentials of channel ${text(data.channelId) ?? '?'} replaced by ${agent('by')}`;
+    case 'WidgetConfigured':
+      return `Web chat widget of ${text(data.channelId) ?? '?'} set by ${agent('by')}`;
+    case 'WebhookSecretRotated':
+      return `Webhook secret of ${text(data.appId) ?? '?'} rotated by ${agent('by')}, the old one kept ${num(data.graceHours)} h`;
     default:
       return type;
   }
