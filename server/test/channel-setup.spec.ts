@@ -170,6 +170,34 @@ describe.each(API_BACKENDS)(
     );
 
     it.skipIf(!enabled)(
+      'a live Meta channel’s secret is Meta’s: Parley refuses to make one up and changes nothing',
+      async () => {
+        const { channelId } = await ada.admin.channels.connect({
+          platform: 'messenger',
+          name: 'Live page',
+          inboxId: 'support',
+          target: 'platform',
+          credentials: {
+            pageId: '200000000000777',
+            accessToken: 'EAAG-live-page-token',
+            appSecret: 'livesecret0123456789',
+          },
+        });
+        const channel = (await ada.admin.channels.setup()).channels.find((c) => c.channelId === channelId)!;
+        expect(channel).toMatchObject({
+          target: 'platform',
+          webhookUrl: `${base}/webhooks/meta/${channel.appId}`,
+        });
+        const before = await snapshot();
+        expect(await refusal(() => ada.admin.channels.rotateSecret({ appId: channel.appId }))).toMatchObject({
+          code: 'PRECONDITION_FAILED',
+          message: matching(/reset it in the Meta app.*Replace credentials/),
+        });
+        expect(await snapshot()).toEqual(before);
+      },
+    );
+
+    it.skipIf(!enabled)(
       '[CS2] two admins connecting one name at once: one channel, the other a CONFLICT',
       async () => {
         const connect = (phoneNumberId: string) =>

@@ -350,6 +350,17 @@ export async function rotateWebhookSecret(
   if (!app || app.tenantId !== tenantId)
     throw new SetupError('NOT_FOUND', `there is no app ${request.appId}`);
   const [channel] = await repo.channelsOfApp(app.appId);
+  // Meta signs with its own app secret: one Parley made up would fail every webhook after the grace.
+  if (
+    (app.kind === 'whatsapp' || app.kind === 'meta') &&
+    channel &&
+    !channel.apiBaseUrl.startsWith('simulator:')
+  ) {
+    throw new SetupError(
+      'PRECONDITION_FAILED',
+      "Meta makes this app's secret: reset it in the Meta app (App settings › Basic), then save it under Replace credentials; the old one stays accepted for 24 hours",
+    );
+  }
   const secret = randomHex(24);
   const graceMs = Math.round(request.graceHours * 3_600_000);
   if (app.kind === 'telegram' && channel) {

@@ -59,6 +59,9 @@ export function ChannelCard({
   const [replacing, setReplacing] = useState(false);
   const [graceHours, setGraceHours] = useState(24);
   const [busy, setBusy] = useState(false);
+  // Meta signs with its own app secret: a live Meta channel changes it with Replace credentials.
+  const metaLive =
+    channel.target === 'platform' && channel.credentials.some((field) => field.key === 'appSecret');
   const absolute = (url: string) => (url.startsWith('/') ? `${publicUrl}${url}` : url);
 
   async function run(work: () => Promise<string>, what: string) {
@@ -165,20 +168,30 @@ export function ChannelCard({
             Send a test message
           </button>
         ) : null}
-        <label className="inline">
-          Old secret works for
-          <select value={graceHours} onChange={(event) => setGraceHours(Number(event.target.value))}>
-            {[1, 24, 72, 168].map((hours) => (
-              <option key={hours} value={hours}>
-                {hours === 1 ? '1 hour' : `${hours} hours`}
-              </option>
-            ))}
-          </select>
-        </label>
-        <button type="button" className="ghost" disabled={!online || busy} onClick={() => void rotate()}>
-          Rotate secret
-        </button>
+        {metaLive ? null : (
+          <>
+            <label className="inline">
+              Old secret works for
+              <select value={graceHours} onChange={(event) => setGraceHours(Number(event.target.value))}>
+                {[1, 24, 72, 168].map((hours) => (
+                  <option key={hours} value={hours}>
+                    {hours === 1 ? '1 hour' : `${hours} hours`}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <button type="button" className="ghost" disabled={!online || busy} onClick={() => void rotate()}>
+              Rotate secret
+            </button>
+          </>
+        )}
       </div>
+      {metaLive ? (
+        <p className="muted">
+          Meta makes this app&rsquo;s secret: to rotate it, reset it in the Meta app and save the new one
+          under Replace credentials. The old one stays accepted for 24 hours.
+        </p>
+      ) : null}
       {channel.previousSecretExpiresAt ? (
         <p className="muted">
           The previous secret is accepted until {new Date(channel.previousSecretExpiresAt).toLocaleString()}.
