@@ -177,4 +177,59 @@ describe.skipIf(!onPostgres)('two Parley processes on one PostgreSQL database', 
       for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
     }
   }, 90_000);
+
+  it("a process's store and grains see another process's writes once its commit is announced", async () => {
+    const database = await createPostgresDatabase();
+    const dirs: string[] = [];
+    const nodes: Services[] = [];
+    try {
+      for (const _ of [1, 2]) {
+        const dataDir = mkdtempSync(join(tmpdir(), 'parley-cache-'));
+        dirs.push(dataDir);
+        nodes.push(
+          await openServices(
+            { databaseUrl: database.url, dataDir, port: 0, host: '127.0.0.1', logLevel: 'silent' },
+            logger,
+          ),
+        );
+      }
+      const [a, b] = nodes as [Services, Services];
+      const acme = tenantId(`cache${Date.now()}`);
+      const at = Date.now();
+      const create = {
+        inboxId: 'support',
+        name: 'Support',
+        channel: { platform: 'whatsapp' as const, channelId: 'wa-1' },
+        policy: 'round-robin' as const,
+        at,
+      };
+      await a.grains.inbox(acme, 'support').ask({ type: 'CreateInbox', data: create });
+      // Node a holds the inbox in its hot tier and as an activation; node b then changes it.
+      expect((await a.grains.inbox(acme, 'support').read()).state?.members ?? []).toEqual([]);
+      const streamId = a.grains.inbox(acme, 'support').streamId;
+      expect((await a.store.readStream(acme, streamId)).map((e) => e.type)).toEqual(['InboxCreated']);
+      const announced = a.store.foreignCommits ?? 0;
+      await b.grains
+        .inbox(acme, 'support')
+        .ask({ type: 'AddMember', data: { agentId: 'ana', weight: 1, capacity: 5, presence: 'online', at } });
+      await vi.waitFor(() => expect(a.store.foreignCommits).toBeGreaterThan(announced), { timeout: 10_000 });
+      expect((await a.store.readStream(acme, streamId)).map((e) => e.type)).toEqual([
+        'InboxCreated',
+        'MemberAdded',
+      ]);
+      const members = (await a.grains.inbox(acme, 'support').read()).state?.members ?? [];
+      expect(members.map((member) => member.agentId)).toEqual(['ana']);
+      // Its own commits are not foreign: they leave the count alone.
+      const own = a.store.foreignCommits;
+      await a.grains
+        .inbox(acme, 'support')
+        .ask({ type: 'AddMember', data: { agentId: 'bo', weight: 1, capacity: 5, presence: 'online', at } });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(a.store.foreignCommits).toBe(own);
+    } finally {
+      await Promise.all(nodes.map((node) => node.close()));
+      await database.drop();
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });

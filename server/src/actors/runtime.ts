@@ -176,6 +176,8 @@ interface Activation<Command, State, Event extends DomainEvent> {
   loaded: boolean;
   /** The store may hold events this activation has not folded in. */
   stale: boolean;
+  /** The store's `foreignCommits` when this activation last read its stream. */
+  checked: number;
   snapshotVersion: number;
   snapshotting: boolean;
   lastUsedAt: number;
@@ -250,6 +252,7 @@ export function createGrainRuntime(options: GrainRuntimeOptions): GrainRuntime {
       version: 0,
       loaded: false,
       stale: false,
+      checked: 0,
       snapshotVersion: 0,
       snapshotting: false,
       lastUsedAt: clock(),
@@ -294,6 +297,7 @@ export function createGrainRuntime(options: GrainRuntimeOptions): GrainRuntime {
     activation: Activation<Command, State, Event>,
   ): Promise<void> {
     const { grain, tenantId, streamId } = activation;
+    activation.checked = foreignCommits();
     let state = grain.decider.initialState();
     let version = 0;
     const snapshot = await loadSnapshot(activation);
@@ -326,12 +330,27 @@ export function createGrainRuntime(options: GrainRuntimeOptions): GrainRuntime {
     }
   }
 
+  /**
+   * Commits other processes announced (the store's NOTIFYs on PostgreSQL): after one, every
+   * activation reads its stream's tail before it decides or answers, so a grain this process
+   * holds never acts on state another node has moved on from (decision 0040).
+   */
+  function foreignCommits(): number {
+    return store.foreignCommits ?? 0;
+  }
+
+  /** Whether the activation must read its stream before it is used. */
+  function outdated(activation: Pick<AnyActivation, 'loaded' | 'stale' | 'checked'>): boolean {
+    return !activation.loaded || activation.stale || activation.checked !== foreignCommits();
+  }
+
   /** Reads what other writers appended since this activation last looked. */
   async function catchUp<Command, State, Event extends DomainEvent>(
     activation: Activation<Command, State, Event>,
   ): Promise<void> {
     if (!activation.loaded) return load(activation);
     const { tenantId, streamId } = activation;
+    activation.checked = foreignCommits();
     const tail = await store.readStream(tenantId, streamId, { fromVersion: activation.version + 1 });
     evolve(activation, tail);
     activation.stale = false;
@@ -357,7 +376,7 @@ export function createGrainRuntime(options: GrainRuntimeOptions): GrainRuntime {
     command: Command,
     askOptions: AskOptions,
   ): Promise<AskResult<State, Event>> {
-    if (!activation.loaded || activation.stale) await catchUp(activation);
+    if (outdated(activation)) await catchUp(activation);
     for (let attempt = 1; ; attempt += 1) {
       const decided = activation.grain.decider.decide(command, activation.state);
       if (decided.length === 0) {
@@ -451,7 +470,7 @@ export function createGrainRuntime(options: GrainRuntimeOptions): GrainRuntime {
   ): Promise<JointResult<State, Event>[]> {
     for (let attempt = 1; ; attempt += 1) {
       for (const { activation } of members) {
-        if (!activation.loaded || activation.stale) await catchUp(activation);
+        if (outdated(activation)) await catchUp(activation);
       }
       const plans = members.map((member) => decideInTurn(member));
       const writing = plans.filter((plan) => plan.events.length > 0);
@@ -628,10 +647,9 @@ export function createGrainRuntime(options: GrainRuntimeOptions): GrainRuntime {
       },
       async read() {
         const activation = activate(grain, tenantId, streamId);
-        if (activation.loaded && !activation.stale)
-          return { state: activation.state, version: activation.version };
+        if (!outdated(activation)) return { state: activation.state, version: activation.version };
         return enqueue(activation, async () => {
-          if (!activation.loaded || activation.stale) await catchUp(activation);
+          if (outdated(activation)) await catchUp(activation);
           return { state: activation.state, version: activation.version };
         });
       },

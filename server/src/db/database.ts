@@ -17,10 +17,14 @@ export interface Database {
   /** Where the data lives, for humans: a directory or a URL without its password. */
   readonly location: string;
   /**
-   * PostgreSQL only: calls `onNotify` for each NOTIFY on `channel`, and once after each reconnection
-   * (NOTIFYs sent while it was away are lost); resolves to a stop function.
+   * PostgreSQL only: calls `onNotify` with its payload for each NOTIFY on `channel`, and once
+   * without one after each reconnection (NOTIFYs sent while it was away are lost); resolves to a
+   * stop function.
    */
-  readonly listen?: (channel: string, onNotify: () => void) => Promise<() => Promise<void>>;
+  readonly listen?: (
+    channel: string,
+    onNotify: (payload: string | undefined) => void,
+  ) => Promise<() => Promise<void>>;
   /** The LISTEN connection's state, for the health check. */
   listenState(): ListenState;
   /**
@@ -157,7 +161,7 @@ class Listener {
   constructor(
     private readonly url: string,
     private readonly channel: string,
-    private readonly onNotify: () => void,
+    private readonly onNotify: (payload: string | undefined) => void,
     private readonly onChange: OpenDatabaseOptions['onListenChange'],
   ) {}
 
@@ -192,7 +196,7 @@ class Listener {
     client.on('end', () => drop(new Error('the LISTEN connection ended')));
     try {
       await client.connect();
-      client.on('notification', () => this.onNotify());
+      client.on('notification', (message) => this.onNotify(message.payload));
       await client.query(`LISTEN ${client.escapeIdentifier(this.channel)}`);
     } catch (error) {
       dropped = true;
@@ -222,7 +226,7 @@ class Listener {
           this.reconnects++;
           this.backoffMs = 100;
           this.set('listening');
-          this.onNotify(); // commits made while we were away: look for them now
+          this.onNotify(undefined); // commits made while we were away: look for them now
         },
         (error: unknown) => {
           if (this.state === 'stopped') return;

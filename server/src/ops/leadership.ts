@@ -48,6 +48,8 @@ export async function lead(options: LeadershipOptions): Promise<Leadership> {
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
   let electedWaiters: (() => void)[] = [];
+  /** A deposed leader stands back for two rounds, so a healthy follower takes over, not it again. */
+  let standBackUntil = 0;
   /** Serialises elections, depositions and close: one transition at a time. */
   let transition: Promise<void> = Promise.resolve();
   const serially = (step: () => Promise<void>) => {
@@ -68,6 +70,7 @@ export async function lead(options: LeadershipOptions): Promise<Leadership> {
     work = undefined;
     if (!running) return;
     log.warn({ why }, 'leadership lost: stopping the work; another process takes it over');
+    standBackUntil = Date.now() + 2 * retryMs;
     await running.stop();
   };
 
@@ -77,7 +80,7 @@ export async function lead(options: LeadershipOptions): Promise<Leadership> {
   };
 
   const attempt = async () => {
-    if (closed) return;
+    if (closed || (!work && Date.now() < standBackUntil)) return;
     try {
       if (!client) {
         const fresh = new pg.Client({ connectionString: options.databaseUrl, keepAlive: true });

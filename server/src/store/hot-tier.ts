@@ -3,6 +3,8 @@ import type { RecordedEvent } from '@parley/domain';
 interface Entry {
   /** The stream's version when the entry was last updated. */
   version: number;
+  /** The `foreignCommits` count the entry is known good at (see `otherProcessCommitted`). */
+  checked: number;
   /** The stream's last events, consecutive and ending at `version`. */
   events: RecordedEvent[];
 }
@@ -10,13 +12,16 @@ interface Entry {
 /**
  * The hot tier: the last `perStream` events of recently used streams, bounded by a total event
  * count and evicted least recently used first. It is fed by this process's own appends and by
- * reads that reach a stream's end; an append that hits a concurrency conflict drops the entry, so
- * a stream written by another process is reloaded from the database on its next use.
+ * reads that reach a stream's end; an append that hits a concurrency conflict drops the entry, and
+ * a commit by another process (its NOTIFY) makes every entry unanswerable until the stream is read
+ * from the database again, so no entry hides another process's write once it has been announced.
  */
 export class HotTier {
   private readonly entries = new Map<string, Entry>();
   private readonly generations = new Map<string, number>();
   private totalEvents = 0;
+  /** Commits by other processes announced so far. */
+  private foreignCommits = 0;
   hits = 0;
   misses = 0;
 
@@ -28,7 +33,7 @@ export class HotTier {
   /** Events from `fromVersion` on, or undefined when the tier cannot answer alone. */
   read(key: string, fromVersion: number, limit: number | undefined): RecordedEvent[] | undefined {
     const entry = this.entries.get(key);
-    if (!entry) {
+    if (!entry || entry.checked !== this.foreignCommits) {
       this.misses++;
       return undefined;
     }
@@ -53,20 +58,36 @@ export class HotTier {
     return this.generations.get(key) ?? 0;
   }
 
+  /** Another process committed: each entry must be read from the database before it answers again. */
+  otherProcessCommitted(): void {
+    this.foreignCommits++;
+  }
+
   /** Records events this process just committed. */
   appended(key: string, events: readonly RecordedEvent[]): void {
     if (events.length === 0) return;
     this.bump(key);
     const entry = this.entries.get(key);
     const first = events[0]!.version;
-    const combined = entry && entry.version === first - 1 ? [...entry.events, ...events] : [...events];
+    // An entry not checked since another process committed may miss its events: start afresh.
+    const current = entry && entry.checked === this.foreignCommits && entry.version === first - 1;
+    const combined = current ? [...entry.events, ...events] : [...events];
     this.set(key, combined);
   }
 
-  /** Records a stream's tail read from the database, unless an append changed it meanwhile. */
-  rememberTail(key: string, generation: number, events: readonly RecordedEvent[]): void {
+  /**
+   * Records a stream's tail read from the database, unless an append changed it meanwhile or
+   * another process committed since the read began (`checked`: `foreignCommitsSeen()` before it).
+   */
+  rememberTail(key: string, generation: number, events: readonly RecordedEvent[], checked?: number): void {
     if (events.length === 0 || this.generation(key) !== generation) return;
+    if (checked !== undefined && checked !== this.foreignCommits) return;
     this.set(key, [...events]);
+  }
+
+  /** The count to pass to `rememberTail` for a read starting now. */
+  foreignCommitsSeen(): number {
+    return this.foreignCommits;
   }
 
   invalidate(key: string): void {
@@ -90,7 +111,11 @@ export class HotTier {
     const previous = this.entries.get(key);
     if (previous) this.totalEvents -= previous.events.length;
     this.entries.delete(key);
-    this.entries.set(key, { version: kept[kept.length - 1]!.version, events: kept });
+    this.entries.set(key, {
+      version: kept[kept.length - 1]!.version,
+      checked: this.foreignCommits,
+      events: kept,
+    });
     this.totalEvents += kept.length;
     this.evict();
   }

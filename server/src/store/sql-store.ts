@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Checkpoint, JsonObject, JsonValue, RecordedEvent, StreamId, TenantId } from '@parley/domain';
 import type { Database } from '../db/database';
@@ -128,6 +129,10 @@ export class SqlEventStore implements EventStore {
   private readonly busyStreams = new Set<string>();
   private readonly commits = new EventEmitter();
   private commitSeq = 0;
+  /** The NOTIFY payload of this store's commits, so it can tell other processes' from its own. */
+  private readonly notifyTag = randomUUID();
+  /** Commits announced by other processes (PostgreSQL), for caches above the store. */
+  foreignCommits = 0;
   private inFlight = 0;
   private closed = false;
   private stopListening: (() => Promise<void>) | undefined;
@@ -289,6 +294,7 @@ export class SqlEventStore implements EventStore {
     if (cached) return cached;
 
     const generation = this.hot.generation(key);
+    const checked = this.hot.foreignCommitsSeen();
     const rows = await this.db.prisma.$queryRawUnsafe<EventRow[]>(
       `SELECT ${EVENT_COLUMNS} FROM events
         WHERE tenant_id = $1 AND stream_id = $2 AND version >= $3
@@ -313,7 +319,8 @@ export class SqlEventStore implements EventStore {
       archived.length === 0 ? live : [...archived, ...live].sort((a, b) => a.version - b.version),
     );
     const events = limit === undefined ? merged : merged.slice(0, limit);
-    if (!full && merged.length === events.length) this.hot.rememberTail(key, generation, events.slice(-100));
+    if (!full && merged.length === events.length)
+      this.hot.rememberTail(key, generation, events.slice(-100), checked);
     return events;
   }
 
@@ -418,7 +425,12 @@ export class SqlEventStore implements EventStore {
 
   /** Wakes subscribers in other processes; a lost NOTIFY only delays them until their next poll. */
   private notifyOtherProcesses(): void {
-    this.db.sql.query(`SELECT pg_notify('${NOTIFY_CHANNEL}', '')`).catch(() => undefined);
+    this.db.sql.query(`SELECT pg_notify('${NOTIFY_CHANNEL}', $1)`, [this.notifyTag]).catch(() => undefined);
+  }
+
+  /** What a transaction NOTIFYs with: PostgreSQL only (PGlite is one process). */
+  private notifyTagFor(): string | undefined {
+    return this.kind === 'postgres' ? this.notifyTag : undefined;
   }
 
   private announceCommit(): void {
@@ -428,7 +440,15 @@ export class SqlEventStore implements EventStore {
 
   private async listenForOtherProcesses(): Promise<void> {
     if (!this.db.listen) return;
-    this.stopListening = await this.db.listen(NOTIFY_CHANNEL, () => this.announceCommit());
+    this.stopListening = await this.db.listen(NOTIFY_CHANNEL, (payload) => {
+      // Another process's commit (or, after a reconnection, perhaps several): what this process
+      // holds of the streams it wrote is checked against the database before it is used again.
+      if (payload !== this.notifyTag) {
+        this.hot.otherProcessCommitted();
+        this.foreignCommits++;
+      }
+      this.announceCommit();
+    });
   }
 
   // ---- group commit ----
@@ -568,7 +588,7 @@ export class SqlEventStore implements EventStore {
     return this.retrying(
       (recordedAt) =>
         this.db.sql.transaction(async (tx) => {
-          const outcomes = await writeBatch(tx, requests, recordedAt, this.kind);
+          const outcomes = await writeBatch(tx, requests, recordedAt, this.notifyTagFor());
           const results = outcomes.map((outcome) => {
             if (outcome.kind === 'written') return outcome.result;
             // No idempotency keys here, so anything else is a version conflict: it aborts them all.
@@ -611,7 +631,7 @@ export class SqlEventStore implements EventStore {
           this.notifyOtherProcesses();
         return outcomes;
       }
-      return this.db.sql.transaction((tx) => writeBatch(tx, batch, recordedAt, this.kind));
+      return this.db.sql.transaction((tx) => writeBatch(tx, batch, recordedAt, this.notifyTagFor()));
     }, settle);
   }
 
@@ -718,7 +738,8 @@ async function writeBatch(
   tx: SqlQueryable,
   batch: PendingAppend[],
   recordedAt: Date,
-  kind: Database['kind'],
+  /** The NOTIFY payload that tells other processes of the commit; undefined on PGlite. */
+  notifyTag: string | undefined,
 ): Promise<Outcome[]> {
   const outcomes = new Map<PendingAppend, Outcome>();
 
@@ -904,8 +925,8 @@ async function writeBatch(
       ],
     );
   }
-  if (kind === 'postgres' && winners.length > 0) {
-    await tx.query(`SELECT pg_notify('${NOTIFY_CHANNEL}', '')`);
+  if (notifyTag !== undefined && winners.length > 0) {
+    await tx.query(`SELECT pg_notify('${NOTIFY_CHANNEL}', $1)`, [notifyTag]);
   }
   return batch.map((request) => outcomes.get(request)!);
 }

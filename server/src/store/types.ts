@@ -91,6 +91,11 @@ export interface SubscribeOptions {
 /** The event store's contract; `test/store.contract.ts` holds it to this for every implementation. */
 export interface EventStore {
   readonly kind: 'pglite' | 'postgres' | 'memory';
+  /**
+   * How many commits other processes have announced (PostgreSQL's NOTIFY); caches above the store
+   * re-read what they hold when it changes. Undefined: this store has no other writers.
+   */
+  readonly foreignCommits?: number;
   append(
     tenantId: TenantId,
     streamId: StreamId,
