@@ -232,12 +232,15 @@ describe.each(API_BACKENDS)('analytics projection on %s', (kind, enabled) => {
     'reports.overview and reports.metrics summarize the tables with the domain rules; agents are FORBIDDEN',
     async () => {
       await settled();
-      const today = new Date(h.now()).toISOString().slice(0, 10);
-      const overview = await ada.reports.overview({ from: today, to: today });
+      // The days the facts fall on: the test's clock runs ahead of the wall clock by the minutes it
+      // advanced, so late in a UTC day they span two days.
+      const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+      const [from, to] = [dayOf(Math.min(Date.now(), h.now()) - 3 * 60 * MINUTE), dayOf(h.now())];
+      const overview = await ada.reports.overview({ from, to });
       const [firsts] = await h.services.db.sql.query<{ ms: string[] }>(
         `SELECT coalesce(array_agg(calendar_ms::text), '{}') AS ms FROM analytics_responses
-          WHERE tenant_id = 'demo' AND kind = 'first' AND replied_at::date = $1::date`,
-        [today],
+          WHERE tenant_id = 'demo' AND kind = 'first' AND replied_at::date BETWEEN $1::date AND $2::date`,
+        [from, to],
       );
       expect(overview.firstResponse).toEqual(summarizeDurations(firsts!.ms.map(Number)));
       expect(overview.firstResponse.count).toBeGreaterThan(0);
@@ -246,31 +249,31 @@ describe.each(API_BACKENDS)('analytics projection on %s', (kind, enabled) => {
       const [sql] = await h.services.db.sql.query<{ median: string; p90: string }>(
         `SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY calendar_ms)::text AS median,
                 percentile_disc(0.9) WITHIN GROUP (ORDER BY calendar_ms)::text AS p90
-           FROM analytics_responses WHERE tenant_id = 'demo' AND kind = 'first' AND replied_at::date = $1::date`,
-        [today],
+           FROM analytics_responses WHERE tenant_id = 'demo' AND kind = 'first' AND replied_at::date BETWEEN $1::date AND $2::date`,
+        [from, to],
       );
       expect([overview.firstResponse.median, overview.firstResponse.p90]).toEqual([
         Number(sql!.median),
         Number(sql!.p90),
       ]);
-      const byAgent = await ada.reports.metrics({ from: today, to: today, by: 'agent' });
+      const byAgent = await ada.reports.metrics({ from, to, by: 'agent' });
       const adaRow = byAgent.rows.find((row) => row.key === 'ada');
       expect(adaRow?.firstResponse.count).toBeGreaterThan(0);
       const byChannel = await ada.reports.metrics({
-        from: today,
-        to: today,
+        from,
+        to,
         by: 'channel',
         basis: 'business',
       });
       expect(byChannel.rows.map((row) => row.key)).toContain('webchat');
-      await expect(ada.reports.overview({ from: today, to: '2000-01-01' })).rejects.toMatchObject({
+      await expect(ada.reports.overview({ from: to, to: '2000-01-01' })).rejects.toMatchObject({
         code: 'BAD_REQUEST',
       });
       const ana = (await h.signIn('ana@demo.parley.test')).caller;
-      await expect(ana.reports.overview({ from: today, to: today })).rejects.toMatchObject({
+      await expect(ana.reports.overview({ from, to })).rejects.toMatchObject({
         code: 'FORBIDDEN',
       });
-      await expect(ana.reports.metrics({ from: today, to: today, by: 'agent' })).rejects.toMatchObject({
+      await expect(ana.reports.metrics({ from, to, by: 'agent' })).rejects.toMatchObject({
         code: 'FORBIDDEN',
       });
     },
