@@ -2,7 +2,6 @@ import { tenantId } from '@parley/domain';
 import { TRPCError } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_MESSAGE_TEXT } from '../src/channels/setup';
-import { START } from '../src/store/checkpoint';
 import { API_BACKENDS, openApiHarness, serveHttp, type ApiHarness, type Caller } from './api.support';
 import { eventually } from './fixtures/channels/harness';
 
@@ -46,9 +45,19 @@ describe.each(API_BACKENDS)(
       apps: await h.services.db.sql.query('SELECT * FROM channel_apps WHERE tenant_id = $1 ORDER BY app_id', [
         tenant,
       ]),
-      events: (await h.services.store.readAll(tenant, START, 10_000)).events.filter((e) =>
-        e.streamId.startsWith('channel-'),
-      ),
+      // Every stored row, not `readAll`: its gap-safe read may not yet show the newest commit.
+      events: (
+        await h.services.db.sql.query<{
+          stream_id: string;
+          type: string;
+          data: unknown;
+          metadata: { actor?: unknown };
+        }>(
+          `SELECT stream_id, type, data, metadata FROM events
+            WHERE tenant_id = $1 AND stream_id LIKE 'channel-%' ORDER BY stream_id, version`,
+          [tenant],
+        )
+      ).map((row) => ({ streamId: row.stream_id, type: row.type, data: row.data, metadata: row.metadata })),
     });
 
     beforeAll(async () => {
