@@ -269,6 +269,31 @@ export class BoardRoom {
     if (this.phase === 'ready') this.greet(connection);
   }
 
+  /**
+   * Takes what other processes appended to the board since this room last read or wrote it: those
+   * updates are stored and judged there, so here they are only applied and sent to this room's
+   * agents. Runs in turn with the appends, so the version both use stays one.
+   */
+  pull(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.pullNow());
+    return this.flushing;
+  }
+
+  private async pullNow(): Promise<void> {
+    if (this.phase !== 'ready') return;
+    try {
+      const caughtUp = await readUpdatesAfter(this.settings.store, this.tenantId, this.boardId, this.version);
+      for (const stored of caughtUp.updates) Y.applyUpdate(this.doc, stored, FROM_STORE);
+      this.version = caughtUp.version;
+    } catch (error) {
+      this.log(
+        'warn',
+        { err: error },
+        "reading another process's board updates failed; the next commit retries",
+      );
+    }
+  }
+
   /** Appends pending updates now (and a snapshot if the tail is long enough). */
   flush(): Promise<void> {
     clearTimeout(this.flushTimer);

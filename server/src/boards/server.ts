@@ -33,6 +33,9 @@ const silent: BoardLogger = { debug() {}, info() {}, warn() {}, error() {} };
  * `<path>/<boardId>` are authorised, then joined to the board's room (one per tenant and board).
  * Upgrades to other paths are left to other listeners (or refused with 404 if there are none).
  */
+/** How long a room waits after another process's commit for more before it reads its board. */
+const FOREIGN_GATHER_MS = 25;
+
 export function attachBoardServer(httpServer: Server, options: BoardServerOptions): BoardServerHandle {
   const path = (options.path ?? DEFAULTS.path).replace(/\/+$/, '');
   const maxUpdateBytes = options.maxUpdateBytes ?? DEFAULTS.maxUpdateBytes;
@@ -87,6 +90,16 @@ export function attachBoardServer(httpServer: Server, options: BoardServerOption
     }
   }, options.pingIntervalMs ?? DEFAULTS.pingIntervalMs);
   heartbeat.unref();
+
+  // Another process appended (its board rooms serve the same boards to other agents): each loaded
+  // room reads its stream's tail, gathered over a few milliseconds (decision 0040).
+  let pulling: NodeJS.Timeout | undefined;
+  const stopHearing = options.store.onForeignCommit?.(() => {
+    pulling ??= setTimeout(() => {
+      pulling = undefined;
+      for (const room of rooms.values()) void room.pull();
+    }, FOREIGN_GATHER_MS);
+  });
 
   // A session can end, and a membership or role change, while a socket stays open: ask again.
   const rechecking = new WeakSet<object>();
@@ -214,6 +227,8 @@ export function attachBoardServer(httpServer: Server, options: BoardServerOption
     },
     async close() {
       closed = true;
+      stopHearing?.();
+      clearTimeout(pulling);
       httpServer.off('upgrade', onUpgrade);
       clearInterval(heartbeat);
       clearInterval(recheck);

@@ -428,6 +428,11 @@ export class SqlEventStore implements EventStore {
     this.db.sql.query(`SELECT pg_notify('${NOTIFY_CHANNEL}', $1)`, [this.notifyTag]).catch(() => undefined);
   }
 
+  onForeignCommit(listener: () => void): () => void {
+    this.commits.on('foreign', listener);
+    return () => this.commits.off('foreign', listener);
+  }
+
   /** What a transaction NOTIFYs with: PostgreSQL only (PGlite is one process). */
   private notifyTagFor(): string | undefined {
     return this.kind === 'postgres' ? this.notifyTag : undefined;
@@ -446,6 +451,7 @@ export class SqlEventStore implements EventStore {
       if (payload !== this.notifyTag) {
         this.hot.otherProcessCommitted();
         this.foreignCommits++;
+        this.commits.emit('foreign');
       }
       this.announceCommit();
     });

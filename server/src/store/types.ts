@@ -96,6 +96,8 @@ export interface EventStore {
    * re-read what they hold when it changes. Undefined: this store has no other writers.
    */
   readonly foreignCommits?: number;
+  /** Calls `listener` after each commit another process announces; returns the way to stop. */
+  onForeignCommit?(listener: () => void): () => void;
   append(
     tenantId: TenantId,
     streamId: StreamId,
