@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -23,6 +22,7 @@ import {
 } from '../src/ops/tracing';
 import { DEMO_ACCOUNTS } from '../src/seed';
 import { httpClient, openApiHarness, serveHttp, type ApiHarness } from './api.support';
+import { startServer } from './support/cli';
 
 const WHATSAPP = { appId: 'demo-whatsapp', phoneNumberId: '100000000000001' };
 const SECRET = 'tracing-spec-secret-0123456789';
@@ -274,33 +274,12 @@ describe('the parley process with OTEL_EXPORTER_OTLP_ENDPOINT set', () => {
     const collector = await startCollector();
     const dataDir = mkdtempSync(join(tmpdir(), 'parley-trace-'));
     try {
-      const child = spawn('node', ['--import', 'tsx', 'server/src/main.ts'], {
-        env: {
-          ...process.env,
-          DATABASE_URL: '',
-          PORT: '0',
-          HOST: '127.0.0.1',
-          DATA_DIR: dataDir,
-          LOG_LEVEL: 'info',
-          PARLEY_SIMULATORS: 'off',
-          OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
-          OTEL_SERVICE_NAME: '',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+      const server = await startServer(dataDir, {
+        env: { LOG_LEVEL: 'info', OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_SERVICE_NAME: '' },
       });
-      let output = '';
-      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-      await vi.waitFor(() => expect(output).toMatch(/running at http:\/\/[^:]+:(\d+)/), {
-        timeout: 60_000,
-        interval: 100,
-      });
-      expect(output).toContain('"tracing":"otlp"');
-      const port = /running at http:\/\/[^:]+:(\d+)/.exec(output)![1];
-      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
-      child.kill('SIGTERM');
-      expect(await exited).toBe(0);
+      await vi.waitFor(() => expect(server.output()).toContain('"tracing":"otlp"'), { timeout: 10_000 });
+      expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+      expect(await server.stop()).toBe(0);
       const { spans, services } = exported(collector.bodies);
       expect(services).toContain('parley');
       expect(spans.map((span) => span.name)).toContain('GET /healthz');

@@ -27,10 +27,11 @@ export function cli(
   return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
 }
 
-/** The real entry point (`npm start`) on the embedded database in `dataDir`. */
+/** The real entry point (`npm start`) on the embedded database in `dataDir`, with `env` added. */
 export async function startServer(
   dataDir: string,
-): Promise<{ child: ChildProcess; url: string; stop(): Promise<number | null> }> {
+  options: { env?: Record<string, string> } = {},
+): Promise<{ child: ChildProcess; url: string; output(): string; stop(): Promise<number | null> }> {
   const child = spawn('node', ['--import', 'tsx', 'server/src/main.ts'], {
     env: {
       ...process.env,
@@ -41,6 +42,7 @@ export async function startServer(
       LOG_LEVEL: 'warn',
       PARLEY_SIMULATORS: 'off',
       PARLEY_PASSWORD: '',
+      ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -56,6 +58,7 @@ export async function startServer(
   return {
     child,
     url: `http://127.0.0.1:${port}`,
+    output: () => output,
     stop: () => {
       if (child.exitCode === null) child.kill('SIGTERM');
       return exited;
