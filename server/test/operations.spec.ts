@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
@@ -8,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SESSION_COOKIE } from '../src/auth/cookies';
 import { metricsAllowed, type Readiness } from '../src/http/operations';
 import { openApiHarness, serveHttp, type ApiHarness } from './api.support';
+import { startServer } from './support/cli';
 
 type Served = Awaited<ReturnType<typeof serveHttp>>;
 const baseOf = (served: Served) => served.url.replace(/\/trpc$/, '');
@@ -238,31 +238,10 @@ describe('the parley process on SIGTERM', () => {
   it('drains and exits 0', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'parley-drain-'));
     try {
-      const child = spawn('node', ['--import', 'tsx', 'server/src/main.ts'], {
-        env: {
-          ...process.env,
-          DATABASE_URL: '',
-          PORT: '0',
-          HOST: '127.0.0.1',
-          DATA_DIR: dataDir,
-          LOG_LEVEL: 'info',
-          PARLEY_SIMULATORS: 'off',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let output = '';
-      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-      await vi.waitFor(() => expect(output).toMatch(/running at http:\/\/[^:]+:(\d+)/), {
-        timeout: 60_000,
-        interval: 100,
-      });
-      const port = /running at http:\/\/[^:]+:(\d+)/.exec(output)![1];
-      expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
-      child.kill('SIGTERM');
-      expect(await exited).toBe(0);
-      expect(output).toContain('"msg":"drained"');
+      const server = await startServer(dataDir, { env: { LOG_LEVEL: 'info' } });
+      expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+      expect(await server.stop()).toBe(0);
+      expect(server.output()).toContain('"msg":"drained"');
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }

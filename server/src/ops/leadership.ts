@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Logger } from '../logger';
+import { withTimeout } from './metrics';
 
 /**
  * Leadership for the process's singletons (decision 0040): work that must run in one process of a
@@ -96,7 +97,7 @@ export async function lead(options: LeadershipOptions): Promise<Leadership> {
       const current = client;
       if (work) {
         // Still ours? A connection that no longer answers may have lost the lock already.
-        await withTimeout(current.query('SELECT 1'), retryMs, () => dropClient(current));
+        await withTimeout(current.query('SELECT 1'), retryMs); // a hung one is dropped below
         return;
       }
       const { rows } = await withTimeout(
@@ -105,7 +106,6 @@ export async function lead(options: LeadershipOptions): Promise<Leadership> {
           options.name,
         ]),
         retryMs,
-        () => dropClient(current),
       );
       if (rows[0]?.locked && !closed) {
         log.info('leading');
@@ -153,16 +153,4 @@ export async function lead(options: LeadershipOptions): Promise<Leadership> {
       });
     },
   };
-}
-
-/** `promise`, or a rejection after `ms` (then `onTimeout` runs, to drop a hung connection). */
-function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => void): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      onTimeout();
-      reject(new Error(`no answer within ${ms} ms`));
-    }, ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -4,13 +4,7 @@ import type { TenantPrisma } from '../auth/tenant-scope';
 import { recordAudit } from './audit';
 
 /** Someone of the workspace as the People screen shows them. */
-export interface PersonView {
-  readonly id: string;
-  readonly email: string;
-  readonly name: string;
-  readonly role: Role;
-  readonly presence: Presence;
-  readonly active: boolean;
+export interface PersonView extends Omit<AgentRecord, 'tenantId'> {
   readonly deactivatedAt: number | null;
   readonly createdAt: number;
 }
